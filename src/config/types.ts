@@ -1,0 +1,167 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import type { KafkaConfig } from 'kafkajs'
+import type { Logger } from 'pino'
+import type { Serializer, SerializerName } from '../serde/types.js'
+
+/** Options every factory takes to reach the cluster. */
+export interface ConnectionOptions {
+  /** Bootstrap servers, `host:port`. */
+  brokers: string[]
+  /** @default 'kafkatune' */
+  clientId?: string
+  /** TLS; hostnames are verified by default. */
+  ssl?: boolean | TlsConnectionOptions
+  /** SASL credentials; the password is never logged. */
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  /** kafkajs and SDK logs go here. @default a pino logger at `warn` */
+  logger?: Logger
+  /** Escape hatch merged last into the kafkajs client config. */
+  kafkajs?: Partial<KafkaConfig>
+}
+
+export type Acks = 0 | 1 | 'all'
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+export type PartitionerName = 'default' | 'murmur2' | 'sticky' | 'round-robin'
+export type AssignorName = 'range' | 'round-robin' | 'sticky' | 'cooperative-sticky'
+
+/** A custom partitioner: returns a partition in `[0, partitionCount)`. */
+export type PartitionerFn<K = unknown, V = unknown> = (ctx: {
+  topic: string
+  key: K | null
+  value: V
+  partitionCount: number
+}) => number
+
+/** Producer settings that are plain data (what a preset can hold). */
+export interface ProducerTuning {
+  /** acks. @default 'all' */
+  acks?: Acks
+  /** linger.ms: how long a partition batch may wait for more records. @default 5 */
+  lingerMs?: number
+  /** batch.size: bytes per partition batch. @default 16384 */
+  batchSize?: number
+  /** buffer.memory: bytes buffered in total. @default 33554432 */
+  bufferMemory?: number
+  /** max.block.ms: how long send() waits for buffer space. @default 60000 */
+  maxBlockMs?: number
+  /** compression.type. @default 'none' */
+  compression?: CompressionName
+  /** enable.idempotence. @default true */
+  idempotent?: boolean
+  /** max.in.flight.requests.per.connection. @default 5 */
+  maxInFlightRequests?: number
+  /** retries. @default 2147483647 */
+  retries?: number
+  /** retry.backoff.ms. @default 100 */
+  retryBackoffMs?: number
+  /** retry.backoff.max.ms. @default 1000 */
+  retryBackoffMaxMs?: number
+  /** request.timeout.ms. @default 30000 */
+  requestTimeoutMs?: number
+  /** delivery.timeout.ms: overall deadline of one send. @default 120000 */
+  deliveryTimeoutMs?: number
+  /** max.request.size. @default 1048576 */
+  maxRequestSize?: number
+  /** transaction.timeout.ms. @default 60000 */
+  transactionTimeoutMs?: number
+  /** partitioner.class, by name. @default 'default' */
+  partitioner?: PartitionerName
+  /** key.serializer, by name. @default 'string' */
+  keySerializer?: SerializerName
+  /** value.serializer, by name. @default 'string' */
+  valueSerializer?: SerializerName
+}
+
+export type CommitStrategyConfig =
+  | { strategy: 'auto'; intervalMs?: number }
+  | { strategy: 'per-message' }
+  | { strategy: 'batch'; size: number }
+  | { strategy: 'interval'; intervalMs: number }
+  | { strategy: 'hybrid'; size: number; intervalMs: number }
+
+export interface RetryPolicy {
+  attempts: number
+  backoffMs: number
+  maxBackoffMs?: number
+}
+
+/** Consumer settings that are plain data (what a preset can hold). */
+export interface ConsumerTuning {
+  /** How offsets are committed. @default { strategy: 'auto', intervalMs: 5000 } */
+  commit?: CommitStrategyConfig
+  /** auto.offset.reset. @default 'latest' */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none'
+  /** isolation.level. @default 'read_uncommitted' */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
+  /** heartbeat.interval.ms. @default 3000 */
+  heartbeatIntervalMs?: number
+  /** session.timeout.ms. @default 45000 */
+  sessionTimeoutMs?: number
+  /** max.poll.interval.ms: longest one handler call may run. @default 300000 */
+  maxPollIntervalMs?: number
+  /** max.poll.records. @default 500 */
+  maxPollRecords?: number
+  /** fetch.min.bytes. @default 1 */
+  fetchMinBytes?: number
+  /** fetch.max.bytes. @default 52428800 */
+  fetchMaxBytes?: number
+  /** fetch.max.wait.ms. @default 500 */
+  fetchMaxWaitMs?: number
+  /** max.partition.fetch.bytes. @default 1048576 */
+  maxPartitionFetchBytes?: number
+  /** partition.assignment.strategy. @default ['range', 'cooperative-sticky'] in Java; kafkatune: ['range'] */
+  partitionAssignors?: AssignorName[]
+  /** How many partitions are processed in parallel. @default 1 */
+  partitionsConsumedConcurrently?: number
+  /** Per-message retries before the record fails (or goes to the dead-letter topic). */
+  retry?: RetryPolicy
+  /** Where a message goes after its retries are spent. */
+  deadLetterTopic?: string
+  /** key.deserializer, by name. @default 'string' */
+  keyDeserializer?: SerializerName
+  /** value.deserializer, by name. @default 'string' */
+  valueDeserializer?: SerializerName
+}
+
+/** Topic-level tuning applied by `admin.ensureTopic({ preset })`. */
+export interface TopicTuning {
+  partitions?: number
+  replicationFactor?: number
+  /** Topic configs by their Kafka names, e.g. `min.insync.replicas`, `retention.ms`, `cleanup.policy`. */
+  config?: Record<string, string>
+}
+
+/** One reason per value a preset sets. */
+export type Reasons<T> = { [K in keyof T]-?: string }
+
+/** A preset is data: tuning for producer, consumer and topics, each value with a reason. */
+export interface Preset {
+  name: string
+  description: string
+  producer: ProducerTuning
+  consumer: ConsumerTuning
+  topic?: TopicTuning
+  /** One-line reason per value set above, shown by `explainConfig`. */
+  reasons?: {
+    producer?: Partial<Record<keyof ProducerTuning, string>>
+    consumer?: Partial<Record<keyof ConsumerTuning, string>>
+    topic?: Partial<Record<keyof TopicTuning | `config.${string}`, string>>
+  }
+}
+
+export type BuiltinPresetName = 'low-latency' | 'high-throughput' | 'exactly-once'
+export type PresetRef = BuiltinPresetName | Preset
+
+/** Where an effective value came from. */
+export type SettingSource = 'default' | 'preset' | 'option'
+
+/** One row of `explainConfig`. */
+export interface ExplainRow {
+  option: string
+  javaProperty: string | null
+  value: unknown
+  source: SettingSource
+  reason: string
+}
+
+export type { Serializer, SerializerName }

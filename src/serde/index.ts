@@ -1,0 +1,21 @@
+import { bytes } from './bytes.js'
+import { json } from './json.js'
+import { string } from './string.js'
+import type { Serializer, SerializerName } from './types.js'
+
+export type { Serializer, SerdeContext, SerializerName } from './types.js'
+
+/** Built-in serializers. */
+export const serializers = { string, bytes, json }
+
+/** The serializer a preset names as plain data. */
+export function serializerByName(name: SerializerName): Serializer<unknown> {
+  switch (name) {
+    case 'string':
+      return string() as Serializer<unknown>
+    case 'bytes':
+      return bytes() as Serializer<unknown>
+    case 'json':
+      return json()
+  }
+}
