@@ -1,0 +1,18 @@
+import type { CommitStrategy } from './types.js'
+
+/** `batch`: commit after `size` finished records of one partition; duplicates are bounded by `size` per owned partition. */
+export function batchCommit(size: number): CommitStrategy {
+  const counts = new Map<string, number>()
+  return {
+    name: 'batch',
+    intervalMs: null,
+    processed(partitionKey) {
+      const n = (counts.get(partitionKey) ?? 0) + 1
+      counts.set(partitionKey, n)
+      return n >= size
+    },
+    committed() {
+      counts.clear()
+    },
+  }
+}

@@ -1,0 +1,21 @@
+import type { CommitStrategy } from './types.js'
+
+/** `hybrid` (1+N): process one by one, commit the last offset after `size` records of a partition or `intervalMs`, whichever comes first. */
+export function hybridCommit(size: number, intervalMs: number): CommitStrategy {
+  const counts = new Map<string, number>()
+  let last: number | null = null
+  return {
+    name: 'hybrid',
+    intervalMs,
+    processed(partitionKey, now) {
+      if (last === null) last = now
+      const n = (counts.get(partitionKey) ?? 0) + 1
+      counts.set(partitionKey, n)
+      return n >= size || now - last >= intervalMs
+    },
+    committed(now) {
+      counts.clear()
+      last = now
+    },
+  }
+}

@@ -1,0 +1,16 @@
+import type { CommitStrategyConfig } from '../../config/types.js'
+
+/**
+ * The small interface the consumer loop calls to decide when to commit.
+ * A strategy only decides *when*; the loop owns *what* (the offsets of finished records).
+ */
+export interface CommitStrategy {
+  /** The strategy's name as written in the options. */
+  readonly name: CommitStrategyConfig['strategy']
+  /** Period of the background commit timer in ms, or `null` when the strategy never commits on time alone. */
+  readonly intervalMs: number | null
+  /** A record of partition `partitionKey` finished at `now` (ms); `true` asks the loop to commit now. */
+  processed(partitionKey: string, now: number): boolean
+  /** The loop committed everything finished so far at `now`; counters restart. */
+  committed(now: number): void
+}

@@ -1,0 +1,37 @@
+import type { RetryPolicy } from '../config/types.js'
+
+/** Delay before retry number `attempt` (1-based): `backoffMs * 2^(attempt-1)`, capped at `maxBackoffMs`. */
+export function backoffFor(attempt: number, policy: Readonly<RetryPolicy>): number {
+  const raw = policy.backoffMs * 2 ** Math.max(0, attempt - 1)
+  const cap = policy.maxBackoffMs ?? Number.POSITIVE_INFINITY
+  return Math.min(raw, cap)
+}
+
+/** Outcome of running a handler with retries. */
+export type RetryOutcome = { ok: true; attempts: number } | { ok: false; attempts: number; error: unknown }
+
+/**
+ * Calls `fn` until it resolves or `policy.attempts` calls were made, sleeping with exponential back-off in between.
+ * `attempts` counts every call including the first, so `attempts: 3` means one call and at most two retries.
+ */
+export async function runWithRetries(
+  fn: () => Promise<void>,
+  policy: Readonly<RetryPolicy> | null,
+  hooks: { sleep: (ms: number) => Promise<void>; onRetry?: (attempt: number, error: unknown) => void; shouldStop?: () => boolean },
+): Promise<RetryOutcome> {
+  const retries = Math.max(0, (policy?.attempts ?? 1) - 1)
+  let attempt = 0
+  for (;;) {
+    try {
+      await fn()
+      return { ok: true, attempts: attempt + 1 }
+    } catch (error) {
+      if (attempt >= retries || policy === null || hooks.shouldStop?.() === true) {
+        return { ok: false, attempts: attempt + 1, error }
+      }
+      attempt++
+      hooks.onRetry?.(attempt, error)
+      await hooks.sleep(backoffFor(attempt, policy))
+    }
+  }
+}
