@@ -141,6 +141,8 @@ export interface Preset {
   producer: ProducerTuning
   consumer: ConsumerTuning
   topic?: TopicTuning
+  /** Set by `exactly-once` and presets extending it: producers need a transactionalId. */
+  requiresTransactionalId?: boolean
   /** One-line reason per value set above, shown by `explainConfig`. */
   reasons?: {
     producer?: Partial<Record<keyof ProducerTuning, string>>

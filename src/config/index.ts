@@ -1,0 +1,17 @@
+export { resolveProducerConfig, resolveConsumerConfig, resolvePipelineConfig, explainConfig, resolvePreset } from './resolve.js'
+export type { PipelineSettings } from './resolve.js'
+export { definePreset } from './define-preset.js'
+export type { DefinePresetInput } from './define-preset.js'
+export {
+  toKafkajsClientConfig,
+  toKafkajsProducerConfig,
+  toKafkajsConsumerConfig,
+  kafkajsSendOptions,
+  kafkajsCompression,
+  kafkajsLogCreator,
+} from './kafkajs.js'
+export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES } from './defaults.js'
+export { getDefaultLogger } from './logger.js'
+export type * from './types.js'
+export type * from './options.js'
+export type * from './resolved.js'

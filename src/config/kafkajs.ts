@@ -1,0 +1,126 @@
+import {
+  CompressionTypes,
+  logLevel as KafkajsLogLevel,
+  Partitioners,
+  type ConsumerConfig,
+  type KafkaConfig,
+  type LogEntry,
+  type PartitionAssigner,
+  type ProducerConfig,
+  type SASLOptions,
+} from 'kafkajs'
+import type { Logger } from 'pino'
+import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
+import type { CompressionName } from './types.js'
+
+function kafkajsLevel(logger: Logger): KafkajsLogLevel {
+  switch (logger.level) {
+    case 'silent':
+      return KafkajsLogLevel.NOTHING
+    case 'fatal':
+    case 'error':
+      return KafkajsLogLevel.ERROR
+    case 'warn':
+      return KafkajsLogLevel.WARN
+    case 'info':
+      return KafkajsLogLevel.INFO
+    default:
+      return KafkajsLogLevel.DEBUG
+  }
+}
+
+/** Bridges kafkajs's log lines into a pino logger (child `{ component: 'kafkajs', namespace }`). */
+export function kafkajsLogCreator(logger: Logger): KafkaConfig['logCreator'] {
+  const child = logger.child({ component: 'kafkajs' })
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...extra } = log as LogEntry['log'] & { logger?: string }
+      const fields = { namespace, ...extra }
+      if (level === KafkajsLogLevel.ERROR) child.error(fields, message)
+      else if (level === KafkajsLogLevel.WARN) child.warn(fields, message)
+      else if (level === KafkajsLogLevel.INFO) child.info(fields, message)
+      else child.debug(fields, message)
+    }
+}
+
+/** kafkajs client config: connection, TLS, SASL, logging; the `kafkajs` escape hatch is merged last. */
+export function toKafkajsClientConfig(settings: ResolvedConnection & { requestTimeoutMs?: number }): KafkaConfig {
+  const config: KafkaConfig = {
+    brokers: [...settings.brokers],
+    clientId: settings.clientId,
+    connectionTimeout: 10_000,
+    logLevel: kafkajsLevel(settings.logger),
+    logCreator: kafkajsLogCreator(settings.logger),
+  }
+  if (settings.requestTimeoutMs !== undefined) {
+    config.requestTimeout = settings.requestTimeoutMs
+    config.enforceRequestTimeout = true
+  }
+  if (settings.ssl !== undefined) config.ssl = settings.ssl
+  if (settings.sasl !== undefined) config.sasl = { ...settings.sasl } as SASLOptions
+  return { ...config, ...settings.kafkajs }
+}
+
+const CODECS: Record<CompressionName, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+}
+
+/** The kafkajs compression type for a compression name. */
+export function kafkajsCompression(name: CompressionName): CompressionTypes {
+  return CODECS[name]
+}
+
+/**
+ * kafkajs `producer()` config. kafkajs forgets the retry count of idempotent producers (5 instead
+ * of unlimited), so it is always set here from `retries`.
+ */
+export function toKafkajsProducerConfig<K, V>(settings: ProducerSettings<K, V>): ProducerConfig {
+  const config: ProducerConfig = {
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: settings.idempotent,
+    maxInFlightRequests: settings.maxInFlightRequests,
+    allowAutoTopicCreation: true,
+    transactionTimeout: settings.transactionTimeoutMs,
+    retry: {
+      retries: settings.retries,
+      initialRetryTime: settings.retryBackoffMs,
+      maxRetryTime: settings.retryBackoffMaxMs,
+    },
+  }
+  if (settings.transactionalId !== null) config.transactionalId = settings.transactionalId
+  return config
+}
+
+/** Options kafkajs takes per `send()` call: acks, timeout, compression. */
+export function kafkajsSendOptions<K, V>(settings: ProducerSettings<K, V>): { acks: -1 | 0 | 1; timeout: number; compression: CompressionTypes } {
+  return {
+    acks: settings.acks === 'all' ? -1 : settings.acks,
+    timeout: settings.requestTimeoutMs,
+    compression: kafkajsCompression(settings.compression),
+  }
+}
+
+/**
+ * kafkajs `consumer()` config. The rebalance timeout follows max.poll.interval.ms as in the Java
+ * client; commits are left to kafkatune's commit strategies.
+ */
+export function toKafkajsConsumerConfig<K, V>(settings: ConsumerSettings<K, V>, partitionAssigners?: PartitionAssigner[]): ConsumerConfig {
+  const config: ConsumerConfig = {
+    groupId: settings.groupId,
+    sessionTimeout: settings.sessionTimeoutMs,
+    rebalanceTimeout: settings.maxPollIntervalMs,
+    heartbeatInterval: settings.heartbeatIntervalMs,
+    minBytes: settings.fetchMinBytes,
+    maxBytes: settings.fetchMaxBytes,
+    maxBytesPerPartition: settings.maxPartitionFetchBytes,
+    maxWaitTimeInMs: settings.fetchMaxWaitMs,
+    readUncommitted: settings.isolationLevel === 'read_uncommitted',
+    allowAutoTopicCreation: false,
+  }
+  if (partitionAssigners?.length) config.partitionAssigners = partitionAssigners
+  return config
+}

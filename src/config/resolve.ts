@@ -1,0 +1,383 @@
+import type { Logger } from 'pino'
+import { ConfigError, type ConfigProblem } from '../errors.js'
+import { serializerByName } from '../serde/index.js'
+import type { Serializer } from '../serde/types.js'
+import { presets as builtinPresets } from '../../presets/index.js'
+import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS } from './defaults.js'
+import { getDefaultLogger } from './logger.js'
+import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
+import { zodProblems } from './problems.js'
+import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
+import {
+  consumerOptionsSchema,
+  pipelineOptionsSchema,
+  presetSchema,
+  producerOptionsSchema,
+} from './schema.js'
+import type { ConsumerTuning, ExplainRow, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
+
+const PRODUCER_TUNING_KEYS = Object.keys(PRODUCER_DEFAULTS) as (keyof ProducerTuning)[]
+const CONSUMER_TUNING_KEYS = Object.keys(CONSUMER_DEFAULTS) as (keyof ConsumerTuning)[]
+
+/** A resolved setting plus why it has its value. */
+interface Traced {
+  values: Record<string, unknown>
+  sources: Record<string, SettingSource>
+  reasons: Record<string, string>
+}
+
+/** Resolves a preset reference to a validated preset, collecting problems. */
+export function resolvePreset(ref: PresetRef | undefined, problems: ConfigProblem[]): Preset | null {
+  if (ref === undefined) return null
+  if (typeof ref === 'string') {
+    const p = builtinPresets[ref]
+    if (!p) {
+      problems.push({ option: 'preset', message: `unknown preset '${String(ref)}': use one of ${Object.keys(builtinPresets).join(', ')} or definePreset()` })
+      return null
+    }
+    return p
+  }
+  const parsed = presetSchema.safeParse(ref)
+  if (!parsed.success) {
+    problems.push(...zodProblems(parsed.error, [...PRODUCER_TUNING_KEYS, ...CONSUMER_TUNING_KEYS], 'preset.'))
+    return null
+  }
+  return ref
+}
+
+function trace<T extends object>(
+  keys: readonly (keyof T)[],
+  defaults: Partial<T>,
+  preset: Preset | null,
+  presetTuning: Partial<T> | undefined,
+  presetReasons: Partial<Record<keyof T, string>> | undefined,
+  options: Record<string, unknown>,
+): Traced {
+  const out: Traced = { values: {}, sources: {}, reasons: {} }
+  for (const key of keys) {
+    const k = key as string
+    if (options[k] !== undefined) {
+      out.values[k] = options[k]
+      out.sources[k] = 'option'
+      out.reasons[k] = 'set explicitly in the options'
+    } else if (presetTuning && (presetTuning as Record<string, unknown>)[k] !== undefined) {
+      out.values[k] = (presetTuning as Record<string, unknown>)[k]
+      out.sources[k] = 'preset'
+      out.reasons[k] = presetReasons?.[key] ?? `set by preset '${preset?.name ?? '?'}'`
+    } else {
+      out.values[k] = (defaults as Record<string, unknown>)[k]
+      out.sources[k] = 'default'
+      out.reasons[k] = DEFAULT_REASONS[k] ?? 'Apache Kafka 4.x Java client default'
+    }
+  }
+  return out
+}
+
+function connection(options: { brokers: string[]; clientId?: string; ssl?: unknown; sasl?: unknown; logger?: Logger; kafkajs?: object }): ResolvedConnection {
+  return {
+    brokers: Object.freeze([...options.brokers]),
+    clientId: options.clientId ?? 'kafkatune',
+    ssl: options.ssl as ResolvedConnection['ssl'],
+    sasl: options.sasl as ResolvedConnection['sasl'],
+    logger: options.logger ?? getDefaultLogger(),
+    kafkajs: (options.kafkajs ?? {}) as ResolvedConnection['kafkajs'],
+  }
+}
+
+function freezeDeep<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !isOpaque(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) freezeDeep(v)
+  }
+  return value
+}
+function isOpaque(v: object): boolean {
+  // Loggers, serializers, functions and regexps belong to the caller; never freeze them.
+  return typeof v === 'function' || v instanceof RegExp || Buffer.isBuffer(v) || typeof (v as { child?: unknown }).child === 'function'
+}
+
+interface ProducerResolution<K, V> {
+  settings: ProducerSettings<K, V>
+  traced: Traced
+}
+
+function resolveProducer<K, V>(options: ProducerOptions<K, V>): ProducerResolution<K, V> {
+  const problems: ConfigProblem[] = []
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError([{ option: '(options)', message: 'createProducer needs an options object with at least `brokers`' }], 'producer configuration')
+  }
+  const parsed = producerOptionsSchema.safeParse(options)
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(producerOptionsSchema.shape)))
+  const preset = resolvePreset(options.preset as PresetRef | undefined, problems)
+  const traced = trace<ProducerTuning>(
+    PRODUCER_TUNING_KEYS,
+    PRODUCER_DEFAULTS,
+    preset,
+    preset?.producer,
+    preset?.reasons?.producer,
+    options as unknown as Record<string, unknown>,
+  )
+  const v = traced.values as Required<ProducerTuning>
+  const transactionalId = options.transactionalId ?? null
+
+  // Java's rule: idempotence is on by default only while nothing set conflicts with it.
+  if (traced.sources.idempotent === 'default' && transactionalId === null) {
+    const conflicts: string[] = []
+    if (v.acks !== 'all') conflicts.push(`acks is ${String(v.acks)}`)
+    if (v.retries === 0) conflicts.push('retries is 0')
+    if (v.maxInFlightRequests > 5) conflicts.push(`maxInFlightRequests is ${v.maxInFlightRequests}`)
+    if (conflicts.length) {
+      v.idempotent = false
+      traced.reasons.idempotent = `idempotence is on by default, but off here because ${conflicts.join(' and ')} (as the Java client does)`
+    }
+  }
+  if (v.idempotent) {
+    if (v.acks !== 'all')
+      problems.push({ option: 'idempotent, acks', message: `idempotence needs acks 'all' (got ${String(v.acks)}): set acks: 'all' or idempotent: false` })
+    if (v.retries === 0) problems.push({ option: 'idempotent, retries', message: 'idempotence needs retries > 0: raise retries or set idempotent: false' })
+    if (v.maxInFlightRequests > 5)
+      problems.push({ option: 'idempotent, maxInFlightRequests', message: `idempotence keeps order only with maxInFlightRequests <= 5 (got ${v.maxInFlightRequests})` })
+  }
+  if (transactionalId !== null && !v.idempotent)
+    problems.push({ option: 'transactionalId, idempotent', message: 'a transactionalId needs idempotence: remove idempotent: false (and use acks: \'all\')' })
+  if (preset?.requiresTransactionalId && transactionalId === null)
+    problems.push({ option: 'transactionalId, preset', message: `preset '${preset.name}' needs a transactionalId: give a stable id per producer instance` })
+  if (typeof v.lingerMs === 'number' && typeof v.requestTimeoutMs === 'number' && typeof v.deliveryTimeoutMs === 'number' && v.deliveryTimeoutMs < v.lingerMs + v.requestTimeoutMs)
+    problems.push({
+      option: 'deliveryTimeoutMs, lingerMs, requestTimeoutMs',
+      message: `deliveryTimeoutMs (${v.deliveryTimeoutMs}) must be >= lingerMs + requestTimeoutMs (${v.lingerMs + v.requestTimeoutMs}), as in the Java client`,
+    })
+  if (typeof v.batchSize === 'number' && typeof v.bufferMemory === 'number' && v.batchSize > v.bufferMemory)
+    problems.push({ option: 'batchSize, bufferMemory', message: `batchSize (${v.batchSize}) cannot exceed bufferMemory (${v.bufferMemory})` })
+  if (typeof v.retryBackoffMs === 'number' && typeof v.retryBackoffMaxMs === 'number' && v.retryBackoffMaxMs < v.retryBackoffMs)
+    problems.push({ option: 'retryBackoffMs, retryBackoffMaxMs', message: `retryBackoffMaxMs (${v.retryBackoffMaxMs}) must be >= retryBackoffMs (${v.retryBackoffMs})` })
+  if (problems.length) throw new ConfigError(problems, 'producer configuration')
+
+  const keySerializer = (options.keySerializer ?? serializerByName(v.keySerializer)) as Serializer<K>
+  const valueSerializer = (options.valueSerializer ?? serializerByName(v.valueSerializer)) as Serializer<V>
+  if (options.keySerializer) {
+    traced.sources.keySerializer = 'option'
+    traced.values.keySerializer = options.keySerializer.name ?? 'custom'
+  }
+  if (options.valueSerializer) {
+    traced.sources.valueSerializer = 'option'
+    traced.values.valueSerializer = options.valueSerializer.name ?? 'custom'
+  }
+  if (typeof options.partitioner === 'function') traced.values.partitioner = 'custom function'
+
+  const { partitioner: _p, keySerializer: _k, valueSerializer: _v, ...tuning } = v
+  const settings: ProducerSettings<K, V> = {
+    ...connection(options),
+    ...tuning,
+    presetName: preset?.name ?? null,
+    transactionalId,
+    partitioner: options.partitioner ?? v.partitioner,
+    keySerializer,
+    valueSerializer,
+    sources: Object.freeze({ ...traced.sources }),
+  }
+  return { settings: freezeDeep(settings), traced }
+}
+
+/** Validates and resolves producer options: Kafka defaults < preset < options. Throws `ConfigError`. */
+export function resolveProducerConfig<K = string, V = string>(options: ProducerOptions<K, V>): ProducerSettings<K, V> {
+  return resolveProducer(options).settings
+}
+
+interface ConsumerResolution<K, V> {
+  settings: ConsumerSettings<K, V>
+  traced: Traced
+}
+
+function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], prefix = ''): void {
+  const o = (s: string) => s.split(', ').map((x) => prefix + x).join(', ')
+  if (v.heartbeatIntervalMs >= v.sessionTimeoutMs)
+    problems.push({
+      option: o('heartbeatIntervalMs, sessionTimeoutMs'),
+      message: `heartbeatIntervalMs (${v.heartbeatIntervalMs}) must be below sessionTimeoutMs (${v.sessionTimeoutMs}); a third of it is usual (${Math.floor(v.sessionTimeoutMs / 3)})`,
+    })
+  if (v.maxPollIntervalMs < v.sessionTimeoutMs)
+    problems.push({
+      option: o('maxPollIntervalMs, sessionTimeoutMs'),
+      message: `maxPollIntervalMs (${v.maxPollIntervalMs}) must be >= sessionTimeoutMs (${v.sessionTimeoutMs})`,
+    })
+  if (v.fetchMinBytes > v.fetchMaxBytes)
+    problems.push({ option: o('fetchMinBytes, fetchMaxBytes'), message: `fetchMinBytes (${v.fetchMinBytes}) must be <= fetchMaxBytes (${v.fetchMaxBytes})` })
+  if (v.maxPartitionFetchBytes > v.fetchMaxBytes)
+    problems.push({
+      option: o('maxPartitionFetchBytes, fetchMaxBytes'),
+      message: `maxPartitionFetchBytes (${v.maxPartitionFetchBytes}) must be <= fetchMaxBytes (${v.fetchMaxBytes})`,
+    })
+  if (Array.isArray(v.partitionAssignors) && v.partitionAssignors.includes('cooperative-sticky'))
+    problems.push({
+      option: o('partitionAssignors'),
+      message:
+        "'cooperative-sticky' needs the incremental (cooperative) rebalance protocol, which kafkajs does not speak; use 'sticky', which keeps assignments across (eager) rebalances",
+    })
+  if (v.retry && v.retry.maxBackoffMs !== undefined && v.retry.maxBackoffMs < v.retry.backoffMs)
+    problems.push({ option: o('retry.maxBackoffMs'), message: `retry.maxBackoffMs (${v.retry.maxBackoffMs}) must be >= retry.backoffMs (${v.retry.backoffMs})` })
+}
+
+function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerResolution<K, V> {
+  const problems: ConfigProblem[] = []
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError([{ option: '(options)', message: 'createConsumer needs an options object with brokers, groupId and topics' }], 'consumer configuration')
+  }
+  const parsed = consumerOptionsSchema.safeParse(options)
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(consumerOptionsSchema.shape)))
+  const preset = resolvePreset(options.preset, problems)
+  const traced = trace<ConsumerTuning>(
+    CONSUMER_TUNING_KEYS,
+    CONSUMER_DEFAULTS as Partial<ConsumerTuning>,
+    preset,
+    preset?.consumer,
+    preset?.reasons?.consumer,
+    options as unknown as Record<string, unknown>,
+  )
+  const v = traced.values as Required<ConsumerTuning>
+  if (parsed.success || problems.every((p) => !/heartbeat|session|poll|fetch|assignor/i.test(p.option))) consumerRules(v, problems)
+  if (problems.length) throw new ConfigError(problems, 'consumer configuration')
+  const warnAbove = Math.floor(v.sessionTimeoutMs / 3)
+  const logger = options.logger ?? getDefaultLogger()
+  if (v.heartbeatIntervalMs > warnAbove)
+    logger.warn(
+      { heartbeatIntervalMs: v.heartbeatIntervalMs, sessionTimeoutMs: v.sessionTimeoutMs },
+      `heartbeatIntervalMs is above a third of sessionTimeoutMs (${warnAbove}): one lost heartbeat may get the member evicted`,
+    )
+
+  const keyDeserializer = (options.keyDeserializer ?? serializerByName(v.keyDeserializer)) as Serializer<K>
+  const valueDeserializer = (options.valueDeserializer ?? serializerByName(v.valueDeserializer)) as Serializer<V>
+  if (options.keyDeserializer) {
+    traced.sources.keyDeserializer = 'option'
+    traced.values.keyDeserializer = options.keyDeserializer.name ?? 'custom'
+  }
+  if (options.valueDeserializer) {
+    traced.sources.valueDeserializer = 'option'
+    traced.values.valueDeserializer = options.valueDeserializer.name ?? 'custom'
+  }
+  const { keyDeserializer: _k, valueDeserializer: _v, retry, deadLetterTopic, commit, ...tuning } = v
+  const settings: ConsumerSettings<K, V> = {
+    ...connection(options),
+    ...tuning,
+    partitionAssignors: [...v.partitionAssignors],
+    commit: { ...commit },
+    presetName: preset?.name ?? null,
+    groupId: options.groupId,
+    topics: [...options.topics],
+    retry: retry ? { ...retry } : null,
+    deadLetterTopic: deadLetterTopic ?? null,
+    keyDeserializer,
+    valueDeserializer,
+    sources: Object.freeze({ ...traced.sources }),
+  }
+  return { settings: freezeDeep(settings), traced }
+}
+
+/** Validates and resolves consumer options: Kafka defaults < preset < options. Throws `ConfigError`. */
+export function resolveConsumerConfig<K = string, V = string>(options: ConsumerOptions<K, V>): ConsumerSettings<K, V> {
+  return resolveConsumer(options).settings
+}
+
+/** Resolved pipeline settings: a transactional producer and a read_committed consumer. */
+export interface PipelineSettings {
+  producer: ProducerSettings
+  consumer: ConsumerSettings
+  transactionalIdPrefix: string | null
+  exactlyOnce: boolean
+}
+
+/** Validates pipeline options (default preset 'exactly-once'). Throws `ConfigError`. */
+export function resolvePipelineConfig(options: PipelineOptions<unknown, unknown, unknown, unknown>): PipelineSettings {
+  const problems: ConfigProblem[] = []
+  const parsed = pipelineOptionsSchema.safeParse(options)
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(pipelineOptionsSchema.shape)))
+  const presetRef = options.preset ?? 'exactly-once'
+  const preset = resolvePreset(presetRef, problems)
+  const exactlyOnce = !!preset?.requiresTransactionalId
+  if (exactlyOnce && !options.transactionalIdPrefix)
+    problems.push({ option: 'transactionalIdPrefix, preset', message: `preset '${preset?.name}' needs a transactionalIdPrefix that stays the same across restarts` })
+  if (problems.length) throw new ConfigError(problems, 'pipeline configuration')
+  const conn = {
+    brokers: options.brokers,
+    clientId: options.clientId,
+    ssl: options.ssl,
+    sasl: options.sasl,
+    logger: options.logger,
+    kafkajs: options.kafkajs,
+  }
+  const collected: ConfigProblem[] = []
+  let producer: ProducerSettings | undefined
+  let consumer: ConsumerSettings | undefined
+  try {
+    producer = resolveProducerConfig({
+      ...conn,
+      ...(options.producer ?? {}),
+      preset: presetRef as 'low-latency',
+      transactionalId: exactlyOnce ? `${options.transactionalIdPrefix}-probe` : undefined,
+      keySerializer: options.keySerializer,
+      valueSerializer: options.valueSerializer,
+    } as ProducerOptions<unknown, unknown>) as ProducerSettings
+  } catch (err) {
+    if (err instanceof ConfigError) collected.push(...err.problems.map((p) => ({ option: `producer.${p.option}`, message: p.message })))
+    else throw err
+  }
+  try {
+    consumer = resolveConsumerConfig({
+      ...conn,
+      ...(options.consumer ?? {}),
+      preset: presetRef,
+      groupId: options.groupId,
+      topics: Array.isArray(options.from) ? options.from : [options.from],
+      keyDeserializer: options.keyDeserializer,
+      valueDeserializer: options.valueDeserializer,
+    } as ConsumerOptions<unknown, unknown>) as ConsumerSettings
+  } catch (err) {
+    if (err instanceof ConfigError) collected.push(...err.problems.map((p) => ({ option: `consumer.${p.option}`, message: p.message })))
+    else throw err
+  }
+  if (collected.length || !producer || !consumer) throw new ConfigError(collected, 'pipeline configuration')
+  return Object.freeze({ producer, consumer, transactionalIdPrefix: options.transactionalIdPrefix ?? null, exactlyOnce })
+}
+
+function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
+  const out: ExplainRow[] = Object.keys(traced.values).map((option) => ({
+    option,
+    javaProperty: JAVA_PROPERTIES[option] ?? null,
+    value: traced.values[option],
+    source: traced.sources[option]!,
+    reason: traced.reasons[option]!,
+  }))
+  return [...out, ...extra]
+}
+
+/**
+ * One row per effective setting: value, Java property, where it came from and why.
+ * Validates like the factories (throws the same `ConfigError`) but opens no connection.
+ * @example explainConfig('producer', { brokers: ['127.0.0.1:9092'], preset: 'high-throughput' })
+ */
+export function explainConfig<K, V>(kind: 'producer', options: ProducerOptions<K, V>): ExplainRow[]
+export function explainConfig<K, V>(kind: 'consumer', options: ConsumerOptions<K, V>): ExplainRow[]
+export function explainConfig(
+  kind: 'producer' | 'consumer',
+  options: ProducerOptions<unknown, unknown> | ConsumerOptions<unknown, unknown>,
+): ExplainRow[] {
+  if (kind === 'producer') {
+    const { settings, traced } = resolveProducer(options as ProducerOptions<unknown, unknown>)
+    return rows(traced, [
+      {
+        option: 'transactionalId',
+        javaProperty: 'transactional.id',
+        value: settings.transactionalId,
+        source: settings.transactionalId === null ? 'default' : 'option',
+        reason: settings.transactionalId === null ? 'no transactions unless a transactionalId is given' : 'set explicitly in the options',
+      },
+    ])
+  }
+  if (kind === 'consumer') {
+    const { settings, traced } = resolveConsumer(options as ConsumerOptions<unknown, unknown>)
+    return rows(traced, [
+      { option: 'groupId', javaProperty: 'group.id', value: settings.groupId, source: 'option', reason: 'set explicitly in the options' },
+    ])
+  }
+  throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer' or 'consumer', got '${String(kind)}'` }])
+}

@@ -1,0 +1,31 @@
+export { KafkatuneError, ConfigError, isKafkatuneError, ERROR_CODES } from './errors.js'
+export type { ErrorCode, ConfigProblem, KafkatuneErrorOptions } from './errors.js'
+export { presets } from '../presets/index.js'
+export { definePreset, explainConfig } from './config/index.js'
+export type {
+  Acks,
+  AssignorName,
+  BuiltinPresetName,
+  CommitStrategyConfig as CommitStrategy,
+  CompressionName,
+  ConnectionOptions,
+  ConsumerTuning,
+  ExplainRow,
+  PartitionerFn,
+  PartitionerName,
+  Preset,
+  PresetRef,
+  ProducerTuning,
+  Reasons,
+  RetryPolicy,
+  SettingSource,
+  TopicTuning,
+  DefinePresetInput,
+  ProducerOptions,
+  ConsumerOptions,
+  PipelineOptions,
+  OutRecord,
+} from './config/index.js'
+export { serializers } from './serde/index.js'
+export type { Serializer, SerdeContext, SerializerName } from './serde/index.js'
+export type { ProducerRecord, RecordMetadata, ConsumedMessage } from './messages.js'
