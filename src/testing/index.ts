@@ -1,0 +1,68 @@
+/**
+ * `kafkatune/testing`: a real Kafka for tests, benchmarks and demos. Never a fake.
+ * @example
+ * const kafka = await startKafka()
+ * try { ... kafka.brokers ... } finally { await kafka.stop() }
+ */
+import { KafkatuneError } from '../errors.js'
+import { containerRuntimeAvailable, startContainerKafka } from './container.js'
+import { startLocalKafka } from './local.js'
+import type { KafkaHandle, KafkaMode, StartKafkaOptions } from './types.js'
+
+export type { KafkaHandle, KafkaMode, NodeControl, StartKafkaOptions } from './types.js'
+export { ensureKafkaJars, kafkaLibsDir, KAFKA_VERSION } from './jars.js'
+export { startLocalKafka } from './local.js'
+
+const MODES: readonly string[] = ['auto', 'external', 'container', 'local']
+
+/** Bootstrap servers from env `KAFKA_BROKERS` (comma-separated), or undefined when unset or empty. */
+export function brokersFromEnv(): string[] | undefined {
+  const raw = process.env.KAFKA_BROKERS
+  if (raw === undefined) return undefined
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  return list.length > 0 ? list : undefined
+}
+
+function externalHandle(brokers: string[]): KafkaHandle {
+  return { brokers, mode: 'external', nodes: [], stop: async () => undefined }
+}
+
+/**
+ * Start (or find) a real Kafka: `KAFKA_BROKERS` when set, else Testcontainers when a container runtime answers,
+ * else Apache Kafka started locally from Maven Central jars with Java 17+.
+ * @example
+ * const kafka = await startKafka({ nodes: 3 })
+ * await kafka.nodes[0]?.kill()
+ * await kafka.stop()
+ */
+export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaHandle> {
+  const envMode = process.env.KAFKATUNE_KAFKA_MODE
+  const requested = envMode !== undefined && envMode !== '' ? envMode : (options.mode ?? 'auto')
+  if (!MODES.includes(requested)) {
+    throw new KafkatuneError('HARNESS', `kafkatune: unknown Kafka mode '${requested}' (KAFKATUNE_KAFKA_MODE / mode): use one of ${MODES.join(', ')}`, {
+      retriable: false,
+    })
+  }
+  const envImage = process.env.KAFKATUNE_KAFKA_IMAGE
+  const resolved: StartKafkaOptions = {
+    ...options,
+    ...(envImage !== undefined && envImage !== '' ? { image: envImage } : {}),
+  }
+  const mode = requested as 'auto' | KafkaMode
+  if (mode === 'external') {
+    const list = brokersFromEnv()
+    if (list === undefined) {
+      throw new KafkatuneError('HARNESS', `kafkatune: mode 'external' needs KAFKA_BROKERS=host:port[,host:port...]`, { retriable: false })
+    }
+    return externalHandle(list)
+  }
+  if (mode === 'container') return startContainerKafka(resolved)
+  if (mode === 'local') return startLocalKafka(resolved)
+  const list = brokersFromEnv()
+  if (list !== undefined) return externalHandle(list)
+  if (await containerRuntimeAvailable()) return startContainerKafka(resolved)
+  return startLocalKafka(resolved)
+}

@@ -1,0 +1,373 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
+import { KafkatuneError } from '../errors.js'
+import { removeScratchDir, spawnGuarded, trackScratchDir, unrefChild } from './children.js'
+import type { GuardedChild } from './children.js'
+import { checkJava, ensureKafkaJars, javaExecutable, kafkaResource, KAFKA_VERSION } from './jars.js'
+import type { KafkaHandle, NodeControl, StartKafkaOptions } from './types.js'
+
+const READY_LINE = 'Kafka Server started'
+const DEFAULT_START_TIMEOUT_MS = 120_000
+const STOP_GRACE_MS = 10_000
+const HOST = '127.0.0.1'
+
+/** JVM flags: small heap and a serial GC, because tests share few cores with several brokers. */
+function jvmOptions(): string[] {
+  const custom = process.env.KAFKATUNE_KAFKA_JVM_OPTS
+  const base =
+    custom !== undefined && custom.trim() !== ''
+      ? custom.trim().split(/\s+/)
+      : ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:+ExitOnOutOfMemoryError']
+  return [...base, '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${kafkaResource('log4j2.properties')}`]
+}
+
+function startTimeout(options: StartKafkaOptions): number {
+  if (options.startTimeoutMs !== undefined) return options.startTimeoutMs
+  const env = Number(process.env.KAFKATUNE_KAFKA_START_TIMEOUT_MS)
+  return Number.isFinite(env) && env > 0 ? env : DEFAULT_START_TIMEOUT_MS
+}
+
+/** A free TCP port on the loopback interface (the OS picks it). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, HOST, () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url without padding, never starting with '-' (as Uuid.randomUuid). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
+
+interface NodeLayout {
+  nodeId: number
+  port: number
+  controllerPort: number
+  dir: string
+}
+
+function serverProperties(node: NodeLayout, all: NodeLayout[]): string {
+  const three = all.length === 3
+  const rf = three ? 3 : 1
+  const minIsr = three ? 2 : 1
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': node.nodeId,
+    'controller.quorum.voters': all.map((n) => `${n.nodeId}@${HOST}:${n.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://${HOST}:${node.port},CONTROLLER://${HOST}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': join(node.dir, 'data'),
+    'auto.create.topics.enable': true,
+    'num.partitions': 1,
+    'default.replication.factor': rf,
+    'min.insync.replicas': minIsr,
+    // One partition per internal topic: the first group join / transaction is quick on a test broker.
+    'offsets.topic.replication.factor': rf,
+    'offsets.topic.num.partitions': 1,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': minIsr,
+    'transaction.state.log.num.partitions': 1,
+    'share.coordinator.state.topic.replication.factor': rf,
+    'share.coordinator.state.topic.min.isr': minIsr,
+    'share.coordinator.state.topic.num.partitions': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    // Fewer threads: several brokers share two cores.
+    'num.network.threads': 2,
+    'num.io.threads': 2,
+    'num.recovery.threads.per.data.dir': 1,
+    'background.threads': 2,
+    'log.cleaner.threads': 1,
+  }
+  if (three) {
+    // Otherwise a node can wait minutes for shutdown approval from a controller quorum that is gone.
+    props['controlled.shutdown.enable'] = false
+  }
+  return `${Object.entries(props)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('\n')}\n`
+}
+
+/** Keep the last lines a JVM printed, for error messages. */
+class LogTail {
+  private readonly lines: string[] = []
+  constructor(private readonly max = 80) {}
+  push(line: string): void {
+    this.lines.push(line)
+    if (this.lines.length > this.max) this.lines.shift()
+  }
+  text(): string {
+    return this.lines.join('\n')
+  }
+  includes(fragment: string): boolean {
+    return this.lines.some((l) => l.includes(fragment))
+  }
+}
+
+function onLines(child: GuardedChild, each: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n')
+      rest = parts.pop() ?? ''
+      for (const line of parts) each(line)
+    })
+  }
+}
+
+function exited(child: GuardedChild): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+/** Run `kafka.tools.StorageTool format` for one node; a fresh data folder each start. */
+async function formatStorage(libs: string, propsFile: string, id: string, tail: LogTail): Promise<void> {
+  const child = spawnGuarded(javaExecutable(), [
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    `-Dlog4j2.configurationFile=${kafkaResource('log4j2.properties')}`,
+    '-cp',
+    join(libs, '*'),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    id,
+    '-c',
+    propsFile,
+  ])
+  onLines(child, (line) => tail.push(line))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (c) => resolve(c))
+  })
+  if (code !== 0) {
+    throw new KafkatuneError('HARNESS', `kafkatune: formatting Kafka storage failed (exit ${code}):\n${tail.text()}`, { retriable: false })
+  }
+}
+
+class LocalNode implements NodeControl {
+  readonly nodeId: number
+  readonly brokerAddress: string
+  private child: GuardedChild | undefined
+  private exitPromise: Promise<void> = Promise.resolve()
+  private tail = new LogTail()
+
+  constructor(
+    private readonly layout: NodeLayout,
+    private readonly libs: string,
+    private readonly propsFile: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.nodeId = layout.nodeId
+    this.brokerAddress = `${HOST}:${layout.port}`
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
+  /** True when the node's JVM is running (possibly paused). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** The last lines the node printed. */
+  logTail(): string {
+    return this.tail.text()
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return
+    this.tail = new LogTail()
+    const tail = this.tail
+    const child = spawnGuarded(javaExecutable(), [...jvmOptions(), '-cp', join(this.libs, '*'), 'kafka.Kafka', this.propsFile])
+    this.child = child
+    this.exitPromise = exited(child)
+    await new Promise<void>((resolve, reject) => {
+      let settled = false
+      const finish = (err?: Error): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (err === undefined) {
+          unrefChild(child)
+          resolve()
+        } else reject(err)
+      }
+      const timer = setTimeout(() => {
+        try {
+          if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+        finish(
+          new KafkatuneError(
+            'HARNESS',
+            `kafkatune: Kafka node ${this.nodeId} did not report '${READY_LINE}' within ${this.timeoutMs} ms. Last output:\n${tail.text()}`,
+            { retriable: true, details: { nodeId: this.nodeId } },
+          ),
+        )
+      }, this.timeoutMs)
+      onLines(child, (line) => {
+        tail.push(line)
+        if (line.includes(READY_LINE)) finish()
+      })
+      child.once('error', (err) =>
+        finish(new KafkatuneError('HARNESS', `kafkatune: cannot start Java for Kafka node ${this.nodeId}: ${err.message}`, { cause: err })),
+      )
+      // 'close' (not 'exit'): by then every line the JVM printed has been read into the tail.
+      child.once('close', (code, signal) =>
+        finish(
+          new KafkatuneError(
+            'HARNESS',
+            `kafkatune: Kafka node ${this.nodeId} exited before it was ready (${signal ?? `exit ${code}`}). Last output:\n${tail.text()}`,
+            { retriable: true, details: { nodeId: this.nodeId, portInUse: tail.includes('Address already in use') } },
+          ),
+        ),
+      )
+    })
+  }
+
+  private signal(signal: NodeJS.Signals): boolean {
+    const pid = this.child?.pid
+    if (pid === undefined || !this.running) return false
+    // Keep Node alive while we wait for the exit this signal may cause.
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') this.child?.ref()
+    try {
+      process.kill(pid, signal)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async kill(): Promise<void> {
+    if (this.signal('SIGKILL')) await this.exitPromise
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.signal('SIGTERM')
+    // A paused JVM only sees SIGTERM once it runs again.
+    this.signal('SIGCONT')
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS)
+    })
+    const result = await Promise.race([this.exitPromise.then(() => 'exited' as const), grace])
+    clearTimeout(timer)
+    if (result === 'timeout') await this.kill()
+  }
+
+  async pause(): Promise<void> {
+    if (!this.signal('SIGSTOP')) throw new KafkatuneError('HARNESS', `kafkatune: Kafka node ${this.nodeId} is not running`, { retriable: false })
+  }
+
+  async resume(): Promise<void> {
+    if (!this.signal('SIGCONT')) throw new KafkatuneError('HARNESS', `kafkatune: Kafka node ${this.nodeId} is not running`, { retriable: false })
+  }
+}
+
+/** Wait until an admin client on `brokers` sees `count` brokers. */
+async function waitForBrokerCount(brokers: string[], count: number, timeoutMs: number): Promise<void> {
+  const kafka = new Kafka({ clientId: 'kafkatune-harness', brokers, logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  const deadline = Date.now() + timeoutMs
+  let seen = 0
+  let lastError: unknown
+  try {
+    await admin.connect()
+    while (Date.now() < deadline) {
+      try {
+        seen = (await admin.describeCluster()).brokers.length
+        if (seen >= count) return
+      } catch (err) {
+        lastError = err
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+  throw new KafkatuneError('HARNESS', `kafkatune: the cluster shows ${seen} of ${count} brokers after ${timeoutMs} ms`, { cause: lastError })
+}
+
+async function startOnce(nodeCount: 1 | 3, libs: string, timeoutMs: number): Promise<KafkaHandle> {
+  const root = mkdtempSync(join(tmpdir(), 'kafkatune-kafka-'))
+  trackScratchDir(root)
+  const layouts: NodeLayout[] = []
+  for (let i = 1; i <= nodeCount; i++) {
+    layouts.push({ nodeId: i, port: await freePort(), controllerPort: await freePort(), dir: join(root, `node-${i}`) })
+  }
+  const id = clusterId()
+  const nodes: LocalNode[] = []
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.kill()))
+    removeScratchDir(root)
+  }
+  try {
+    await Promise.all(
+      layouts.map(async (layout) => {
+        mkdirSync(layout.dir, { recursive: true })
+        const propsFile = join(layout.dir, 'server.properties')
+        writeFileSync(propsFile, serverProperties(layout, layouts))
+        await formatStorage(libs, propsFile, id, new LogTail())
+        nodes.push(new LocalNode(layout, libs, propsFile, timeoutMs))
+      }),
+    )
+    nodes.sort((a, b) => a.nodeId - b.nodeId)
+    await Promise.all(nodes.map((n) => n.start()))
+    const brokers = nodes.map((n) => n.brokerAddress)
+    if (nodeCount > 1) await waitForBrokerCount(brokers, nodeCount, timeoutMs)
+    let stopped: Promise<void> | undefined
+    return {
+      brokers,
+      mode: 'local',
+      nodes,
+      stop: () => (stopped ??= stopAll()),
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
+
+/** Start a real Apache Kafka KRaft cluster (1 or 3 combined broker/controller nodes) from the cached jars. */
+export async function startLocalKafka(options: StartKafkaOptions = {}): Promise<KafkaHandle> {
+  const nodeCount = options.nodes ?? 1
+  if (nodeCount !== 1 && nodeCount !== 3) {
+    throw new KafkatuneError('HARNESS', `kafkatune: startKafka({ nodes }) takes 1 or 3, got ${String(nodeCount)}`, { retriable: false })
+  }
+  checkJava()
+  const libs = await ensureKafkaJars()
+  const timeoutMs = startTimeout(options)
+  // Free ports are picked before the JVM binds them, so another process can win the race: retry on that only.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(nodeCount, libs, timeoutMs)
+    } catch (err) {
+      const portInUse = err instanceof KafkatuneError && err.details.portInUse === true
+      if (!portInUse || attempt >= 3) throw err
+    }
+  }
+}
+
+export { KAFKA_VERSION }
