@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Build the kafkatune Kafka image with Podman, offline from registries: a Debian bookworm rootfs
+# (debootstrap, minbase + openjdk-17-jre-headless), the same pinned Apache Kafka jars the local broker
+# uses (kafka/pom.xml via ensureKafkaJars()), and an entrypoint configured by KAFKA_* variables like the
+# official apache/kafka image (container/). Prints the image reference on stdout, e.g.
+#   export KAFKATUNE_KAFKA_IMAGE="$(scripts/build-kafka-image.sh)"
+# The tag is a hash of the inputs: an existing image is reused at once. The rootfs tarball is cached in
+# ~/.cache/kafkatune (KAFKATUNE_CACHE_DIR / XDG_CACHE_HOME), so a rebuild after an input change skips
+# debootstrap. Without podman (e.g. a Docker engine is there) it prints nothing: users pull apache/kafka.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[build-kafka-image] %s\n' "$*" >&2; }
+
+if ! command -v podman >/dev/null 2>&1; then
+  log "podman not found: nothing to build (container mode uses apache/kafka from a registry)"
+  exit 0
+fi
+
+cache="${KAFKATUNE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafkatune}"
+mkdir -p "$cache"
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$root/kafka/pom.xml" | head -1)"
+[ -n "$kafka_version" ] || { log "no <kafka.version> in kafka/pom.xml"; exit 1; }
+
+suite=bookworm
+packages=openjdk-17-jre-headless
+base_key="$(printf '%s\n' "$suite" minbase "$packages" v1 | sha256sum | cut -c1-12)"
+base_tar="$cache/rootfs-$suite-minbase-jre17-$base_key.tar"
+
+tag="$(cat "$root/kafka/pom.xml" "$root/container/"* "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)"
+image="localhost/kafkatune-kafka:$kafka_version-$tag"
+
+if podman image exists "$image"; then
+  log "$image is up to date"
+  echo "$image"
+  exit 0
+fi
+
+started=$SECONDS
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+if [ ! -f "$base_tar" ]; then
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    log "installing debootstrap (apt)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+  mirror="${KAFKATUNE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  rootfs="$(mktemp -d "$cache/rootfs.XXXXXX")"
+  trap 'as_root rm -rf "$rootfs"' EXIT
+  log "debootstrap $suite (minbase + $packages) from $mirror"
+  as_root debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
+    { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+  # What a broker never reads: package caches, docs, man pages, locales.
+  as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/usr/share/doc "$rootfs"/usr/share/man "$rootfs"/usr/share/locale "$rootfs"/usr/share/info
+  as_root tar -C "$rootfs" -cf "$base_tar.partial" .
+  mv "$base_tar.partial" "$base_tar"
+  as_root rm -rf "$rootfs"
+  trap - EXIT
+  log "rootfs cached at $base_tar ($(du -h "$base_tar" | cut -f1), $((SECONDS - started)) s)"
+fi
+
+# The same jars the local broker runs: ensureKafkaJars() from the built package when there is one,
+# else Maven on kafka/pom.xml into the same cache folder ensureKafkaJars() uses.
+libs=""
+if [ -f "$root/dist/testing.js" ]; then
+  libs="$(cd "$root" && node --input-type=module -e "
+    const m = await import('./dist/testing.js')
+    if (typeof m.ensureKafkaJars === 'function') process.stdout.write(await m.ensureKafkaJars())
+  " || true)"
+fi
+if [ -z "$libs" ]; then
+  libs="$cache/kafka-$kafka_version/libs"
+  if [ ! -f "$libs/.kafkatune-complete" ]; then
+    work="$(mktemp -d "$cache/kafka-$kafka_version.fetch.XXXXXX")"
+    cp "$root/kafka/pom.xml" "$work/pom.xml"
+    log "fetching Kafka $kafka_version jars with Maven"
+    (cd "$work" && mvn -B -q -Dstyle.color=never validate -Dkafkatune.libs="$work/libs") >&2
+    printf '%s\n' "$kafka_version" >"$work/libs/.kafkatune-complete"
+    mkdir -p "$(dirname "$libs")"
+    [ -f "$libs/.kafkatune-complete" ] || { rm -rf "$libs"; mv "$work/libs" "$libs"; }
+    rm -rf "$work"
+  fi
+fi
+[ -f "$libs/kafka_2.13-$kafka_version.jar" ] || { log "no kafka_2.13-$kafka_version.jar in $libs"; exit 1; }
+
+# The image is the cached rootfs plus one more tar of /opt/kafka and /etc/kafka/docker, appended.
+stage="$(mktemp -d "$cache/image.XXXXXX")"
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/opt/kafka/libs" "$stage/opt/kafka/bin" "$stage/opt/kafka/config" "$stage/opt/kafka/logs" \
+  "$stage/etc/kafka/docker" "$stage/mnt/shared/config" "$stage/var/lib/kafka/data" "$stage/etc/kafka/secrets"
+cp "$libs"/*.jar "$stage/opt/kafka/libs/"
+install -m 0755 "$root/container/run" "$stage/etc/kafka/docker/run"
+install -m 0755 "$root/container/kafka-bin.sh" "$stage/opt/kafka/bin/kafka-bin.sh"
+for name in kafka-run-class.sh kafka-server-start.sh kafka-storage.sh kafka-topics.sh kafka-metadata-quorum.sh kafka-consumer-groups.sh; do
+  ln -s kafka-bin.sh "$stage/opt/kafka/bin/$name"
+done
+install -m 0644 "$root/container/server.properties" "$root/container/log4j2.yaml" "$root/container/tools-log4j2.yaml" \
+  "$stage/etc/kafka/docker/"
+printf '%s\n' "$kafka_version" >"$stage/opt/kafka/VERSION"
+cp "$base_tar" "$stage/image.tar"
+tar -C "$stage" --owner=0 --group=0 -rf "$stage/image.tar" ./opt/kafka ./etc/kafka ./mnt/shared ./var/lib/kafka
+
+log "importing $image"
+podman import \
+  --change 'CMD ["/etc/kafka/docker/run"]' \
+  --change 'ENV PATH=/opt/kafka/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change "ENV KAFKA_VERSION=$kafka_version" \
+  --change 'EXPOSE 9092' \
+  --change 'WORKDIR /opt/kafka' \
+  --change "LABEL dev.kafkatune.inputs=$tag" \
+  --quiet "$stage/image.tar" "$image" >/dev/null
+log "built $image in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+echo "$image"
