@@ -29,3 +29,5 @@ export type {
 export { serializers } from './serde/index.js'
 export type { Serializer, SerdeContext, SerializerName } from './serde/index.js'
 export type { ProducerRecord, RecordMetadata, ConsumedMessage } from './messages.js'
+export { createPipeline } from './pipeline/index.js'
+export type { Pipeline, PipelineMetrics } from './pipeline/index.js'

@@ -86,7 +86,9 @@ export function toKafkajsProducerConfig<K, V>(settings: ProducerSettings<K, V>):
     allowAutoTopicCreation: true,
     transactionTimeout: settings.transactionTimeoutMs,
     retry: {
-      retries: settings.retries,
+      // Java's "unlimited" (Integer.MAX_VALUE) is kafkajs's MAX_SAFE_INTEGER: anything lower makes
+      // kafkajs warn that EoS guarantees may break. delivery.timeout.ms bounds the time instead.
+      retries: settings.retries >= 2_147_483_647 ? Number.MAX_SAFE_INTEGER : settings.retries,
       initialRetryTime: settings.retryBackoffMs,
       maxRetryTime: settings.retryBackoffMaxMs,
     },
