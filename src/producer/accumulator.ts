@@ -1,0 +1,228 @@
+/**
+ * The record accumulator: per-partition queues of batches, the bookkeeping that decides when a batch
+ * is ready (batch.size / linger.ms / flush), and which batches go out next. Pure: no I/O, no timers,
+ * time comes in as arguments, so it is unit-tested without a broker.
+ */
+
+/** What the accumulator needs to know about a record. */
+export interface AccumulatedRecord {
+  /** Estimated bytes on the wire (record overhead included). */
+  readonly size: number
+}
+
+/** One partition's batch: records appended in order, sent as one unit. */
+export interface Batch<R extends AccumulatedRecord> {
+  readonly topic: string
+  readonly partition: number
+  records: R[]
+  bytes: number
+  /** When the first record was appended (ms). */
+  createdAt: number
+  /** No more appends: full, or drained. */
+  closed: boolean
+  /** Failed sends so far. */
+  attempts: number
+}
+
+/** Per-batch bytes a v2 record batch adds on top of its records. */
+export const BATCH_OVERHEAD_BYTES = 61
+
+/**
+ * Upper bound of a v2 record's size on the wire: varint length, attributes, timestamp and offset deltas,
+ * key and value lengths, header count, plus the payload.
+ */
+export function estimateRecordSize(
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: Record<string, Buffer> | undefined,
+): number {
+  let size = 21 + (key?.length ?? 0) + (value?.length ?? 0)
+  if (headers !== undefined) {
+    for (const name in headers) size += 10 + Buffer.byteLength(name) + (headers[name]?.length ?? 0)
+  }
+  return size
+}
+
+interface PartitionQueue<R extends AccumulatedRecord> {
+  readonly topic: string
+  readonly partition: number
+  readonly key: string
+  batches: Batch<R>[]
+  /** A batch of this partition is in flight: nothing else of it is sent (keeps order across retries). */
+  muted: boolean
+  /** Not before this time (retry back-off), ms. */
+  backoffUntil: number
+}
+
+export interface AccumulatorOptions {
+  /** batch.size: a batch is ready once it holds this many bytes. */
+  batchSize: number
+  /** linger.ms: a batch is ready once its first record waited this long. */
+  lingerMs: number
+  /** Most bytes of one partition in one drained unit (max.request.size minus overhead). */
+  maxDrainBytes: number
+  /**
+   * Most records of one partition in one drained unit: kafkajs groups records per partition in
+   * quadratic time, so this bounds the CPU one request costs it.
+   */
+  maxDrainRecords: number
+  /** Told when a partition's batch is closed (full or drained), for the sticky partitioner. */
+  onBatchClosed?: (topic: string, partition: number) => void
+}
+
+/** Per-partition batching bookkeeping (see the file comment). */
+export class RecordAccumulator<R extends AccumulatedRecord> {
+  private readonly queues = new Map<string, PartitionQueue<R>>()
+  /** Queues that hold at least one batch, in the order they got their first one. */
+  private readonly nonEmpty = new Set<PartitionQueue<R>>()
+  private queuedRecords = 0
+
+  constructor(private readonly options: AccumulatorOptions) {}
+
+  /** Records waiting in batches (not in flight). */
+  get size(): number {
+    return this.queuedRecords
+  }
+
+  /**
+   * Appends a record to its partition's open batch (or a new one).
+   * Returns true when that made a batch full, i.e. there is something to send now.
+   */
+  append(topic: string, partition: number, record: R, now: number): boolean {
+    const q = this.queue(topic, partition)
+    let batch = q.batches[q.batches.length - 1]
+    if (batch !== undefined && !batch.closed && batch.records.length > 0 && batch.bytes + record.size > this.options.batchSize) {
+      this.close(batch)
+      batch = undefined
+    }
+    if (batch === undefined || batch.closed) {
+      batch = { topic, partition, records: [], bytes: BATCH_OVERHEAD_BYTES, createdAt: now, closed: false, attempts: 0 }
+      q.batches.push(batch)
+      this.nonEmpty.add(q)
+    }
+    batch.records.push(record)
+    batch.bytes += record.size
+    this.queuedRecords++
+    if (batch.bytes >= this.options.batchSize) {
+      this.close(batch)
+      return true
+    }
+    return q.batches.length > 1
+  }
+
+  /**
+   * Takes the ready head batch of every partition that has nothing in flight and is not backing off.
+   * A batch is ready when closed (full), when it lingered `lingerMs`, or when `force` (flush, buffer full).
+   * Consecutive ready batches of one partition are merged into one unit, up to the drain limits.
+   * Drained partitions are muted until `complete()` or `requeue()`.
+   */
+  drain(now: number, force: boolean, accept: (topic: string, partition: number) => boolean = () => true): Batch<R>[] {
+    const out: Batch<R>[] = []
+    for (const q of this.nonEmpty) {
+      if (q.muted || q.backoffUntil > now) continue
+      const head = q.batches[0]
+      if (head === undefined || !this.isReady(head, now, force)) continue
+      if (!accept(q.topic, q.partition)) continue
+      q.batches.shift()
+      if (!head.closed) this.close(head)
+      // Merge whole following batches while the unit stays within the drain limits.
+      for (;;) {
+        const next = q.batches[0]
+        if (next === undefined || !this.isReady(next, now, force)) break
+        if (head.bytes + next.bytes - BATCH_OVERHEAD_BYTES > this.options.maxDrainBytes) break
+        if (head.records.length + next.records.length > this.options.maxDrainRecords) break
+        q.batches.shift()
+        if (!next.closed) this.close(next)
+        for (const r of next.records) head.records.push(r)
+        head.bytes += next.bytes - BATCH_OVERHEAD_BYTES
+      }
+      this.queuedRecords -= head.records.length
+      q.muted = true
+      if (q.batches.length === 0) this.nonEmpty.delete(q)
+      out.push(head)
+    }
+    return out
+  }
+
+  /** The batch's partition may send again (its batch was acknowledged or failed for good). */
+  complete(batch: Batch<R>): void {
+    const q = this.queues.get(keyOf(batch.topic, batch.partition))
+    if (q !== undefined) q.muted = false
+  }
+
+  /** Puts a drained batch back at the head of its partition (retry or not sent), unmuting it. */
+  requeue(batch: Batch<R>, backoffUntil: number): void {
+    const q = this.queue(batch.topic, batch.partition)
+    q.batches.unshift(batch)
+    q.muted = false
+    q.backoffUntil = backoffUntil
+    this.queuedRecords += batch.records.length
+    this.nonEmpty.add(q)
+  }
+
+  /** Removes and returns queued (not in flight) batches that `expired` says are past their deadline. */
+  expire(expired: (batch: Batch<R>) => boolean): Batch<R>[] {
+    const out: Batch<R>[] = []
+    for (const q of this.nonEmpty) {
+      while (q.batches.length > 0 && expired(q.batches[0] as Batch<R>)) {
+        const b = q.batches.shift() as Batch<R>
+        if (!b.closed) this.close(b)
+        this.queuedRecords -= b.records.length
+        out.push(b)
+      }
+      if (q.batches.length === 0) this.nonEmpty.delete(q)
+    }
+    return out
+  }
+
+  /** Removes and returns every queued batch (close, abort). */
+  drainAll(): Batch<R>[] {
+    return this.expire(() => true)
+  }
+
+  /** Earliest time a queued batch of an unmuted partition becomes ready by linger or back-off; null if none. */
+  nextReadyAt(now: number): number | null {
+    let next: number | null = null
+    for (const q of this.nonEmpty) {
+      if (q.muted) continue
+      const head = q.batches[0]
+      if (head === undefined) continue
+      const at = Math.max(q.backoffUntil, head.closed || q.batches.length > 1 ? now : head.createdAt + this.options.lingerMs)
+      if (next === null || at < next) next = at
+    }
+    return next
+  }
+
+  /** Earliest `createdAt` of any queued batch (for delivery deadlines); null if none. */
+  oldestCreatedAt(): number | null {
+    let oldest: number | null = null
+    for (const q of this.nonEmpty) {
+      const head = q.batches[0]
+      if (head !== undefined && (oldest === null || head.createdAt < oldest)) oldest = head.createdAt
+    }
+    return oldest
+  }
+
+  private isReady(batch: Batch<R>, now: number, force: boolean): boolean {
+    return force || batch.closed || now - batch.createdAt >= this.options.lingerMs
+  }
+
+  private close(batch: Batch<R>): void {
+    batch.closed = true
+    this.options.onBatchClosed?.(batch.topic, batch.partition)
+  }
+
+  private queue(topic: string, partition: number): PartitionQueue<R> {
+    const key = keyOf(topic, partition)
+    let q = this.queues.get(key)
+    if (q === undefined) {
+      q = { topic, partition, key, batches: [], muted: false, backoffUntil: 0 }
+      this.queues.set(key, q)
+    }
+    return q
+  }
+}
+
+function keyOf(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}

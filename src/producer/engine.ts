@@ -1,0 +1,325 @@
+/**
+ * The producer's kafkajs seam: one kafkajs producer (recreated after fatal sequence/epoch errors), an
+ * admin client for partition metadata, produce requests through `sendBatch`, transactions, and the
+ * mapping of kafkajs errors to kafkatune errors and retry decisions.
+ */
+import type { Admin, Kafka, Message, Producer as KafkajsProducer, ProducerBatch, Transaction as KafkajsTransaction } from 'kafkajs'
+import type { ProducerSettings } from '../config/index.js'
+import { kafkajsSendOptions, toKafkajsProducerConfig } from '../config/index.js'
+import { KafkatuneError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
+import type { FailureKind, OutboundBatch, PartitionAck, SendFailure, SenderEngine } from './sender.js'
+
+interface TopicMetadata {
+  leaders: number[]
+  available: number[]
+  fetchedAt: number
+}
+
+const METADATA_MAX_AGE_MS = 300_000
+
+const RESET_TYPES = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'])
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'])
+const RETRIABLE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+])
+/** kafkajs knows error codes up to 88; PRODUCER_FENCED (90) arrives as an unknown code. */
+const PRODUCER_FENCED_UNKNOWN = /Unknown error code 90\b/
+
+/** What a kafkajs error boils down to: its protocol error type (if any), name, retriability, message. */
+export interface KafkajsErrorInfo {
+  type: string | null
+  name: string
+  retriable: boolean
+  message: string
+}
+
+/** Walks the kafkajs wrapper chain (retries exceeded, non-retriable wrappers) down to the real error. */
+export function inspectKafkajsError(err: unknown): KafkajsErrorInfo {
+  let e: unknown = err
+  let info: KafkajsErrorInfo = { type: null, name: 'Error', retriable: false, message: String(err) }
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    const x = e as Error & { type?: unknown; retriable?: unknown; cause?: unknown; originalError?: unknown }
+    info = {
+      type: typeof x.type === 'string' ? x.type : info.type,
+      name: x.name,
+      retriable: x.retriable === true || RETRIABLE_NAMES.has(x.name),
+      message: x.message,
+    }
+    if (PRODUCER_FENCED_UNKNOWN.test(x.message)) info.type = 'PRODUCER_FENCED'
+    const next = x.cause ?? x.originalError
+    if (next === undefined || next === e) break
+    e = next
+  }
+  return info
+}
+
+/** Turns any kafkajs error into a `KafkatuneError` with the given code. */
+export function kafkaError(err: unknown, code: ErrorCode, context: string, details: Record<string, unknown> = {}): KafkatuneError {
+  if (err instanceof KafkatuneError) return err
+  const info = inspectKafkajsError(err)
+  return new KafkatuneError(code, `${context}: ${info.message}${info.type !== null ? ` (${info.type})` : ''}`, {
+    cause: err,
+    retriable: info.retriable,
+    details: { ...details, kafkaError: info.type ?? info.name },
+  })
+}
+
+/** Classifies a failed produce request (see `FailureKind`). */
+export function classifyProduceError(err: unknown, transactional: boolean, batches: readonly OutboundBatch[]): SendFailure {
+  if (err instanceof KafkatuneError) return { kind: err.code === 'FENCED' ? 'fenced' : 'fatal', error: err }
+  const info = inspectKafkajsError(err)
+  const where = batches.map((b) => `${b.topic}[${b.partition}]`).join(', ')
+  const details = { partitions: where, kafkaError: info.type ?? info.name }
+  const type = info.type ?? ''
+  let kind: FailureKind
+  let code: ErrorCode = 'KAFKA'
+  if (transactional && FENCED_TYPES.has(type)) {
+    kind = 'fenced'
+    code = 'FENCED'
+  } else if (!transactional && type === 'PRODUCER_FENCED') {
+    kind = 'reset'
+  } else if (RESET_TYPES.has(type)) {
+    // Inside a transaction the producer cannot be swapped: the transaction fails and is reset after abort.
+    kind = transactional ? 'fatal' : 'reset'
+  } else if (TOO_LARGE_TYPES.has(type)) {
+    kind = 'isolate'
+    code = 'RECORD_TOO_LARGE'
+  } else if (info.retriable) {
+    kind = 'retriable'
+  } else {
+    kind = 'isolate'
+  }
+  const message =
+    code === 'FENCED'
+      ? `Producer fenced: another producer with transactional.id took over (${type}); this producer will not write again`
+      : `Produce to ${where} failed: ${info.message}${type !== '' ? ` (${type})` : ''}`
+  return { kind, error: new KafkatuneError(code, message, { cause: err, retriable: kind === 'retriable', details }) }
+}
+
+/** The kafkajs side of one kafkatune producer. */
+export class KafkajsProducerEngine implements SenderEngine {
+  private producer: KafkajsProducer
+  private admin: Admin | null = null
+  private txn: KafkajsTransaction | null = null
+  private readonly metadata = new Map<string, TopicMetadata>()
+  private readonly pendingMetadata = new Map<string, Promise<TopicMetadata>>()
+  private readonly sendOptions: ReturnType<typeof kafkajsSendOptions>
+  private connected = false
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: ProducerSettings<unknown, unknown>,
+  ) {
+    this.sendOptions = kafkajsSendOptions(settings)
+    this.producer = this.createProducer()
+  }
+
+  get transactional(): boolean {
+    return this.settings.transactionalId !== null
+  }
+
+  get inTransaction(): boolean {
+    return this.txn !== null
+  }
+
+  async connect(): Promise<void> {
+    try {
+      this.admin = this.kafka.admin()
+      await this.admin.connect()
+      await this.producer.connect()
+      this.connected = true
+    } catch (err) {
+      throw kafkaError(err, 'KAFKA', 'Could not connect the producer')
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false
+    const results = await Promise.allSettled([this.producer.disconnect(), this.admin?.disconnect()])
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed !== undefined) throw kafkaError(failed.reason, 'KAFKA', 'Could not disconnect the producer')
+  }
+
+  /** Partition count of a topic: synchronous from the cache, else a promise (waits up to maxBlockMs). */
+  partitionCount(topic: string): number | Promise<number> {
+    const cached = this.metadata.get(topic)
+    if (cached !== undefined) {
+      if (Date.now() - cached.fetchedAt > METADATA_MAX_AGE_MS) void this.loadMetadata(topic).catch(() => undefined)
+      return cached.leaders.length
+    }
+    return this.loadMetadata(topic).then((m) => m.leaders.length)
+  }
+
+  /** Partitions of a topic that have a leader now (for the partitioners), undefined when unknown. */
+  availablePartitions(topic: string): readonly number[] | undefined {
+    return this.metadata.get(topic)?.available
+  }
+
+  leaderOf(topic: string, partition: number): number {
+    return this.metadata.get(topic)?.leaders[partition] ?? -1
+  }
+
+  staleMetadata(topics: readonly string[]): void {
+    for (const t of topics) void this.loadMetadata(t).catch(() => undefined)
+  }
+
+  async produce(batches: readonly OutboundBatch[]): Promise<PartitionAck[]> {
+    const perTopic = new Map<string, Message[]>()
+    for (const b of batches) {
+      let messages = perTopic.get(b.topic)
+      if (messages === undefined) perTopic.set(b.topic, (messages = []))
+      for (const r of b.records) {
+        messages.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, partition: b.partition })
+      }
+    }
+    const request: ProducerBatch = { ...this.sendOptions, topicMessages: [...perTopic].map(([topic, messages]) => ({ topic, messages })) }
+    const target = this.txn ?? this.producer
+    const results = await target.sendBatch(request)
+    return results.map((r) => ({
+      topic: r.topicName,
+      partition: r.partition,
+      baseOffset: r.baseOffset ?? r.offset ?? '-1',
+      logAppendTime: r.logAppendTime ?? '-1',
+    }))
+  }
+
+  classify(err: unknown, batches: readonly OutboundBatch[]): SendFailure {
+    return classifyProduceError(err, this.transactional, batches)
+  }
+
+  async reset(reason: string): Promise<void> {
+    this.settings.logger.warn({ reason }, 'kafkatune: recreating the kafkajs producer')
+    const old = this.producer
+    this.txn = null
+    this.producer = this.createProducer()
+    await old.disconnect().catch(() => undefined)
+    if (this.connected) await this.producer.connect()
+  }
+
+  /** Begins a transaction; produce requests go through it until `commit()`/`abort()`. */
+  async begin(): Promise<void> {
+    try {
+      this.txn = await this.producer.transaction()
+    } catch (err) {
+      throw this.transactionError(err, 'Could not begin the transaction')
+    }
+  }
+
+  async sendOffsets(consumerGroupId: string, offsets: { topic: string; partition: number; offset: string | number }[]): Promise<void> {
+    const txn = this.requireTxn()
+    const topics = new Map<string, { partition: number; offset: string }[]>()
+    for (const o of offsets) {
+      let list = topics.get(o.topic)
+      if (list === undefined) topics.set(o.topic, (list = []))
+      list.push({ partition: o.partition, offset: String(o.offset) })
+    }
+    try {
+      await txn.sendOffsets({ consumerGroupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) })
+    } catch (err) {
+      throw this.transactionError(err, 'Could not add offsets to the transaction')
+    }
+  }
+
+  async commit(): Promise<void> {
+    const txn = this.requireTxn()
+    try {
+      await txn.commit()
+    } catch (err) {
+      throw this.transactionError(err, 'Could not commit the transaction')
+    } finally {
+      this.txn = null
+    }
+  }
+
+  async abort(): Promise<void> {
+    const txn = this.txn
+    this.txn = null
+    if (txn === null || !txn.isActive()) return
+    try {
+      await txn.abort()
+    } catch (err) {
+      throw this.transactionError(err, 'Could not abort the transaction')
+    }
+  }
+
+  /** FENCED for epoch/fencing errors, else KAFKA. */
+  transactionError(err: unknown, context: string): KafkatuneError {
+    if (err instanceof KafkatuneError) return err
+    const info = inspectKafkajsError(err)
+    if (info.type !== null && FENCED_TYPES.has(info.type)) {
+      return new KafkatuneError('FENCED', `${context}: producer fenced, another producer with transactional.id '${this.settings.transactionalId}' took over (${info.type})`, {
+        cause: err,
+        retriable: false,
+        details: { transactionalId: this.settings.transactionalId, kafkaError: info.type },
+      })
+    }
+    return kafkaError(err, 'KAFKA', context, { transactionalId: this.settings.transactionalId })
+  }
+
+  private requireTxn(): KafkajsTransaction {
+    if (this.txn === null) throw new KafkatuneError('TRANSACTION_ABORTED', 'No open transaction', { retriable: false })
+    return this.txn
+  }
+
+  private createProducer(): KafkajsProducer {
+    const base = toKafkajsProducerConfig(this.settings)
+    const idempotent = base.idempotent === true || this.transactional
+    return this.kafka.producer({
+      ...base,
+      idempotent,
+      // kafkatune's sender owns retries (backoff, delivery timeout, ordering); kafkajs refuses an
+      // idempotent producer without at least one retry of its own, and that one resends the same batches.
+      retry: { retries: idempotent ? 1 : 0, initialRetryTime: this.settings.retryBackoffMs, maxRetryTime: this.settings.retryBackoffMaxMs },
+    })
+  }
+
+  private loadMetadata(topic: string): Promise<TopicMetadata> {
+    const pending = this.pendingMetadata.get(topic)
+    if (pending !== undefined) return pending
+    const p = this.fetchMetadata(topic).finally(() => this.pendingMetadata.delete(topic))
+    this.pendingMetadata.set(topic, p)
+    return p
+  }
+
+  private async fetchMetadata(topic: string): Promise<TopicMetadata> {
+    const admin = this.admin
+    if (admin === null) throw new KafkatuneError('NOT_CONNECTED', 'The producer is not connected: call connect() first')
+    const deadline = Date.now() + this.settings.maxBlockMs
+    let lastError: unknown
+    let autoCreateTried = false
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] })
+        const partitions = md.topics[0]?.partitions ?? []
+        if (partitions.length > 0) {
+          const leaders: number[] = []
+          for (const p of partitions) leaders[p.partitionId] = p.leader
+          const all = Array.from(leaders, (l) => l ?? -1)
+          const entry = { leaders: all, available: all.flatMap((l, i) => (l >= 0 ? [i] : [])), fetchedAt: Date.now() }
+          this.metadata.set(topic, entry)
+          return entry
+        }
+      } catch (err) {
+        lastError = err
+        // Let kafkajs's producer path request the topic with auto-creation (as the Java client's metadata does).
+        if (!autoCreateTried && inspectKafkajsError(err).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+          autoCreateTried = true
+          await this.producer.sendBatch({ ...this.sendOptions, topicMessages: [{ topic, messages: [] }] }).catch(() => undefined)
+        }
+      }
+      if (Date.now() >= deadline) {
+        throw kafkaError(lastError ?? new Error('no partitions'), 'KAFKA', `Topic '${topic}' not present in metadata after maxBlockMs (${this.settings.maxBlockMs} ms)`, { topic })
+      }
+      await new Promise((r) => setTimeout(r, Math.min(this.settings.retryBackoffMaxMs, this.settings.retryBackoffMs * 2 ** Math.min(attempt, 10))))
+    }
+  }
+}

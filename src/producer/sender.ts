@@ -1,0 +1,426 @@
+/**
+ * The sender: takes ready batches from the accumulator, groups them per leader broker into bounded
+ * produce requests, keeps at most `maxInFlightRequests` requests per broker in flight, settles every
+ * record with its own offset, and retries, isolates, expires or fails batches on errors. It talks to
+ * Kafka only through a `SenderEngine` (the kafkajs seam lives in `engine.ts`).
+ */
+import { KafkatuneError } from '../errors.js'
+import type { RecordAccumulator, Batch, AccumulatedRecord } from './accumulator.js'
+import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
+import type { BufferPool } from './buffer-pool.js'
+import type { ProducerMetricsRecorder } from './metrics.js'
+import type { RecordMetadata } from './types.js'
+
+/** A serialized record waiting in the accumulator or in flight. */
+export interface OutboundRecord extends AccumulatedRecord {
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly headers: Record<string, Buffer> | undefined
+  /** Create time, ms since the epoch, decimal string. */
+  readonly timestamp: string
+  /** When send() was called (ms). */
+  readonly sendAt: number
+  /** Settles the record's promise; later calls are ignored (returns false). */
+  settle(md: RecordMetadata | null, err: KafkatuneError | null): boolean
+}
+
+export type OutboundBatch = Batch<OutboundRecord>
+
+/** One partition's result in a produce response. */
+export interface PartitionAck {
+  topic: string
+  partition: number
+  baseOffset: string
+  /** `'-1'` unless the topic uses LogAppendTime. */
+  logAppendTime: string
+}
+
+/**
+ * How a failed produce request is handled:
+ * `retriable` back off and resend the same batches; `reset` recreate the kafkajs producer, then resend;
+ * `isolate` non-retriable but the failing partition is unknown: resend each batch alone;
+ * `fenced` this producer must never write again; `fatal` fail the batches.
+ */
+export type FailureKind = 'retriable' | 'reset' | 'isolate' | 'fenced' | 'fatal'
+
+export interface SendFailure {
+  kind: FailureKind
+  error: KafkatuneError
+}
+
+/** What the sender needs from the Kafka engine. */
+export interface SenderEngine {
+  /** Sends the batches (one per partition) in one request; resolves one ack per partition (none with acks 0). */
+  produce(batches: readonly OutboundBatch[]): Promise<PartitionAck[]>
+  classify(err: unknown, batches: readonly OutboundBatch[]): SendFailure
+  /** Leader broker id of a partition, -1 when unknown. */
+  leaderOf(topic: string, partition: number): number
+  /** Metadata of these topics may be stale (leader moved, partitions added). */
+  staleMetadata(topics: readonly string[]): void
+  /** Recreate the underlying producer (fatal sequence/epoch errors). */
+  reset(reason: string): Promise<void>
+}
+
+export interface SenderOptions {
+  maxInFlightRequests: number
+  maxRequestSize: number
+  retries: number
+  retryBackoffMs: number
+  retryBackoffMaxMs: number
+  deliveryTimeoutMs: number
+  /** acks 0: the broker sends no response, offsets are unknown (`'-1'`). */
+  acksZero: boolean
+}
+
+export interface SenderHooks {
+  onRequest?: (info: { broker: number; batches: number; records: number; bytes: number; durationMs: number; error?: KafkatuneError }) => void
+  /** `records` of `batch` failed now (records settled earlier, e.g. expired in flight, are not counted again). */
+  onFailure?: (batch: OutboundBatch, error: KafkatuneError, records: number) => void
+  onReset?: (reason: string) => void
+  onFenced?: (error: KafkatuneError) => void
+}
+
+/** Most records in one produce request (all partitions together). */
+const MAX_REQUEST_RECORDS = 20_000
+
+/** Drives the accumulator (see the file comment). */
+export class Sender {
+  private scheduled = false
+  private timer: NodeJS.Timeout | null = null
+  private timerAt = Infinity
+  private readonly inFlightPerBroker = new Map<number, number>()
+  private inFlight = 0
+  private readonly inFlightBatches = new Set<OutboundBatch>()
+  private readonly isolated = new WeakSet<OutboundBatch>()
+  private forced = 0
+  private resetReason: string | null = null
+  private resetting = false
+  private idleWaiters: (() => void)[] = []
+  private fencedError: KafkatuneError | null = null
+
+  constructor(
+    private readonly acc: RecordAccumulator<OutboundRecord>,
+    private readonly pool: BufferPool,
+    private engine: SenderEngine,
+    private readonly metrics: ProducerMetricsRecorder,
+    private readonly options: SenderOptions,
+    private readonly hooks: SenderHooks = {},
+  ) {}
+
+  /** Requests in flight right now. */
+  get requestsInFlight(): number {
+    return this.inFlight
+  }
+
+  /** Records in flight right now. */
+  get recordsInFlight(): number {
+    let n = 0
+    for (const b of this.inFlightBatches) n += b.records.length
+    return n
+  }
+
+  get fenced(): KafkatuneError | null {
+    return this.fencedError
+  }
+
+  /** Swap the engine (transactions route produce through the open transaction). */
+  setEngine(engine: SenderEngine): void {
+    this.engine = engine
+  }
+
+  /** Runs a drain pass as soon as the event loop allows (coalesced). */
+  wake(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.run()
+    })
+  }
+
+  /** Runs a drain pass at `at` (ms) unless one is already due earlier. */
+  wakeAt(at: number): void {
+    if (this.timer !== null && this.timerAt <= at) return
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.timerAt = Infinity
+      this.run()
+    }, Math.max(0, at - Date.now()))
+  }
+
+  /** While forced (flush, commit), batches go out without lingering. Returns the release function. */
+  force(): () => void {
+    this.forced++
+    this.wake()
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.forced--
+    }
+  }
+
+  /** Resolves when no request is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0 && !this.resetting) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /** Fails every queued (not in flight) batch with `error`. */
+  failQueued(error: KafkatuneError): void {
+    for (const b of this.acc.drainAll()) this.fail(b, error)
+  }
+
+  /** Stops timers (after the last flush). */
+  close(): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  /** One drain pass: expire, drain ready batches, form and dispatch requests, arm the next timer. */
+  run(): void {
+    const now = Date.now()
+    const deliveryTimeout = this.options.deliveryTimeoutMs
+    for (const b of this.acc.expire((batch) => now - batch.createdAt >= deliveryTimeout)) {
+      this.fail(b, this.deliveryTimeout(b, null))
+    }
+    for (const b of this.inFlightBatches) {
+      if (now - b.createdAt >= deliveryTimeout) this.settleAll(b, null, this.deliveryTimeout(b, null))
+    }
+    if (this.fencedError !== null) {
+      this.failQueued(this.fencedError)
+      return
+    }
+    if (this.resetReason !== null || this.resetting) return
+
+    const max = this.options.maxInFlightRequests
+    const force = this.forced > 0 || this.pool.exhausted
+    const drained = this.acc.drain(now, force, (topic, partition) => {
+      const broker = this.engine.leaderOf(topic, partition)
+      return (this.inFlightPerBroker.get(broker) ?? 0) < max
+    })
+    if (drained.length > 0) this.dispatchAll(drained, now)
+    this.armTimer(now)
+  }
+
+  private dispatchAll(drained: OutboundBatch[], now: number): void {
+    const perBroker = new Map<number, OutboundBatch[]>()
+    for (const b of drained) {
+      const broker = this.engine.leaderOf(b.topic, b.partition)
+      let list = perBroker.get(broker)
+      if (list === undefined) perBroker.set(broker, (list = []))
+      list.push(b)
+    }
+    const limitBytes = this.options.maxRequestSize
+    for (const [broker, batches] of perBroker) {
+      let i = 0
+      while (i < batches.length && (this.inFlightPerBroker.get(broker) ?? 0) < this.options.maxInFlightRequests) {
+        const request: OutboundBatch[] = []
+        let bytes = 0
+        let records = 0
+        while (i < batches.length) {
+          const b = batches[i] as OutboundBatch
+          const alone = this.isolated.has(b)
+          if (request.length > 0 && (alone || bytes + b.bytes > limitBytes || records + b.records.length > MAX_REQUEST_RECORDS)) break
+          request.push(b)
+          bytes += b.bytes
+          records += b.records.length
+          i++
+          if (alone) break
+        }
+        this.dispatch(broker, request, bytes, records, now)
+      }
+      // No free request slot for the rest: back to the head of their partitions, order intact.
+      for (; i < batches.length; i++) this.acc.requeue(batches[i] as OutboundBatch, 0)
+    }
+  }
+
+  private dispatch(broker: number, batches: OutboundBatch[], bytes: number, records: number, startedAt: number): void {
+    this.inFlight++
+    this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 0) + 1)
+    for (const b of batches) this.inFlightBatches.add(b)
+    const engine = this.engine
+    let promise: Promise<PartitionAck[]>
+    try {
+      promise = engine.produce(batches)
+    } catch (err) {
+      promise = Promise.reject(err)
+    }
+    promise.then(
+      (acks) => {
+        const durationMs = Date.now() - startedAt
+        this.metrics.request(durationMs)
+        this.done(broker, batches)
+        this.acked(batches, acks)
+        this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs })
+        this.afterRequest()
+      },
+      (err: unknown) => {
+        const durationMs = Date.now() - startedAt
+        this.metrics.request(durationMs)
+        this.done(broker, batches)
+        const failure = engine.classify(err, batches)
+        this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs, error: failure.error })
+        this.failed(batches, failure)
+        this.afterRequest()
+      },
+    )
+  }
+
+  private done(broker: number, batches: OutboundBatch[]): void {
+    this.inFlight--
+    this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 1) - 1)
+    for (const b of batches) this.inFlightBatches.delete(b)
+  }
+
+  private afterRequest(): void {
+    if (this.inFlight === 0 && this.resetReason !== null && !this.resetting) {
+      const reason = this.resetReason
+      this.resetting = true
+      this.resetReason = null
+      this.hooks.onReset?.(reason)
+      this.metrics.reset()
+      this.engine
+        .reset(reason)
+        .catch(() => {
+          // The next produce attempt reports the failure through the usual error path.
+        })
+        .finally(() => {
+          this.resetting = false
+          this.notifyIdle()
+          this.wake()
+        })
+      return
+    }
+    this.notifyIdle()
+    this.wake()
+  }
+
+  private notifyIdle(): void {
+    if (this.inFlight === 0 && !this.resetting && this.idleWaiters.length > 0) {
+      for (const w of this.idleWaiters.splice(0)) w()
+    }
+  }
+
+  private acked(batches: OutboundBatch[], acks: PartitionAck[]): void {
+    const byPartition = new Map<string, PartitionAck>()
+    for (const a of acks) byPartition.set(`${a.topic}\u0000${a.partition}`, a)
+    for (const b of batches) {
+      this.acc.complete(b)
+      const ack = byPartition.get(`${b.topic}\u0000${b.partition}`)
+      if (ack === undefined && !this.options.acksZero) {
+        this.fail(b, new KafkatuneError('KAFKA', `The broker answered without a result for ${b.topic}[${b.partition}]`, { retriable: false, details: { topic: b.topic, partition: b.partition } }))
+        continue
+      }
+      this.metrics.batchAcked(b.records.length, b.bytes - BATCH_OVERHEAD_BYTES, b.records[0]?.sendAt ?? 0, b.records[b.records.length - 1]?.sendAt ?? 0)
+      const base = ack === undefined ? -1 : ack.baseOffset
+      const logAppend = ack !== undefined && ack.logAppendTime !== '-1' ? ack.logAppendTime : null
+      settleOffsets(b, base, logAppend)
+    }
+  }
+
+  private failed(batches: OutboundBatch[], failure: SendFailure): void {
+    const now = Date.now()
+    switch (failure.kind) {
+      case 'fenced':
+        this.fencedError = failure.error
+        for (const b of batches) this.fail(b, failure.error)
+        this.failQueued(failure.error)
+        this.hooks.onFenced?.(failure.error)
+        return
+      case 'fatal':
+        for (const b of batches) this.fail(b, failure.error)
+        return
+      case 'isolate':
+        if (batches.length === 1) {
+          this.fail(batches[0] as OutboundBatch, failure.error)
+          return
+        }
+        // Requeue in reverse so each lands at the head of its own partition queue.
+        for (const b of batches) {
+          this.isolated.add(b)
+          this.acc.requeue(b, 0)
+        }
+        return
+      case 'reset':
+      case 'retriable': {
+        if (failure.kind === 'reset') this.resetReason = failure.error.message
+        else this.engine.staleMetadata([...new Set(batches.map((b) => b.topic))])
+        for (const b of batches) {
+          b.attempts++
+          if (now - b.createdAt >= this.options.deliveryTimeoutMs) {
+            this.fail(b, this.deliveryTimeout(b, failure.error))
+          } else if (b.attempts > this.options.retries) {
+            this.fail(b, failure.error)
+          } else {
+            this.metrics.retried()
+            this.acc.requeue(b, failure.kind === 'reset' ? 0 : now + this.backoff(b.attempts))
+          }
+        }
+        return
+      }
+    }
+  }
+
+  private fail(b: OutboundBatch, error: KafkatuneError): void {
+    this.acc.complete(b)
+    this.settleAll(b, null, error)
+  }
+
+  private settleAll(b: OutboundBatch, md: RecordMetadata | null, error: KafkatuneError): void {
+    let settled = 0
+    for (const r of b.records) if (r.settle(md, error)) settled++
+    if (settled > 0) this.hooks.onFailure?.(b, error, settled)
+  }
+
+  private deliveryTimeout(b: OutboundBatch, cause: KafkatuneError | null): KafkatuneError {
+    return new KafkatuneError(
+      'DELIVERY_TIMEOUT',
+      `${b.records.length} record(s) for ${b.topic}[${b.partition}] not acknowledged within deliveryTimeoutMs (${this.options.deliveryTimeoutMs} ms)${cause === null ? '' : `; last error: ${cause.message}`}`,
+      { cause: cause ?? undefined, details: { topic: b.topic, partition: b.partition, attempts: b.attempts } },
+    )
+  }
+
+  private backoff(attempts: number): number {
+    const base = Math.min(this.options.retryBackoffMaxMs, this.options.retryBackoffMs * 2 ** Math.min(attempts - 1, 20))
+    return Math.round(base * (0.8 + Math.random() * 0.4))
+  }
+
+  private armTimer(now: number): void {
+    let next = this.acc.nextReadyAt(now)
+    const oldest = this.acc.oldestCreatedAt()
+    if (oldest !== null) {
+      const expiry = oldest + this.options.deliveryTimeoutMs
+      if (next === null || expiry < next) next = expiry
+    }
+    for (const b of this.inFlightBatches) {
+      const expiry = b.createdAt + this.options.deliveryTimeoutMs
+      if (next === null || expiry < next) next = expiry
+    }
+    if (next !== null) this.wakeAt(Math.max(next, now + 1))
+  }
+}
+
+/** Resolves each record of an acknowledged batch with base offset + its index (offsets are dense). */
+function settleOffsets(b: OutboundBatch, base: string | number, logAppendTime: string | null): void {
+  const { topic, partition, records } = b
+  if (base === -1 || base === '-1') {
+    for (const r of records) r.settle({ topic, partition, offset: '-1', timestamp: logAppendTime ?? r.timestamp }, null)
+    return
+  }
+  const n = Number(base)
+  if (Number.isSafeInteger(n + records.length)) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as OutboundRecord
+      r.settle({ topic, partition, offset: String(n + i), timestamp: logAppendTime ?? r.timestamp }, null)
+    }
+    return
+  }
+  const big = BigInt(base)
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as OutboundRecord
+    r.settle({ topic, partition, offset: (big + BigInt(i)).toString(), timestamp: logAppendTime ?? r.timestamp }, null)
+  }
+}

@@ -1,0 +1,97 @@
+import type { KafkatuneError } from '../errors.js'
+
+/** One record handed to `producer.send()`. */
+export interface ProducerRecord<K = string, V = string> {
+  topic: string
+  /** Record key; `null`/absent keys are spread by the partitioner (sticky for `'default'`). */
+  key?: K | null
+  value: V
+  headers?: Record<string, string | Buffer>
+  /** Explicit partition; wins over the partitioner. */
+  partition?: number
+  /** Create time in ms since the epoch (number or decimal string). @default Date.now() */
+  timestamp?: number | string
+}
+
+/** Where an acknowledged record was written. */
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  /** Offset of the record as a decimal string (`'-1'` with `acks: 0`). */
+  offset: string
+  /** Create time or log-append time, ms since the epoch, as a decimal string. */
+  timestamp: string
+}
+
+/** A snapshot of what the producer did since it was created. */
+export interface ProducerMetrics {
+  /** Acknowledged records per second over the last measurement window (10 s). */
+  recordsPerSecond: number
+  /** Acknowledged uncompressed payload bytes per second over the last window (10 s). */
+  bytesPerSecond: number
+  /** Totals since creation. */
+  recordsSent: number
+  bytesSent: number
+  requests: number
+  /** Records and uncompressed bytes per partition batch (one partition's share of a produce request). */
+  batchRecordsAvg: number
+  batchRecordsMax: number
+  batchBytesAvg: number
+  batchBytesMax: number
+  /**
+   * Compressed / uncompressed size; `null` because kafkajs does not expose compressed sizes per
+   * request, so the byte figures here are uncompressed payload bytes.
+   */
+  compressionRatio: number | null
+  /** Produce request latency (dispatch to broker response), ms, over the last 4,096 requests. */
+  requestLatencyP50Ms: number
+  requestLatencyP99Ms: number
+  /** Record latency (send() call to ack), ms, over the last 4,096 acknowledged batches. */
+  recordLatencyP50Ms: number
+  recordLatencyP99Ms: number
+  /** Bytes of records waiting or in flight, against `bufferMemory`. */
+  bufferBytesInUse: number
+  bufferMemory: number
+  /** Records waiting in the accumulator or in flight. */
+  recordsInFlight: number
+  /** Retried batches, and resets of the kafkajs producer after fatal sequence errors. */
+  retries: number
+  resets: number
+  /** Failed records by error code. */
+  errors: Partial<Record<KafkatuneError['code'], number>>
+}
+
+/** What a transaction callback gets: sends and offset commits that belong to the transaction. */
+export interface Transaction<K = string, V = string> {
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>
+  /** Commits consumer offsets (the next offset to read) as part of the transaction. */
+  sendOffsets(args: {
+    consumerGroupId: string
+    offsets: { topic: string; partition: number; offset: string | number }[]
+  }): Promise<void>
+}
+
+/** Events a producer emits; `on()` returns a function that removes the listener. */
+export interface ProducerEvents {
+  /** A produce request finished. */
+  'producer.request': { broker: number; batches: number; records: number; bytes: number; durationMs: number; error?: KafkatuneError }
+  /** Records failed (also counted in `metrics().errors`). */
+  'producer.error': { error: KafkatuneError; topic: string; partition: number; records: number }
+  /** The kafkajs producer was recreated after a fatal sequence/epoch or transaction error. */
+  'producer.reset': { reason: string }
+}
+
+/** The producer returned by `createProducer`. */
+export interface Producer<K = string, V = string> {
+  connect(): Promise<void>
+  /** Queues one record; resolves when it is acknowledged (after linger/batching). */
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>
+  /** Resolves when every record sent before the call is acknowledged or failed. */
+  flush(): Promise<void>
+  /** Runs `fn` in a Kafka transaction: commits when it resolves, aborts when it throws. */
+  transaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T>
+  metrics(): ProducerMetrics
+  /** Flushes, then closes the connections. */
+  disconnect(): Promise<void>
+  on<E extends keyof ProducerEvents>(event: E, listener: (payload: ProducerEvents[E]) => void): () => void
+}
