@@ -1,7 +1,8 @@
 export { KafkatuneError, ConfigError, isKafkatuneError, ERROR_CODES } from './errors.js'
 export type { ErrorCode, ConfigProblem, KafkatuneErrorOptions } from './errors.js'
 export { presets } from '../presets/index.js'
-export { definePreset, explainConfig } from './config/index.js'
+export { definePreset, explainConfig, BROKER_SETTINGS } from './config/index.js'
+export type { BrokerSetting } from './config/index.js'
 export type {
   Acks,
   AssignorName,

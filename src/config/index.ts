@@ -11,6 +11,8 @@ export {
   kafkajsLogCreator,
 } from './kafkajs.js'
 export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES } from './defaults.js'
+export { BROKER_SETTINGS } from './broker.js'
+export type { BrokerSetting } from './broker.js'
 export { getDefaultLogger } from './logger.js'
 export type * from './types.js'
 export type * from './options.js'
