@@ -1,0 +1,159 @@
+import type { Admin as KafkajsAdmin } from 'kafkajs'
+import { createKafkaClient } from '../client.js'
+import { getDefaultLogger, resolvePreset } from '../config/index.js'
+import type { ConnectionOptions, PresetRef, ResolvedConnection } from '../config/index.js'
+import type { ConfigProblem } from '../errors.js'
+import { ConfigError, KafkatuneError } from '../errors.js'
+
+/** What `ensureTopic` takes; explicit values win over the preset's topic tuning. */
+export interface EnsureTopicOptions {
+  name: string
+  /** @default the preset's, else 1 */
+  partitions?: number
+  /** @default the preset's, else the broker's default.replication.factor */
+  replicationFactor?: number
+  /** Topic configs by their Kafka names, e.g. `{ 'retention.ms': '86400000' }`; merged over the preset's. */
+  config?: Record<string, string>
+  /** Applies the preset's `topic` tuning (partitions, replication factor, configs such as `min.insync.replicas`). */
+  preset?: PresetRef
+}
+
+/** Partitions, leaders and configs of one topic. */
+export interface TopicDescription {
+  name: string
+  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[]
+  config: Record<string, string>
+}
+
+/** How far a group is behind on one topic. */
+export interface TopicLag {
+  groupId: string
+  topic: string
+  /** Sum over partitions. */
+  total: number
+  partitions: { partition: number; committed: string | null; low: string; high: string; lag: number }[]
+}
+
+/** Topic and group administration; see `createAdmin`. */
+export interface Admin {
+  connect(): Promise<void>
+  /** Creates the topic when missing (grows its partition count when asked for more); returns whether it was created. */
+  ensureTopic(options: EnsureTopicOptions): Promise<{ created: boolean }>
+  describeTopic(name: string): Promise<TopicDescription>
+  /** Committed offset vs high watermark per partition; a partition without a commit counts from its low watermark. */
+  lag(options: { groupId: string; topic: string }): Promise<TopicLag>
+  disconnect(): Promise<void>
+}
+
+function resolveConnection(options: ConnectionOptions): ResolvedConnection {
+  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
+    throw new ConfigError([{ option: 'brokers', message: "expected at least one 'host:port'" }], 'admin configuration')
+  }
+  return {
+    brokers: Object.freeze([...options.brokers]),
+    clientId: options.clientId ?? 'kafkatune',
+    ssl: options.ssl,
+    sasl: options.sasl,
+    logger: options.logger ?? getDefaultLogger(),
+    kafkajs: options.kafkajs ?? {},
+  }
+}
+
+const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof KafkatuneError) throw err
+    throw new KafkatuneError('KAFKA', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+/**
+ * Creates an admin client for topics and consumer-group lag.
+ * @example
+ * const admin = createAdmin({ brokers: ['127.0.0.1:9092'] })
+ * await admin.ensureTopic({ name: 'orders', partitions: 6, replicationFactor: 3, preset: 'exactly-once' })
+ */
+export function createAdmin(options: ConnectionOptions): Admin {
+  const settings = resolveConnection(options)
+  const admin: KafkajsAdmin = createKafkaClient(settings).admin()
+  let connected: Promise<void> | null = null
+  const ready = () => (connected ??= admin.connect().catch((err: unknown) => {
+    connected = null
+    throw err
+  }))
+
+  return {
+    connect: () => wrap('admin connect', ready),
+
+    ensureTopic: (o) =>
+      wrap(`ensureTopic ${o.name}`, async () => {
+        const problems: ConfigProblem[] = []
+        const preset = resolvePreset(o.preset, problems)
+        if (problems.length > 0) throw new ConfigError(problems, 'ensureTopic options')
+        const partitions = o.partitions ?? preset?.topic?.partitions ?? 1
+        const replicationFactor = o.replicationFactor ?? preset?.topic?.replicationFactor ?? -1
+        const config = { ...(preset?.topic?.config ?? {}), ...(o.config ?? {}) }
+        await ready()
+        const existing = await admin.fetchTopicMetadata({ topics: [] })
+        const found = existing.topics.find((t) => t.name === o.name)
+        if (found !== undefined) {
+          if (found.partitions.length < partitions) {
+            await admin.createPartitions({ topicPartitions: [{ topic: o.name, count: partitions }] })
+          }
+          return { created: false }
+        }
+        const created = await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: o.name,
+              numPartitions: partitions,
+              replicationFactor,
+              configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        })
+        return { created }
+      }),
+
+    describeTopic: (name) =>
+      wrap(`describeTopic ${name}`, async () => {
+        await ready()
+        const meta = await admin.fetchTopicMetadata({ topics: [name] })
+        const t = meta.topics[0]
+        if (t === undefined) throw new KafkatuneError('KAFKA', `topic ${name} not found`)
+        const configs = await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
+        const entries = configs.resources[0]?.configEntries ?? []
+        return {
+          name,
+          partitions: t.partitions
+            .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }))
+            .sort((a, b) => a.partition - b.partition),
+          config: Object.fromEntries(entries.map((e) => [e.configName, e.configValue])),
+        }
+      }),
+
+    lag: ({ groupId, topic }) =>
+      wrap(`lag of ${groupId} on ${topic}`, async () => {
+        await ready()
+        const [committed, bounds] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)])
+        const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]))
+        const partitions = bounds
+          .map((b) => {
+            const c = byPartition.get(b.partition)
+            const has = c !== undefined && c !== '-1'
+            const from = has ? BigInt(c) : BigInt(b.low)
+            const lag = BigInt(b.high) - from
+            return { partition: b.partition, committed: has ? c : null, low: b.low, high: b.high, lag: Number(lag < 0n ? 0n : lag) }
+          })
+          .sort((a, b) => a.partition - b.partition)
+        return { groupId, topic, total: partitions.reduce((n, p) => n + p.lag, 0), partitions }
+      }),
+
+    disconnect: async () => {
+      if (connected !== null) await admin.disconnect()
+      connected = null
+    },
+  }
+}

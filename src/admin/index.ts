@@ -1,0 +1,2 @@
+export { createAdmin } from './admin.js'
+export type { Admin, EnsureTopicOptions, TopicDescription, TopicLag } from './admin.js'

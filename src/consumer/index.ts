@@ -1,0 +1,13 @@
+export { createConsumer, createConsumerFromSettings } from './consumer.js'
+export type {
+  Consumer,
+  ConsumerEvents,
+  EachBatchHandler,
+  EachMessageHandler,
+  GroupJoinEvent,
+  MaxPollIntervalExceededEvent,
+  RunHandlers,
+} from './consumer.js'
+export type { ConsumerMetrics } from './metrics.js'
+export { DLQ_HEADERS } from './dead-letter.js'
+export type { CommitStrategy as CommitStrategyModule } from './commit/index.js'

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createConsumer } from '../../src/consumer/index.js'
+import type { Consumer } from '../../src/consumer/index.js'
+import type { ConsumedMessage } from '../../src/messages.js'
+import { serializers } from '../../src/serde/index.js'
+import { brokers, createTopic, uniqueName, waitFor } from '../helpers/kafka.js'
+import { committed, numbered, produce, quietLogger } from '../fixtures/consumer-helpers.js'
+
+const fast = { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, maxPollIntervalMs: 10_000, fetchMaxWaitMs: 100 }
+const open: Consumer<unknown, unknown>[] = []
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((c) => c.disconnect()))
+})
+function track<K, V>(c: Consumer<K, V>): Consumer<K, V> {
+  open.push(c as Consumer<unknown, unknown>)
+  return c
+}
+
+describe('createConsumer', () => {
+  it('eachMessage gets typed records in per-partition order and commits what it processed on stop()', async () => {
+    const topic = uniqueName('cons-basic')
+    const groupId = uniqueName('g')
+    await createTopic(topic, 3)
+    await produce(topic, numbered(600, 3).map((r) => ({ ...r, value: JSON.stringify({ n: Number(r.value.slice(2)) }) })))
+    const seen: ConsumedMessage<string, { n: number }>[] = []
+    const consumer = track(
+      createConsumer<string, { n: number }>({
+        brokers: brokers(),
+        groupId,
+        topics: [topic],
+        logger: quietLogger(),
+        autoOffsetReset: 'earliest',
+        valueDeserializer: serializers.json<{ n: number }>(),
+        commit: { strategy: 'batch', size: 50 },
+        maxPollRecords: 40,
+        ...fast,
+      }),
+    )
+    await consumer.connect()
+    await consumer.run({ eachMessage: async (m) => void seen.push(m) })
+    await waitFor(() => seen.length >= 600, 60_000)
+    await consumer.stop()
+    expect(seen.length).toBe(600)
+    for (const p of [0, 1, 2]) {
+      const ns = seen.filter((m) => m.partition === p).map((m) => m.value!.n)
+      expect(ns).toEqual([...ns].sort((a, b) => a - b))
+      expect(ns.every((n) => n % 3 === p)).toBe(true)
+    }
+    const first = seen[0]!
+    expect(typeof first.offset).toBe('string')
+    expect(typeof first.timestamp).toBe('string')
+    expect(first.key).toMatch(/^k\d+$/)
+    const offsets = await committed(groupId, topic)
+    expect([...offsets.values()]).toEqual(['200', '200', '200'])
+    expect(consumer.metrics().records).toBe(600)
+    expect(consumer.metrics().commits).toBeGreaterThan(0)
+  })
+
+  it('eachBatch calls never exceed maxPollRecords', async () => {
+    const topic = uniqueName('cons-batch')
+    const groupId = uniqueName('g')
+    await createTopic(topic, 1)
+    await produce(topic, numbered(1000, 1))
+    const sizes: number[] = []
+    let total = 0
+    const consumer = track(
+      createConsumer({ brokers: brokers(), groupId, topics: [topic], logger: quietLogger(), autoOffsetReset: 'earliest', maxPollRecords: 64, commit: { strategy: 'interval', intervalMs: 200 }, ...fast }),
+    )
+    await consumer.connect()
+    await consumer.run({
+      eachBatch: async (msgs) => {
+        sizes.push(msgs.length)
+        total += msgs.length
+      },
+    })
+    await waitFor(() => total >= 1000, 60_000)
+    await consumer.stop()
+    expect(total).toBe(1000)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(64)
+    expect(sizes.length).toBeGreaterThanOrEqual(Math.ceil(1000 / 64))
+    expect((await committed(groupId, topic)).get(0)).toBe('1000')
+  })
+})
