@@ -28,7 +28,22 @@ export type {
   OutRecord,
 } from './config/index.js'
 export { serializers } from './serde/index.js'
+export { partitioners } from './partitioners/index.js'
+export type { Partitioner, PartitionerContext } from './partitioners/index.js'
 export type { Serializer, SerdeContext, SerializerName } from './serde/index.js'
-export type { ProducerRecord, RecordMetadata, ConsumedMessage } from './messages.js'
+export type { ConsumedMessage } from './messages.js'
+export { createProducer } from './producer/index.js'
+export type { Producer, ProducerRecord, RecordMetadata, ProducerMetrics, Transaction, ProducerEvents } from './producer/index.js'
+export { createConsumer, DLQ_HEADERS } from './consumer/index.js'
+export type {
+  Consumer,
+  ConsumerEvents,
+  ConsumerMetrics,
+  EachBatchHandler,
+  EachMessageHandler,
+  GroupJoinEvent,
+  MaxPollIntervalExceededEvent,
+  RunHandlers,
+} from './consumer/index.js'
 export { createPipeline } from './pipeline/index.js'
 export type { Pipeline, PipelineMetrics } from './pipeline/index.js'

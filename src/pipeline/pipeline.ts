@@ -18,7 +18,7 @@ export interface Pipeline {
   /** Joins the group and starts processing; resolves once running (like kafkajs `consumer.run`). */
   run(): Promise<void>
   /** Resolves after `stop()`; rejects with the error that stopped the pipeline (a transform failing for good). */
-  whenStopped(): Promise<void>
+  stopped(): Promise<void>
   /** Finishes the transaction in flight, leaves the group and disconnects. */
   stop(): Promise<void>
   /** Counters since start. */
@@ -264,7 +264,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         if (!stopping) fail(e.payload.error)
       })
     },
-    whenStopped() {
+    stopped() {
       return stopped
     },
     async stop() {

@@ -109,7 +109,7 @@ describe('createPipeline exactly-once', () => {
       },
     })
     await pipeline.run()
-    const err = await pipeline.whenStopped().then(
+    const err = await pipeline.stopped().then(
       () => undefined,
       (e: unknown) => e,
     )
