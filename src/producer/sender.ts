@@ -150,6 +150,11 @@ export class Sender {
     }, Math.max(0, at - Date.now()))
   }
 
+  /** True while batches must go out without lingering (flush, commit, buffer full). */
+  get forcing(): boolean {
+    return this.forced > 0 || this.pool.exhausted
+  }
+
   /** While forced (flush, commit), batches go out without lingering. Returns the release function. */
   force(): () => void {
     this.forced++

@@ -1,0 +1,2 @@
+export { createProducer, createProducerFromSettings } from './producer.js'
+export type { Producer, ProducerRecord, RecordMetadata, ProducerMetrics, Transaction, ProducerEvents } from './types.js'

@@ -1,0 +1,297 @@
+/**
+ * createProducer against the shared real broker: offsets, batching triggers, flush/disconnect,
+ * per-record failures, ordering, memory bounds, transactions and fencing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
+import type { Admin, Consumer, KafkaMessage } from 'kafkajs'
+import { createProducer } from '../../src/producer/index.js'
+import type { Producer, RecordMetadata } from '../../src/producer/index.js'
+import { serializers } from '../../src/serde/index.js'
+import { KafkatuneError } from '../../src/errors.js'
+import { brokers, createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
+
+const logger = pino({ level: 'silent' })
+let admin: Admin
+const open: (Producer<any, any> | Consumer)[] = []
+
+beforeAll(async () => {
+  admin = testKafka().admin()
+  await admin.connect()
+})
+
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.disconnect().catch(() => undefined)))
+  await admin?.disconnect()
+})
+
+function producer<K = string, V = string>(options: Partial<Parameters<typeof createProducer<K, V>>[0]> = {}): Producer<K, V> {
+  const p = createProducer<K, V>({ brokers: brokers(), logger, ...options } as Parameters<typeof createProducer<K, V>>[0])
+  open.push(p)
+  return p
+}
+
+async function readAll(topic: string, count: number, readCommitted = false): Promise<KafkaMessage[] & { partitions: number[] }> {
+  const consumer = testKafka().consumer({ groupId: uniqueName('g'), readUncommitted: !readCommitted, maxWaitTimeInMs: 100 })
+  open.push(consumer)
+  const seen: KafkaMessage[] & { partitions: number[] } = Object.assign([], { partitions: [] as number[] })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      seen.push(message)
+      seen.partitions.push(partition)
+    },
+  })
+  await waitFor(() => seen.length >= count, 30_000)
+  await consumer.disconnect()
+  return seen
+}
+
+async function endOffsets(topic: string): Promise<number[]> {
+  const offsets = await admin.fetchTopicOffsets(topic)
+  return offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high))
+}
+
+describe('createProducer (real broker)', () => {
+  it('gives every record its own dense offset and keeps same-key order', async () => {
+    const topic = uniqueName('p-offsets')
+    await createTopic(topic, 3)
+    const p = producer({ lingerMs: 5 })
+    await p.connect()
+    const sends: Promise<RecordMetadata>[] = []
+    for (let i = 0; i < 3000; i++) sends.push(p.send({ topic, key: `k${i % 7}`, value: `${i}` }))
+    const mds = await Promise.all(sends)
+    const perPartition = new Map<number, number[]>()
+    for (const md of mds) {
+      expect(md.topic).toBe(topic)
+      perPartition.set(md.partition, [...(perPartition.get(md.partition) ?? []), Number(md.offset)])
+    }
+    const ends = await endOffsets(topic)
+    for (const [partition, offsets] of perPartition) {
+      expect([...offsets].sort((a, b) => a - b)).toEqual(Array.from({ length: offsets.length }, (_, i) => i))
+      expect(ends[partition]).toBe(offsets.length)
+    }
+    // Same key: same partition, increasing offsets in send order, and the broker holds record i at md[i].offset.
+    const seen = await readAll(topic, 3000)
+    const valueAt = new Map<string, string>()
+    seen.forEach((m, i) => valueAt.set(`${seen.partitions[i]}:${m.offset}`, m.value!.toString()))
+    mds.forEach((md, i) => expect(valueAt.get(`${md.partition}:${md.offset}`)).toBe(`${i}`))
+    for (let k = 0; k < 7; k++) {
+      const ofKey = mds.filter((_, i) => i % 7 === k)
+      expect(new Set(ofKey.map((m) => m.partition)).size).toBe(1)
+      const offs = ofKey.map((m) => Number(m.offset))
+      expect(offs).toEqual([...offs].sort((a, b) => a - b))
+    }
+    const m = p.metrics()
+    expect(m.recordsSent).toBe(3000)
+    expect(m.batchRecordsAvg).toBeGreaterThan(1)
+    expect(m.requestLatencyP99Ms).toBeGreaterThan(0)
+    expect(m.bufferBytesInUse).toBe(0)
+    await p.disconnect()
+  })
+
+  it('sends a batch once batchSize is reached while a partial batch lingers until flush()', async () => {
+    const topic = uniqueName('p-batch')
+    await createTopic(topic, 1)
+    const p = producer({ lingerMs: 60_000, batchSize: 1024 })
+    await p.connect()
+    const settled: boolean[] = []
+    const sends = Array.from({ length: 25 }, (_, i) => {
+      settled[i] = false
+      return p.send({ topic, value: 'x'.repeat(100) }).then((md) => {
+        settled[i] = true
+        return md
+      })
+    })
+    // 8 records of ~121 bytes fill a 1 KiB batch: the first ones are acknowledged without any flush.
+    await sends[0]
+    expect(settled[24]).toBe(false)
+    await p.flush()
+    expect(settled.every(Boolean)).toBe(true)
+    const mds = await Promise.all(sends)
+    expect(mds.map((m) => Number(m.offset))).toEqual(Array.from({ length: 25 }, (_, i) => i))
+    expect(p.metrics().requests).toBeGreaterThanOrEqual(2)
+    await p.disconnect()
+  })
+
+  it('lingers: records sent together within lingerMs go out as one batch', async () => {
+    const topic = uniqueName('p-linger')
+    await createTopic(topic, 1)
+    const p = producer({ lingerMs: 300, batchSize: 1_000_000 })
+    await p.connect()
+    await p.send({ topic, value: 'warm-up' })
+    const before = p.metrics().requests
+    await Promise.all(Array.from({ length: 50 }, (_, i) => p.send({ topic, value: `v${i}` })))
+    const m = p.metrics()
+    expect(m.requests - before).toBe(1)
+    expect(m.batchRecordsMax).toBe(50)
+    await p.disconnect()
+  })
+
+  it('lingerMs 0 still batches what is sent in one tick', async () => {
+    const topic = uniqueName('p-linger0')
+    await createTopic(topic, 1)
+    const p = producer({ lingerMs: 0 })
+    await p.connect()
+    await p.send({ topic, value: 'warm-up' })
+    await Promise.all(Array.from({ length: 100 }, (_, i) => p.send({ topic, value: `v${i}` })))
+    expect(p.metrics().batchRecordsMax).toBe(100)
+    await p.disconnect()
+  })
+
+  it('disconnect() flushes lingering records first', async () => {
+    const topic = uniqueName('p-disc')
+    await createTopic(topic, 2)
+    const p = producer({ lingerMs: 60_000 })
+    await p.connect()
+    const sends = Array.from({ length: 10 }, (_, i) => p.send({ topic, key: `${i}`, value: `v${i}` }))
+    await p.disconnect()
+    const mds = await Promise.all(sends)
+    expect(mds).toHaveLength(10)
+    expect((await endOffsets(topic)).reduce((a, b) => a + b, 0)).toBe(10)
+    await expect(p.send({ topic, value: 'late' })).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+
+  it('rejects an oversize record at once with RECORD_TOO_LARGE while the others are written', async () => {
+    const topic = uniqueName('p-large')
+    await createTopic(topic, 1)
+    const p = producer({ maxRequestSize: 10_000, lingerMs: 20 })
+    await p.connect()
+    const small1 = p.send({ topic, value: 'a' })
+    const big = p.send({ topic, value: 'x'.repeat(20_000) })
+    const small2 = p.send({ topic, value: 'b' })
+    await expect(big).rejects.toSatisfy((e: unknown) => e instanceof KafkatuneError && e.code === 'RECORD_TOO_LARGE' && !e.retriable)
+    const [a, b] = await Promise.all([small1, small2])
+    expect([a.offset, b.offset]).toEqual(['0', '1'])
+    expect(p.metrics().errors.RECORD_TOO_LARGE).toBe(1)
+    await p.disconnect()
+  })
+
+  it('a serializer error rejects only that send, naming topic and serializer', async () => {
+    const topic = uniqueName('p-serde')
+    await createTopic(topic, 1)
+    const p = producer<string, unknown>({ valueSerializer: serializers.json() })
+    await p.connect()
+    const ok = p.send({ topic, value: { n: 1 } })
+    const bad = p.send({ topic, value: { n: 1n } })
+    await expect(bad).rejects.toSatisfy(
+      (e: unknown) => e instanceof KafkatuneError && e.code === 'SERIALIZATION' && e.message.includes(topic) && e.message.includes('json'),
+    )
+    expect((await ok).offset).toBe('0')
+    await p.disconnect()
+  })
+
+  it('keeps buffer use within bufferMemory under a fast producer', async () => {
+    const topic = uniqueName('p-memory')
+    await createTopic(topic, 3)
+    const bufferMemory = 64 * 1024
+    const p = producer({ bufferMemory, lingerMs: 5, batchSize: 16_384 })
+    await p.connect()
+    let peak = 0
+    const value = 'v'.repeat(200)
+    const sends: Promise<RecordMetadata>[] = []
+    const sampler = setInterval(() => (peak = Math.max(peak, p.metrics().bufferBytesInUse)), 1)
+    for (let i = 0; i < 20_000; i++) {
+      sends.push(p.send({ topic, value }))
+      peak = Math.max(peak, p.metrics().bufferBytesInUse)
+    }
+    await Promise.all(sends)
+    clearInterval(sampler)
+    expect(peak).toBeGreaterThan(bufferMemory / 2)
+    expect(peak).toBeLessThanOrEqual(bufferMemory)
+    expect((await endOffsets(topic)).reduce((a, b) => a + b, 0)).toBe(20_000)
+    await p.disconnect()
+  })
+
+  it('compresses with lz4 and the records read back intact', async () => {
+    const topic = uniqueName('p-lz4')
+    await createTopic(topic, 1)
+    const p = producer({ compression: 'lz4', lingerMs: 10 })
+    await p.connect()
+    await Promise.all(Array.from({ length: 200 }, (_, i) => p.send({ topic, value: `value-${i}`.repeat(10) })))
+    const seen = await readAll(topic, 200)
+    expect(seen.map((m) => m.value!.toString())).toEqual(Array.from({ length: 200 }, (_, i) => `value-${i}`.repeat(10)))
+    await p.disconnect()
+  })
+})
+
+describe('transactions (real broker)', () => {
+  it('committed records are visible to read_committed, aborted ones never', async () => {
+    const topic = uniqueName('p-tx')
+    await createTopic(topic, 2)
+    const p = producer({ preset: 'exactly-once', transactionalId: uniqueName('tx') } as never)
+    await p.connect()
+    await expect(p.send({ topic, value: 'outside' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+    const boom = new Error('boom')
+    await expect(
+      p.transaction(async (tx) => {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => tx.send({ topic, key: `${i}`, value: `aborted-${i}` })))
+        throw boom
+      }),
+    ).rejects.toBe(boom)
+    const result = await p.transaction(async (tx) => {
+      // Not awaited one by one: the commit flushes them.
+      for (let i = 0; i < 20; i++) void tx.send({ topic, key: `${i}`, value: `committed-${i}` })
+      return 'done'
+    })
+    expect(result).toBe('done')
+    const seen = await readAll(topic, 20, true)
+    const values = seen.map((m) => m.value!.toString())
+    expect(values.filter((v) => v.startsWith('aborted'))).toEqual([])
+    expect(values.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `committed-${i}`).sort())
+    // read_uncommitted sees the aborted records too: the abort really wrote and then aborted them.
+    const all = await readAll(topic, 40, false)
+    expect(all.filter((m) => m.value!.toString().startsWith('aborted'))).toHaveLength(20)
+    await p.disconnect()
+  })
+
+  it('sendOffsets commits consumer offsets with the transaction', async () => {
+    const topic = uniqueName('p-txoff')
+    const groupId = uniqueName('g-txoff')
+    await createTopic(topic, 1)
+    const p = producer({ preset: 'exactly-once', transactionalId: uniqueName('tx') } as never)
+    await p.connect()
+    await p.transaction(async (tx) => {
+      await tx.send({ topic, value: 'x' })
+      await tx.sendOffsets({ consumerGroupId: groupId, offsets: [{ topic, partition: 0, offset: '42' }] })
+    })
+    // The coordinator applies transactional offsets when it writes the commit marker, just after EndTxn.
+    let offset: string | undefined
+    await waitFor(async () => {
+      const committed = await admin.fetchOffsets({ groupId, topics: [topic] })
+      offset = committed[0]?.partitions[0]?.offset
+      return offset === '42'
+    }, 10_000).catch(() => undefined)
+    expect(offset).toBe('42')
+    await p.disconnect()
+  })
+
+  it('a zombie with the same transactionalId is fenced and never writes again', async () => {
+    const topic = uniqueName('p-fence')
+    await createTopic(topic, 1)
+    const transactionalId = uniqueName('tx-fence')
+    const zombie = producer({ preset: 'exactly-once', transactionalId } as never)
+    await zombie.connect()
+    await zombie.transaction(async (tx) => {
+      await tx.send({ topic, value: 'zombie-1' })
+    })
+    const successor = producer({ preset: 'exactly-once', transactionalId } as never)
+    await successor.connect()
+    await successor.transaction(async (tx) => {
+      await tx.send({ topic, value: 'successor-1' })
+    })
+    await expect(
+      zombie.transaction(async (tx) => {
+        await tx.send({ topic, value: 'zombie-2' })
+      }),
+    ).rejects.toMatchObject({ code: 'FENCED' })
+    await expect(zombie.transaction(async () => undefined)).rejects.toMatchObject({ code: 'FENCED' })
+    await successor.transaction(async (tx) => {
+      await tx.send({ topic, value: 'successor-2' })
+    })
+    const seen = await readAll(topic, 3, true)
+    expect(seen.map((m) => m.value!.toString())).toEqual(['zombie-1', 'successor-1', 'successor-2'])
+    await successor.disconnect()
+  })
+})
