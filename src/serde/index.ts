@@ -1,12 +1,18 @@
+import { avro } from './avro.js'
 import { bytes } from './bytes.js'
 import { json } from './json.js'
+import { schemaRegistry } from './schema-registry.js'
 import { string } from './string.js'
 import type { Serializer, SerializerName } from './types.js'
 
 export type { Serializer, SerdeContext, SerializerName } from './types.js'
+export type { AvroOptions } from './avro.js'
+export type { SchemaRegistryOptions, RegistrySchema } from './schema-registry.js'
+export { serializeOrThrow, deserializeOrThrow } from './invoke.js'
+export { schemaIdOf } from './schema-registry.js'
 
 /** Built-in serializers. */
-export const serializers = { string, bytes, json }
+export const serializers = { string, bytes, json, avro, schemaRegistry }
 
 /** The serializer a preset names as plain data. */
 export function serializerByName(name: SerializerName): Serializer<unknown> {
