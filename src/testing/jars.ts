@@ -50,12 +50,12 @@ export function javaExecutable(): string {
   return 'java'
 }
 
-let javaChecked = false
+let javaChecked: string | undefined
 
 /** Fail with one clear `HARNESS` error unless Java 17+ runs. */
 export function checkJava(): void {
-  if (javaChecked) return
   const java = javaExecutable()
+  if (javaChecked === java) return
   const res = spawnSync(java, ['-version'], { encoding: 'utf8' })
   if (res.error !== undefined) {
     throw new KafkatuneError(
@@ -74,7 +74,7 @@ export function checkJava(): void {
       { retriable: false },
     )
   }
-  javaChecked = true
+  javaChecked = java
 }
 
 /** The folder the broker jars live in (`<cache>/kafka-<version>/libs`); does not fetch. */
