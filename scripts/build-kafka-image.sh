@@ -112,4 +112,8 @@ podman import \
   --change "LABEL dev.kafkatune.inputs=$tag" \
   --quiet "$stage/image.tar" "$image" >/dev/null
 log "built $image in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+# Older builds of this image are dead weight (a few hundred MB each); keep only this one.
+for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/kafkatune-kafka 2>/dev/null); do
+  [ "$old" = "$image" ] || podman rmi "$old" >/dev/null 2>&1 || true
+done
 echo "$image"
