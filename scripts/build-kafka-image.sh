@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the kafkatune Kafka image with Podman, offline from registries: a Debian bookworm rootfs
 # (debootstrap, minbase + openjdk-17-jre-headless), the same pinned Apache Kafka jars the local broker
-# uses (kafka/pom.xml via ensureKafkaJars()), and an entrypoint configured by KAFKA_* variables like the
+# uses (kafka/pom.xml, same cache folder as ensureKafkaJars()), and an entrypoint configured by KAFKA_* variables like the
 # official apache/kafka image (container/). Prints the image reference on stdout, e.g.
 #   export KAFKATUNE_KAFKA_IMAGE="$(scripts/build-kafka-image.sh)"
 # The tag is a hash of the inputs: an existing image is reused at once. The rootfs tarball is cached in
@@ -61,27 +61,21 @@ if [ ! -f "$base_tar" ]; then
   log "rootfs cached at $base_tar ($(du -h "$base_tar" | cut -f1), $((SECONDS - started)) s)"
 fi
 
-# The same jars the local broker runs: ensureKafkaJars() from the built package when there is one,
-# else Maven on kafka/pom.xml into the same cache folder ensureKafkaJars() uses.
-libs=""
-if [ -f "$root/dist/testing.js" ]; then
-  libs="$(cd "$root" && node --input-type=module -e "
-    const m = await import('./dist/testing.js')
-    if (typeof m.ensureKafkaJars === 'function') process.stdout.write(await m.ensureKafkaJars())
-  " || true)"
-fi
-if [ -z "$libs" ]; then
-  libs="$cache/kafka-$kafka_version/libs"
-  if [ ! -f "$libs/.kafkatune-complete" ]; then
-    work="$(mktemp -d "$cache/kafka-$kafka_version.fetch.XXXXXX")"
-    cp "$root/kafka/pom.xml" "$work/pom.xml"
-    log "fetching Kafka $kafka_version jars with Maven"
-    (cd "$work" && mvn -B -q -Dstyle.color=never validate -Dkafkatune.libs="$work/libs") >&2
-    printf '%s\n' "$kafka_version" >"$work/libs/.kafkatune-complete"
-    mkdir -p "$(dirname "$libs")"
-    [ -f "$libs/.kafkatune-complete" ] || { rm -rf "$libs"; mv "$work/libs" "$libs"; }
-    rm -rf "$work"
-  fi
+# The same jars the local broker runs, in the folder ensureKafkaJars() (src/testing/jars.ts) uses:
+# <cache>/kafka-<version>/libs, complete when it holds .kafkatune-complete. Fetched here with Maven from
+# kafka/pom.xml when missing (not through dist/, so this can run while `npm run build` rewrites it).
+libs="$cache/kafka-$kafka_version/libs"
+if [ ! -f "$libs/.kafkatune-complete" ]; then
+  mkdir -p "$cache/kafka-$kafka_version"
+  work="$(mktemp -d "$cache/kafka-$kafka_version/fetch-sh-XXXXXX")"
+  cp "$root/kafka/pom.xml" "$work/pom.xml"
+  log "fetching Kafka $kafka_version jars with Maven"
+  (cd "$work" && mvn -B -q -Dstyle.color=never validate -Dkafkatune.libs="$work/libs") >"$work/mvn.log" 2>&1 ||
+    { cat "$work/mvn.log" >&2; exit 1; }
+  printf '%s\n' "$kafka_version" >"$work/libs/.kafkatune-complete"
+  # If a concurrent ensureKafkaJars() got there first, its folder is as good as ours.
+  mv -T "$work/libs" "$libs" 2>/dev/null || true
+  rm -rf "$work"
 fi
 [ -f "$libs/kafka_2.13-$kafka_version.jar" ] || { log "no kafka_2.13-$kafka_version.jar in $libs"; exit 1; }
 
