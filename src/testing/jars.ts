@@ -13,18 +13,28 @@ const MARKER = '.kafkatune-complete'
 const NO_BROKER_HINT =
   'or set KAFKA_BROKERS=host:port to use a running broker, or start Docker/Podman so kafkatune can run Kafka in a container'
 
-/** The folder holding `kafka/pom.xml` (the package root: `dist/..` when built, `src/testing/../..` in source). */
+/**
+ * The folder holding `kafka/pom.xml` (the package root: `dist/..` when built, `src/testing/../..` in source),
+ * searched upward from this module, then from the working directory (for code bundled elsewhere).
+ */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'kafka', 'pom.xml'))) return dir
-    const parent = dirname(dir)
-    if (parent === dir) break
-    dir = parent
+  const here = dirname(fileURLToPath(import.meta.url))
+  for (const start of [here, process.cwd()]) {
+    let dir = start
+    for (let i = 0; i < 6; i++) {
+      if (isOurPom(join(dir, 'kafka', 'pom.xml'))) return dir
+      const parent = dirname(dir)
+      if (parent === dir) break
+      dir = parent
+    }
   }
-  throw new KafkatuneError('HARNESS', `kafkatune: cannot find kafka/pom.xml above ${fileURLToPath(import.meta.url)}; is the package installed completely?`, {
+  throw new KafkatuneError('HARNESS', `kafkatune: cannot find kafka/pom.xml above ${here}; is the package installed completely?`, {
     retriable: false,
   })
+}
+
+function isOurPom(file: string): boolean {
+  return existsSync(file) && readFileSync(file, 'utf8').includes('<artifactId>kafkatune-kafka-runtime</artifactId>')
 }
 
 /** Path of a file in the package's `kafka/` folder. */
