@@ -7,7 +7,7 @@ import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs'
 import { KafkatuneError } from '../../src/errors.js'
 import { deserializeOrThrow, schemaIdOf, serializeOrThrow, serializers } from '../../src/serde/index.js'
 import type { SerdeContext, Serializer } from '../../src/serde/index.js'
-import { createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
+import { testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
 import { startRegistry } from '../helpers/registry.js'
 import type { RunningRegistry } from '../helpers/registry.js'
 
@@ -44,6 +44,22 @@ afterAll(async () => {
   await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)))
   await registry?.stop()
 })
+
+/** Creates a topic and polls metadata for leaders (kafkajs' waitForLeaders can fail with UNKNOWN_TOPIC_OR_PARTITION on 4.1). */
+async function createTopic(topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false })
+    await waitFor(async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+      const parts = meta.topics[0]?.partitions ?? []
+      return parts.length === partitions && parts.every((p) => p.leader >= 0)
+    }, 30_000)
+  } finally {
+    await admin.disconnect()
+  }
+}
 
 async function consume(topic: string, count: number): Promise<EachMessagePayload[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('serde-registry'), maxWaitTimeInMs: 200 })
