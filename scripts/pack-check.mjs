@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Packs kafkatune as npm would publish it, installs the tarball into an empty temp project, then in that
+// project `import`s AND `require`s `kafkatune/testing`, starts a real broker with each, and produces and
+// consumes a record with kafkajs. Proves the built files find kafka/pom.xml in both ESM and CommonJS.
+// Needs `npm run build` first. Exit code 0 = pass.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const log = (msg) => process.stderr.write(`pack-check: ${msg}\n`)
+for (const f of ['dist/testing.js', 'dist/testing.cjs', 'dist/index.js', 'dist/index.cjs']) {
+  if (!existsSync(join(root, f))) {
+    log(`${f} is missing: run \`npm run build\` first`)
+    process.exit(1)
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'kafkatune-pack-check-'))
+const keep = process.env.KAFKATUNE_PACK_CHECK_KEEP === '1'
+let failed = false
+try {
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' }))
+  const { filename, files } = packed[0]
+  const paths = files.map((f) => f.path)
+  for (const needed of ['kafka/pom.xml', 'kafka/log4j2.properties', 'dist/testing.js', 'dist/testing.cjs', 'dist/testing.d.ts', 'dist/testing.d.cts']) {
+    if (!paths.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
+  }
+  log(`packed ${filename} (${files.length} files)`)
+
+  const app = join(work, 'app')
+  execFileSync('mkdir', ['-p', app])
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', version: '1.0.0', private: true }, null, 2))
+  log('installing the tarball into an empty project...')
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, filename)], { cwd: app, stdio: ['ignore', 'inherit', 'inherit'] })
+
+  const body = `
+  const started = Date.now()
+  const kafka = await startKafka({ mode: 'local' })
+  try {
+    if (kafka.mode !== 'local' || kafka.brokers.length !== 1) throw new Error('unexpected handle ' + JSON.stringify(kafka))
+    const client = new Kafka({ clientId: 'pack-check', brokers: kafka.brokers, logLevel: logLevel.NOTHING })
+    const topic = 'pack-check-' + Date.now()
+    const producer = client.producer()
+    await producer.connect()
+    await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: FLAVOUR }] })
+    await producer.disconnect()
+    const consumer = client.consumer({ groupId: topic, maxWaitTimeInMs: 200 })
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: true })
+    const value = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no record within 60 s')), 60000)
+      consumer.run({ eachMessage: async ({ message }) => { clearTimeout(timer); resolve(message.value.toString()) } })
+    })
+    await consumer.disconnect()
+    if (value !== FLAVOUR) throw new Error('consumed ' + value)
+    const main = MAIN
+    if (typeof main !== 'object' || main === null) throw new Error('kafkatune main entry did not load')
+    console.log(FLAVOUR + ': Kafka ' + KAFKA_VERSION + ' at ' + kafka.brokers.join(',') + ', produced and consumed in ' + (Date.now() - started) + ' ms')
+  } finally {
+    await kafka.stop()
+  }
+`
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    `import { startKafka, KAFKA_VERSION } from 'kafkatune/testing'\nimport * as mainEntry from 'kafkatune'\nimport kafkajs from 'kafkajs'\nconst { Kafka, logLevel } = kafkajs\nconst FLAVOUR = 'esm'\nconst MAIN = mainEntry\n${body}`,
+  )
+  writeFileSync(
+    join(app, 'cjs.cjs'),
+    `const { startKafka, KAFKA_VERSION } = require('kafkatune/testing')\nconst MAIN = require('kafkatune')\nconst { Kafka, logLevel } = require('kafkajs')\nconst FLAVOUR = 'cjs'\n;(async () => {${body}})().catch((err) => { console.error(err); process.exit(1) })\n`,
+  )
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    log(`running ${file}...`)
+    const res = spawnSync(process.execPath, [file], { cwd: app, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 })
+    if (res.status !== 0) {
+      failed = true
+      log(`${file} FAILED (exit ${res.status ?? res.signal})`)
+    }
+  }
+} catch (err) {
+  failed = true
+  log(`FAILED: ${err instanceof Error ? err.message : String(err)}`)
+} finally {
+  if (keep) log(`kept ${work}`)
+  else rmSync(work, { recursive: true, force: true })
+}
+log(failed ? 'FAIL' : 'PASS')
+process.exit(failed ? 1 : 0)
