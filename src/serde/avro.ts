@@ -5,6 +5,12 @@ import type { Serializer } from './types.js'
 /** Options passed to avsc's `Type.forSchema` (e.g. `logicalTypes`, `wrapUnions`). */
 export type AvroOptions = Parameters<typeof avsc.Type.forSchema>[1]
 
+/**
+ * An Avro schema: a schema object (typed loosely so literals need no `as const`), its JSON text, a
+ * primitive type name, or an avsc `Type`.
+ */
+export type AvroSchemaInput = Schema | Type | object | string
+
 /** Paths (`a.b[2]`) where `value` does not match `type`, each with what arrived. */
 export function avroProblems(type: Type, value: unknown): string[] {
   const problems: string[] = []
@@ -40,7 +46,7 @@ function parseSchema(schema: Schema): Schema {
  * and a mismatch names every offending field.
  * @example serializers.avro<{ id: number }>({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'int' }] })
  */
-export function avro<T = unknown>(schema: Schema | Type, options?: AvroOptions): Serializer<T> {
+export function avro<T = unknown>(schema: AvroSchemaInput, options?: AvroOptions): Serializer<T> {
   const type: Type = avsc.Type.isType(schema) ? (schema as Type) : avsc.Type.forSchema(parseSchema(schema as Schema), options)
   const label = type.name ?? type.typeName
   return {

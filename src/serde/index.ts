@@ -6,7 +6,7 @@ import { string } from './string.js'
 import type { Serializer, SerializerName } from './types.js'
 
 export type { Serializer, SerdeContext, SerializerName } from './types.js'
-export type { AvroOptions } from './avro.js'
+export type { AvroOptions, AvroSchemaInput } from './avro.js'
 export type { SchemaRegistryOptions, RegistrySchema } from './schema-registry.js'
 export { serializeOrThrow, deserializeOrThrow } from './invoke.js'
 export { schemaIdOf } from './schema-registry.js'
