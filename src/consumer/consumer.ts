@@ -131,18 +131,26 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   // ---- commits ------------------------------------------------------------------------------
   let commitChain: Promise<void> = Promise.resolve()
   type CommitFn = (offsets: TopicPartitionOffset[]) => Promise<void>
-  const viaConsumer: CommitFn = (offsets) => kconsumer.commitOffsets(offsets)
-  const viaPayload =
-    (payload: EachBatchPayload): CommitFn =>
-    async (offsets) => {
+  // Background commits go straight to the group coordinator, one attempt each: kafkajs' commitOffsets()
+  // retries through rebalances for many seconds, and a loop waiting on it could not rejoin meanwhile.
+  let direct: EachBatchPayload['commitOffsetsIfNecessary'] | null = null
+  const viaConsumer: CommitFn = (offsets) =>
+    direct !== null ? toPayloadCommit(direct)(offsets) : kconsumer.commitOffsets(offsets)
+  const viaPayload = (payload: EachBatchPayload): CommitFn => {
+    direct = payload.commitOffsetsIfNecessary
+    return toPayloadCommit(payload.commitOffsetsIfNecessary)
+  }
+  function toPayloadCommit(commitFn: EachBatchPayload['commitOffsetsIfNecessary']): CommitFn {
+    return async (offsets) => {
       const byTopic = new Map<string, { partition: number; offset: string }[]>()
       for (const o of offsets) {
         const list = byTopic.get(o.topic) ?? []
         list.push({ partition: o.partition, offset: o.offset })
         byTopic.set(o.topic, list)
       }
-      await payload.commitOffsetsIfNecessary({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) })
+      await commitFn({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) })
     }
+  }
 
   /** Commits everything finished and not yet committed; commits never overlap. */
   function commitPending(commit: CommitFn, only?: ReadonlySet<string>): Promise<void> {
@@ -595,6 +603,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         log.warn({ err }, 'stop(): final commit failed')
       }
       await kconsumer.stop()
+      direct = null
       running = false
       handlers = null
       if (fatal === null) {
