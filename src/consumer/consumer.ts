@@ -414,7 +414,10 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       }
       // Transaction markers after the last record are never handed out; count them as done so lag reaches 0
       // (kafkajs' resolveOffset already maps the last record to the batch's last offset).
-      if (completed && batch.lastOffset() !== lastMessageOffset) tracker.finished(topic, partition, batch.lastOffset())
+      if (completed && batch.lastOffset() !== lastMessageOffset) {
+        tracker.finished(topic, partition, batch.lastOffset())
+        metrics.lag(`${topic}/${partition}`, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n))
+      }
     } finally {
       guard.stop()
       active--
@@ -474,6 +477,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     // Batches of only transaction markers or aborted records never reach the handler.
     if (payload.batchSize === 0 && owned.has(partitionKey(payload.topic, payload.partition))) {
       tracker.finished(payload.topic, payload.partition, payload.lastOffset)
+      metrics.lag(`${payload.topic}/${payload.partition}`, Number(BigInt(payload.highWatermark) - BigInt(payload.lastOffset) - 1n))
     }
   })
   kconsumer.on(kconsumer.events.CRASH, ({ payload }) => {
