@@ -64,7 +64,9 @@ export async function createTopic(
       replicationFactor,
       configEntries: Object.entries(config).map(([n, value]) => ({ name: n, value })),
     }
-    await admin.createTopics({ topics: [topic], waitForLeaders: true })
+    // Not `waitForLeaders: true`: on KRaft the answering broker may not have the new topic in its metadata
+    // yet, and kafkajs 2.2.4 then fails createTopics with UNKNOWN_TOPIC_OR_PARTITION instead of retrying.
+    await admin.createTopics({ topics: [topic], waitForLeaders: false })
     await waitFor(async () => {
       const meta = await admin.fetchTopicMetadata({ topics: [name] })
       const parts = meta.topics[0]?.partitions ?? []
