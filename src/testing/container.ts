@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
 import { Kafka, logLevel } from 'kafkajs'
 import { KafkatuneError } from '../errors.js'
@@ -64,6 +65,40 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   })
 }
 
+/**
+ * When DOCKER_HOST names a socket or TCP endpoint, check it answers an HTTP request (any answer: a TLS port says 400)
+ * within `ms`: otherwise a host that accepts and never answers would leave dockerode's request, and so the process,
+ * hanging.
+ */
+function dockerHostAnswers(ms: number): Promise<boolean> {
+  const raw = process.env.DOCKER_HOST ?? ''
+  let target: { socketPath: string } | { host: string; port: number } | undefined
+  if (raw.startsWith('unix://')) target = { socketPath: raw.slice('unix://'.length) }
+  else if (/^(tcp|http|https):\/\//.test(raw)) {
+    try {
+      const url = new URL(raw.replace(/^tcp:/, 'http:'))
+      target = { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)) }
+    } catch {
+      return Promise.resolve(false)
+    }
+  }
+  if (target === undefined) return Promise.resolve(true)
+  const options = target
+  return new Promise((resolve) => {
+    const req = httpRequest({ ...options, path: '/_ping', method: 'GET', timeout: ms }, (res) => {
+      res.resume()
+      req.destroy()
+      resolve(true)
+    })
+    req.once('timeout', () => {
+      req.destroy()
+      resolve(false)
+    })
+    req.once('error', () => resolve(false))
+    req.end()
+  })
+}
+
 let runtimeAnswer: Promise<boolean> | undefined
 
 /**
@@ -73,6 +108,7 @@ let runtimeAnswer: Promise<boolean> | undefined
 export function containerRuntimeAvailable(): Promise<boolean> {
   runtimeAnswer ??= (async () => {
     try {
+      if (!(await dockerHostAnswers(DETECT_TIMEOUT_MS))) return false
       const tc = await loadTestcontainers()
       await withTimeout(tc.getContainerRuntimeClient(), DETECT_TIMEOUT_MS, 'container runtime')
       return true
