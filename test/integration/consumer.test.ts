@@ -80,4 +80,38 @@ describe('createConsumer', () => {
     expect(sizes.length).toBeGreaterThanOrEqual(Math.ceil(1000 / 64))
     expect((await committed(groupId, topic)).get(0)).toBe('1000')
   })
+
+  it('stop() lets the in-flight handler finish, commits it, and leaves the group', async () => {
+    const topic = uniqueName('cons-stop')
+    const groupId = uniqueName('g')
+    await createTopic(topic, 1)
+    await produce(topic, numbered(20, 1))
+    const started: string[] = []
+    const finished: string[] = []
+    const consumer = track(
+      createConsumer({ brokers: brokers(), groupId, topics: [topic], logger: quietLogger(), autoOffsetReset: 'earliest', commit: { strategy: 'interval', intervalMs: 60_000 }, ...fast }),
+    )
+    await consumer.connect()
+    await consumer.run({
+      eachMessage: async (m) => {
+        started.push(m.value!)
+        if (m.value === 'v-5') await new Promise((r) => setTimeout(r, 1500))
+        finished.push(m.value!)
+      },
+    })
+    await waitFor(() => started.includes('v-5'))
+    await consumer.stop()
+    expect(finished.at(-1)).toBe('v-5')
+    expect(started).toEqual(finished)
+    // Nothing committed by the 60 s interval: stop() committed what finished, the record in flight included.
+    expect((await committed(groupId, topic)).get(0)).toBe('6')
+    const m = consumer.metrics()
+    expect(m.records).toBe(6)
+    expect(m.commits).toBe(1)
+    expect(m.handlerTimeMs.count).toBe(6)
+    expect(m.handlerTimeMs.max).toBeGreaterThanOrEqual(1400)
+    expect(m.handlerTimeMs.p99).toBeGreaterThanOrEqual(m.handlerTimeMs.p50)
+    expect(m.recordsPerSecond).toBeGreaterThan(0)
+    expect(m.lag[`${topic}/0`]).toBe(14)
+  })
 })
