@@ -46,10 +46,9 @@ export function estimateRecordSize(
 interface PartitionQueue<R extends AccumulatedRecord> {
   readonly topic: string
   readonly partition: number
-  readonly key: string
   batches: Batch<R>[]
-  /** A batch of this partition is in flight: nothing else of it is sent (keeps order across retries). */
-  muted: boolean
+  /** Units of this partition in flight (at most `maxInFlightPerPartition`). */
+  inFlight: number
   /** Not before this time (retry back-off), ms. */
   backoffUntil: number
 }
@@ -62,22 +61,32 @@ export interface AccumulatorOptions {
   /** Most bytes of one partition in one drained unit (max.request.size minus overhead). */
   maxDrainBytes: number
   /**
-   * Most records of one partition in one drained unit: kafkajs groups records per partition in
-   * quadratic time, so this bounds the CPU one request costs it.
+   * Most records of one partition in one drained unit (and in one batch): kafkajs groups records per
+   * partition in quadratic time, so this bounds the CPU one request costs it.
    */
   maxDrainRecords: number
+  /**
+   * Units of one partition in flight at once. 1 keeps per-partition order even across retries (needed
+   * with idempotence); more pipelines a partition, and a retried unit may then land after a later one
+   * (the Java client without idempotence behaves the same). @default 1
+   */
+  maxInFlightPerPartition?: number
   /** Told when a partition's batch is closed (full or drained), for the sticky partitioner. */
   onBatchClosed?: (topic: string, partition: number) => void
 }
 
 /** Per-partition batching bookkeeping (see the file comment). */
 export class RecordAccumulator<R extends AccumulatedRecord> {
-  private readonly queues = new Map<string, PartitionQueue<R>>()
+  private readonly queues = new Map<string, PartitionQueue<R>[]>()
   /** Queues that hold at least one batch, in the order they got their first one. */
   private readonly nonEmpty = new Set<PartitionQueue<R>>()
   private queuedRecords = 0
 
-  constructor(private readonly options: AccumulatorOptions) {}
+  private readonly maxInFlightPerPartition: number
+
+  constructor(private readonly options: AccumulatorOptions) {
+    this.maxInFlightPerPartition = Math.max(1, options.maxInFlightPerPartition ?? 1)
+  }
 
   /** Records waiting in batches (not in flight). */
   get size(): number {
@@ -103,7 +112,7 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
     batch.records.push(record)
     batch.bytes += record.size
     this.queuedRecords++
-    if (batch.bytes >= this.options.batchSize) {
+    if (batch.bytes >= this.options.batchSize || batch.records.length >= this.options.maxDrainRecords) {
       this.close(batch)
       return true
     }
@@ -114,12 +123,13 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
    * Takes the ready head batch of every partition that has nothing in flight and is not backing off.
    * A batch is ready when closed (full), when it lingered `lingerMs`, or when `force` (flush, buffer full).
    * Consecutive ready batches of one partition are merged into one unit, up to the drain limits.
-   * Drained partitions are muted until `complete()` or `requeue()`.
+   * At most one unit per partition per call, and at most `maxInFlightPerPartition` in flight until
+   * `complete()` or `requeue()` (1 keeps order across retries, as idempotence needs).
    */
   drain(now: number, force: boolean, accept: (topic: string, partition: number) => boolean = () => true): Batch<R>[] {
     const out: Batch<R>[] = []
     for (const q of this.nonEmpty) {
-      if (q.muted || q.backoffUntil > now) continue
+      if (q.inFlight >= this.maxInFlightPerPartition || q.backoffUntil > now) continue
       const head = q.batches[0]
       if (head === undefined || !this.isReady(head, now, force)) continue
       if (!accept(q.topic, q.partition)) continue
@@ -137,7 +147,7 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
         head.bytes += next.bytes - BATCH_OVERHEAD_BYTES
       }
       this.queuedRecords -= head.records.length
-      q.muted = true
+      q.inFlight++
       if (q.batches.length === 0) this.nonEmpty.delete(q)
       out.push(head)
     }
@@ -146,15 +156,15 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
 
   /** The batch's partition may send again (its batch was acknowledged or failed for good). */
   complete(batch: Batch<R>): void {
-    const q = this.queues.get(keyOf(batch.topic, batch.partition))
-    if (q !== undefined) q.muted = false
+    const q = this.queues.get(batch.topic)?.[batch.partition]
+    if (q !== undefined && q.inFlight > 0) q.inFlight--
   }
 
   /** Puts a drained batch back at the head of its partition (retry or not sent), unmuting it. */
   requeue(batch: Batch<R>, backoffUntil: number): void {
     const q = this.queue(batch.topic, batch.partition)
     q.batches.unshift(batch)
-    q.muted = false
+    if (q.inFlight > 0) q.inFlight--
     q.backoffUntil = backoffUntil
     this.queuedRecords += batch.records.length
     this.nonEmpty.add(q)
@@ -184,7 +194,7 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
   nextReadyAt(now: number): number | null {
     let next: number | null = null
     for (const q of this.nonEmpty) {
-      if (q.muted) continue
+      if (q.inFlight >= this.maxInFlightPerPartition) continue
       const head = q.batches[0]
       if (head === undefined) continue
       const at = Math.max(q.backoffUntil, head.closed || q.batches.length > 1 ? now : head.createdAt + this.options.lingerMs)
@@ -213,16 +223,13 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
   }
 
   private queue(topic: string, partition: number): PartitionQueue<R> {
-    const key = keyOf(topic, partition)
-    let q = this.queues.get(key)
+    let perTopic = this.queues.get(topic)
+    if (perTopic === undefined) this.queues.set(topic, (perTopic = []))
+    let q = perTopic[partition]
     if (q === undefined) {
-      q = { topic, partition, key, batches: [], muted: false, backoffUntil: 0 }
-      this.queues.set(key, q)
+      q = { topic, partition, batches: [], inFlight: 0, backoffUntil: 0 }
+      perTopic[partition] = q
     }
     return q
   }
-}
-
-function keyOf(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
 }

@@ -178,7 +178,11 @@ export class KafkajsProducerEngine implements SenderEngine {
       let messages = perTopic.get(b.topic)
       if (messages === undefined) perTopic.set(b.topic, (messages = []))
       for (const r of b.records) {
-        messages.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, partition: b.partition })
+        // Only the fields a record has: kafkajs spreads every message object while encoding.
+        const m: Message = { value: r.value, partition: b.partition, timestamp: r.timestamp }
+        if (r.key !== null) m.key = r.key
+        if (r.headers !== undefined) m.headers = r.headers
+        messages.push(m)
       }
     }
     const request: ProducerBatch = { ...this.sendOptions, topicMessages: [...perTopic].map(([topic, messages]) => ({ topic, messages })) }

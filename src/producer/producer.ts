@@ -8,6 +8,7 @@ import { resolveProducerConfig } from '../config/index.js'
 import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createPartitioner } from '../partitioners/index.js'
+import type { PartitionerContext } from '../partitioners/index.js'
 import type { Serializer } from '../serde/types.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
@@ -23,27 +24,67 @@ import type { Producer, ProducerEvents, ProducerRecord, RecordMetadata } from '.
  * Most records of one partition in one produce request: kafkajs groups records per partition in
  * quadratic time (see notes/kafkajs.md), so larger units cost more CPU than they save.
  */
-const MAX_RECORDS_PER_PARTITION_REQUEST = 4_000
+const MAX_RECORDS_PER_PARTITION_REQUEST = 500
 
-interface Prepared {
-  topic: string
-  partition: number | undefined
-  key: Buffer | null
-  value: Buffer | null
-  headers: Record<string, Buffer> | undefined
-  timestamp: string
-  size: number
-  userKey: unknown
-  userValue: unknown
+
+interface PendingHost {
+  /** Bookkeeping once a record that held buffer space is settled. */
+  settled(a: PendingSend, err: KafkatuneError | null): void
 }
 
-interface Admission {
-  prepared: Prepared | Promise<Prepared>
-  sendAt: number
-  seq: number
-  token: TransactionToken | null
-  resolve: (md: RecordMetadata) => void
-  reject: (err: KafkatuneError) => void
+const noop = (): void => undefined
+
+/**
+ * One send() from call to ack: the record the accumulator holds and the promise the caller awaits,
+ * in one object (no closures per record: the hot path allocates little).
+ */
+class PendingSend implements OutboundRecord {
+  topic = ''
+  /** An explicit partition from send(). */
+  partition: number | undefined = undefined
+  key: Buffer | null = null
+  value: Buffer | null = null
+  headers: Record<string, Buffer> | undefined = undefined
+  timestamp = ''
+  size = 0
+  userKey: unknown = null
+  userValue: unknown = null
+  readonly sendAt = Date.now()
+  /** Pending async serialization, when a serializer returned a promise. */
+  preparing: Promise<void> | null = null
+  readonly promise: Promise<RecordMetadata>
+  private resolve!: (md: RecordMetadata) => void
+  private reject!: (err: KafkatuneError) => void
+  private done = false
+
+  constructor(
+    private readonly host: PendingHost,
+    readonly seq: number,
+    readonly token: TransactionToken | null,
+  ) {
+    this.promise = new Promise<RecordMetadata>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+  }
+
+  settle(md: RecordMetadata | null, err: KafkatuneError | null): boolean {
+    if (this.done) return false
+    this.done = true
+    this.host.settled(this, err)
+    if (err !== null) this.fail(err)
+    else this.resolve(md as RecordMetadata)
+    return true
+  }
+
+  /** Rejects the caller's promise (bookkeeping is the caller's job). */
+  fail(err: KafkatuneError): void {
+    this.done = true
+    // Fire-and-forget sends must not crash the process with an unhandled rejection: failures are
+    // logged, emitted as 'producer.error' and counted in metrics(); awaiting callers still get them.
+    this.promise.catch(noop)
+    this.reject(err)
+  }
 }
 
 interface FlushWaiter {
@@ -91,6 +132,11 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     lingerMs: settings.lingerMs,
     maxDrainBytes: settings.maxRequestSize,
     maxDrainRecords: MAX_RECORDS_PER_PARTITION_REQUEST,
+    // One unit per partition in flight, always: two concurrent kafkajs sendBatch calls may reach the
+    // socket in either order (async compression, metadata refreshes), which reorders a partition even
+    // without errors (measured: the same-key order test fails with 5). maxInFlightRequests still bounds
+    // the requests per broker, each carrying other partitions.
+    maxInFlightPerPartition: 1,
     onBatchClosed: partitioner.onBatchClosed === undefined ? undefined : (t, p) => partitioner.onBatchClosed?.(t, p),
   })
   const sender = new Sender(acc, pool, engine, metrics, {
@@ -118,7 +164,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   let seq = 0
   let outstanding = 0
   const flushWaiters: FlushWaiter[] = []
-  const admissions: Admission[] = []
+  const admissions: PendingSend[] = []
   let pumping = false
 
   const finished = (recordSeq: number): void => {
@@ -154,7 +200,8 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     return check(out)
   }
 
-  const prepare = (record: ProducerRecord<K, V>): Prepared | Promise<Prepared> => {
+  /** Serializes into `a` (sync when the serializers are); throws/rejects SERIALIZATION or RECORD_TOO_LARGE. */
+  const prepare = (record: ProducerRecord<K, V>, a: PendingSend): Promise<void> | null => {
     const { topic } = record
     if (typeof topic !== 'string' || topic === '') throw new KafkatuneError('CONFIG_INVALID', 'send(): topic must be a non-empty string', { retriable: false })
     let headers: Record<string, Buffer> | undefined
@@ -162,11 +209,15 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       headers = {}
       for (const [name, v] of Object.entries(record.headers)) headers[name] = typeof v === 'string' ? Buffer.from(v) : v
     }
-    const userKey = record.key ?? null
-    const key = userKey === null ? null : serialize(settings.keySerializer, userKey as K, topic, 'key', headers)
+    a.topic = topic
+    a.partition = record.partition
+    a.headers = headers
+    a.userKey = record.key ?? null
+    a.userValue = record.value
+    a.timestamp = record.timestamp === undefined ? String(a.sendAt) : String(record.timestamp)
+    const key = a.userKey === null ? null : serialize(settings.keySerializer, a.userKey as K, topic, 'key', headers)
     const value = record.value === null || record.value === undefined ? null : serialize(settings.valueSerializer, record.value, topic, 'value', headers)
-    const timestamp = record.timestamp === undefined ? String(Date.now()) : String(record.timestamp)
-    const build = (k: Buffer | null, v: Buffer | null): Prepared => {
+    const build = (k: Buffer | null, v: Buffer | null): void => {
       const size = estimateRecordSize(k, v, headers)
       if (size + BATCH_OVERHEAD_BYTES > settings.maxRequestSize || size > settings.bufferMemory) {
         throw new KafkatuneError(
@@ -175,71 +226,71 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
           { retriable: false, details: { topic, size, maxRequestSize: settings.maxRequestSize } },
         )
       }
-      return { topic, partition: record.partition, key: k, value: v, headers, timestamp, size, userKey, userValue: record.value }
+      a.key = k
+      a.value = v
+      a.size = size
     }
     if (key instanceof Promise || value instanceof Promise) {
       return Promise.all([key, value]).then(([k, v]) => build(k, v))
     }
-    return build(key, value)
+    build(key, value)
+    return null
   }
 
-  const choosePartition = (p: Prepared, partitionCount: number): number =>
-    partitioner.partition({
-      topic: p.topic,
-      key: p.userKey as K | null,
-      keyBytes: p.key,
-      value: p.userValue as V,
-      partition: p.partition,
-      partitionCount,
-      availablePartitions: engine.availablePartitions(p.topic),
-      recordSize: p.size,
-    })
+  // One context object reused for every record: partitioners are synchronous and must not keep it.
+  const ctx: PartitionerContext<K, V> = { topic: '', key: null, keyBytes: null, value: undefined as V, partitionCount: 0 }
+  const choosePartition = (a: PendingSend, partitionCount: number): number => {
+    ctx.topic = a.topic
+    ctx.key = a.userKey as K | null
+    ctx.keyBytes = a.key
+    ctx.value = a.userValue as V
+    ctx.partition = a.partition
+    ctx.partitionCount = partitionCount
+    ctx.availablePartitions = engine.availablePartitions(a.topic)
+    ctx.recordSize = a.size
+    try {
+      return partitioner.partition(ctx)
+    } finally {
+      ctx.key = null
+      ctx.value = undefined as V
+    }
+  }
+
+  const host: PendingHost = {
+    settled(a, err) {
+      pool.release(a.size)
+      finished(a.seq)
+      if (err !== null) {
+        metrics.failed(err.code, 1)
+        if (a.token !== null) a.token.failure ??= err
+      }
+    },
+  }
 
   /** Appends a prepared record whose buffer space is reserved. */
-  const append = (a: Admission, p: Prepared, partitionCount: number): void => {
+  const append = (a: PendingSend, partitionCount: number): void => {
     let partition: number
     try {
-      partition = choosePartition(p, partitionCount)
+      partition = choosePartition(a, partitionCount)
     } catch (err) {
-      pool.release(p.size)
+      pool.release(a.size)
       throw err
     }
-    let settled = false
-    const token = a.token
-    const rec: OutboundRecord = {
-      key: p.key,
-      value: p.value,
-      headers: p.headers,
-      timestamp: p.timestamp,
-      size: p.size,
-      sendAt: a.sendAt,
-      settle: (md, err) => {
-        if (settled) return false
-        settled = true
-        pool.release(p.size)
-        finished(a.seq)
-        if (err !== null) {
-          metrics.failed(err.code, 1)
-          if (token !== null) token.failure ??= err
-          a.reject(err)
-        } else {
-          a.resolve(md as RecordMetadata)
-        }
-        return true
-      },
-    }
+    // The user's key and value are no longer needed: let them be collected while the record waits.
+    a.userKey = null
+    a.userValue = null
     const now = Date.now()
-    const ready = acc.append(p.topic, partition, rec, now)
+    const ready = acc.append(a.topic, partition, a, now)
     if (ready || settings.lingerMs === 0 || sender.forcing) sender.wake()
     else sender.wakeAt(now + settings.lingerMs)
   }
 
-  const rejectAdmission = (a: Admission, err: unknown): void => {
+  const rejectAdmission = (a: PendingSend, err: unknown): void => {
     const e = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', err instanceof Error ? err.message : String(err), { cause: err })
     finished(a.seq)
     metrics.failed(e.code, 1)
     if (a.token !== null) a.token.failure ??= e
-    a.reject(e)
+    a.fail(e)
   }
 
   /** Admits queued sends strictly in order (async serializers, metadata fetches, buffer waits). */
@@ -248,13 +299,14 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     pumping = true
     try {
       while (admissions.length > 0) {
-        const a = admissions[0] as Admission
+        const a = admissions[0] as PendingSend
         try {
-          const p = await a.prepared
+          if (a.preparing !== null) await a.preparing
+          a.preparing = null
           if (fencedError !== null) throw fencedError
-          const count = await engine.partitionCount(p.topic)
-          await pool.reserve(p.size, a.sendAt + settings.maxBlockMs - Date.now())
-          append(a, p, count)
+          const count = await engine.partitionCount(a.topic)
+          await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
+          append(a, count)
         } catch (err) {
           rejectAdmission(a, err)
         }
@@ -266,34 +318,28 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }
 
   const enqueue = (record: ProducerRecord<K, V>, token: TransactionToken | null): Promise<RecordMetadata> => {
-    const promise = new Promise<RecordMetadata>((resolve, reject) => {
-      const a: Admission = { prepared: undefined as unknown as Prepared, sendAt: Date.now(), seq: ++seq, token, resolve, reject }
-      outstanding++
-      try {
-        a.prepared = prepare(record)
-      } catch (err) {
-        rejectAdmission(a, err)
-        return
-      }
-      if (admissions.length === 0 && !(a.prepared instanceof Promise)) {
-        const p = a.prepared
-        const count = engine.partitionCount(p.topic)
-        if (typeof count === 'number' && pool.tryReserve(p.size)) {
-          try {
-            append(a, p, count)
-          } catch (err) {
-            rejectAdmission(a, err)
-          }
-          return
+    const a = new PendingSend(host, ++seq, token)
+    outstanding++
+    try {
+      a.preparing = prepare(record, a)
+    } catch (err) {
+      rejectAdmission(a, err)
+      return a.promise
+    }
+    if (admissions.length === 0 && a.preparing === null) {
+      const count = engine.partitionCount(a.topic)
+      if (typeof count === 'number' && pool.tryReserve(a.size)) {
+        try {
+          append(a, count)
+        } catch (err) {
+          rejectAdmission(a, err)
         }
+        return a.promise
       }
-      admissions.push(a)
-      void pump()
-    })
-    // Fire-and-forget sends must not crash the process with an unhandled rejection: failures are
-    // logged, emitted as 'producer.error' and counted in metrics(); awaiting callers still get them.
-    promise.catch(() => undefined)
-    return promise
+    }
+    admissions.push(a)
+    void pump()
+    return a.promise
   }
 
   const refuse = (): KafkatuneError | null => {

@@ -237,7 +237,7 @@ export class Sender {
         }
         this.dispatch(broker, request, bytes, records, now)
       }
-      // No free request slot for the rest: back to the head of their partitions, order intact.
+      // No free request slot for the rest: back to the head of their partitions (one unit per partition per pass).
       for (; i < batches.length; i++) this.acc.requeue(batches[i] as OutboundBatch, 0)
     }
   }

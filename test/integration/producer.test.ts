@@ -54,10 +54,13 @@ async function endOffsets(topic: string): Promise<number[]> {
 }
 
 describe('createProducer (real broker)', () => {
-  it('gives every record its own dense offset and keeps same-key order', async () => {
+  it.each([
+    ['defaults (idempotent)', { lingerMs: 5 }],
+    ['high-throughput (lz4, acks 1, 5 requests in flight)', { preset: 'high-throughput', batchSize: 4096, lingerMs: 1 }],
+  ] as const)('gives every record its own dense offset and keeps same-key order: %s', async (_label, options) => {
     const topic = uniqueName('p-offsets')
     await createTopic(topic, 3)
-    const p = producer({ lingerMs: 5 })
+    const p = producer(options as never)
     await p.connect()
     const sends: Promise<RecordMetadata>[] = []
     for (let i = 0; i < 3000; i++) sends.push(p.send({ topic, key: `k${i % 7}`, value: `${i}` }))

@@ -76,6 +76,16 @@ describe('RecordAccumulator', () => {
     expect(a.drain(0, false)[0]?.records.map((r) => r.id)).toEqual([2])
   })
 
+  it('maxInFlightPerPartition > 1 lets one partition have several units in flight, one per drain pass', () => {
+    const { a } = acc({ lingerMs: 0, maxInFlightPerPartition: 2 })
+    a.append('t', 0, { size: 1, id: 1 }, 0)
+    expect(a.drain(0, false)).toHaveLength(1)
+    a.append('t', 0, { size: 1, id: 2 }, 0)
+    expect(a.drain(0, false)[0]?.records.map((r) => r.id)).toEqual([2])
+    a.append('t', 0, { size: 1, id: 3 }, 0)
+    expect(a.drain(0, false)).toEqual([])
+  })
+
   it('requeue puts a failed batch back ahead of newer records, honouring back-off', () => {
     const { a } = acc({ lingerMs: 0 })
     a.append('t', 0, { size: 1, id: 1 }, 0)

@@ -16,7 +16,7 @@ interface Outcome {
   err?: KafkatuneError
 }
 
-function setup(respond: (batches: readonly OutboundBatch[], call: number) => PartitionAck[] | FailureKind, opts: { maxInFlight?: number; deliveryTimeoutMs?: number } = {}) {
+function setup(respond: (batches: readonly OutboundBatch[], call: number) => PartitionAck[] | FailureKind, opts: { maxInFlight?: number; deliveryTimeoutMs?: number; retries?: number } = {}) {
   const acc = new RecordAccumulator<OutboundRecord>({ batchSize: 10_000, lingerMs: 0, maxDrainBytes: 1_000_000, maxDrainRecords: 1000 })
   const pool = new BufferPool(1_000_000, 1000)
   const nextOffset = new Map<number, number>()
@@ -47,7 +47,7 @@ function setup(respond: (batches: readonly OutboundBatch[], call: number) => Par
   const sender = new Sender(acc, pool, engine, metrics, {
     maxInFlightRequests: opts.maxInFlight ?? 5,
     maxRequestSize: 1_000_000,
-    retries: 10,
+    retries: opts.retries ?? 10,
     retryBackoffMs: 1,
     retryBackoffMaxMs: 2,
     deliveryTimeoutMs: opts.deliveryTimeoutMs ?? 60_000,
@@ -131,10 +131,18 @@ describe('Sender', () => {
   })
 
   it('expires records whose delivery timeout passed while retrying', async () => {
-    const s = setup(() => 'retriable', { deliveryTimeoutMs: 30 })
+    const s = setup(() => 'retriable', { deliveryTimeoutMs: 30, retries: 2_147_483_647 })
     s.send(0, 'a')
     await s.all()
     expect(s.outcomes[0]!.err?.code).toBe('DELIVERY_TIMEOUT')
+  })
+
+  it('fails with the last error once retries are spent', async () => {
+    const s = setup(() => 'retriable', { retries: 2 })
+    s.send(0, 'a')
+    await s.all()
+    expect(s.outcomes[0]!.err?.code).toBe('KAFKA')
+    expect(s.requests).toHaveLength(3)
   })
 
   it('keeps at most maxInFlightRequests requests in flight per broker', async () => {
