@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events'
 import type { Admin, Consumer as KafkajsConsumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, LogEntry, Producer as KafkajsProducer } from 'kafkajs'
 import { createKafkaClient } from '../client.js'
+import { registerCodecs } from '../codecs/index.js'
+import { deserializeOrThrow } from '../serde/invoke.js'
 import { kafkajsLogCreator, resolveConsumerConfig, toKafkajsConsumerConfig } from '../config/index.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../errors.js'
@@ -205,21 +207,10 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
 
   async function decode(raw: RawRecord): Promise<ConsumedMessage<K, V>> {
     const headers = plainHeaders(raw.headers)
-    let part: 'key' | 'value' = 'key'
-    try {
-      const key = raw.key === null ? null : await settings.keyDeserializer.deserialize(raw.key, { topic: raw.topic, part: 'key', headers })
-      part = 'value'
-      const value = raw.value === null ? null : await settings.valueDeserializer.deserialize(raw.value, { topic: raw.topic, part: 'value', headers })
-      return { topic: raw.topic, partition: raw.partition, offset: raw.offset, key, value, headers, timestamp: raw.timestamp }
-    } catch (err) {
-      if (isKafkatuneError(err, 'DESERIALIZATION')) throw err
-      const serde = part === 'key' ? settings.keyDeserializer : settings.valueDeserializer
-      throw new KafkatuneError(
-        'DESERIALIZATION',
-        `Cannot deserialize the ${part} of ${raw.topic}[${raw.partition}]@${raw.offset} with the ${serde.name ?? 'custom'} deserializer: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err, retriable: false, details: { topic: raw.topic, partition: raw.partition, offset: raw.offset, part } },
-      )
-    }
+    const where = { partition: raw.partition, offset: raw.offset }
+    const key = raw.key === null ? null : await deserializeOrThrow(settings.keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
+    const value = raw.value === null ? null : await deserializeOrThrow(settings.valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
+    return { topic: raw.topic, partition: raw.partition, offset: raw.offset, key, value, headers, timestamp: raw.timestamp }
   }
 
   // ---- failure handling ---------------------------------------------------------------------
@@ -540,6 +531,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   // ---- lifecycle ----------------------------------------------------------------------------
   async function connect(): Promise<void> {
     if (connected) return
+    // A compressed batch must never crash the consumer: snappy/lz4/zstd are registered before any fetch.
+    registerCodecs()
     await kconsumer.connect()
     if (settings.deadLetterTopic !== null) {
       dlqProducer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
