@@ -61,6 +61,12 @@ export function javaExecutable(): string {
 }
 
 let javaChecked: string | undefined
+let javaVersionLine = ''
+
+/** What `java -version` said for the Java that runs the broker (after `checkJava()`). */
+export function javaVersion(): string {
+  return javaVersionLine
+}
 
 /** Fail with one clear `HARNESS` error unless Java 17+ runs. */
 export function checkJava(): void {
@@ -85,6 +91,7 @@ export function checkJava(): void {
     )
   }
   javaChecked = java
+  javaVersionLine = `${java}\n${text.trim()}`
 }
 
 /** The folder the broker jars live in (`<cache>/kafka-<version>/libs`); does not fetch. */

@@ -71,9 +71,11 @@ describe('3-node cluster, RF 3, min.insync.replicas 2', () => {
         { topic, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
         { topic: strict, numPartitions: 1, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '3' }] },
       ],
-      waitForLeaders: true,
+      // See test/helpers/kafka.ts: waitForLeaders can fail on KRaft while metadata propagates.
+      waitForLeaders: false,
     })
     await waitFor(async () => (await partitionState(topic)).isr.length === 3, 60_000)
+    await waitFor(async () => (await partitionState(strict)).isr.length === 3, 60_000)
 
     const acked: string[] = []
     const patient = await producer(10)

@@ -65,9 +65,14 @@ describe('kafkajs 2.2.4 on Apache Kafka 4.x', () => {
     const topic = uniqueName('smoke-admin')
     const created = await admin.createTopics({
       topics: [{ topic, numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
-      waitForLeaders: true,
+      // waitForLeaders: true can fail with UNKNOWN_TOPIC_OR_PARTITION on KRaft while metadata propagates.
+      waitForLeaders: false,
     })
     expect(created).toBe(true)
+    await waitFor(async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+      return (meta.topics[0]?.partitions ?? []).filter((p) => p.leader >= 0).length === 2
+    }, 30_000)
     expect(await admin.listTopics()).toContain(topic)
     const described = await admin.describeConfigs({
       resources: [{ type: 2 /* ConfigResourceTypes.TOPIC */, name: topic, configNames: ['retention.ms', 'cleanup.policy'] }],
