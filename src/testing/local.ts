@@ -280,13 +280,18 @@ class LocalNode implements NodeControl {
   }
 
   async stop(): Promise<void> {
+    await this.terminate(STOP_GRACE_MS)
+  }
+
+  /** SIGTERM, then SIGKILL when the JVM is still there after `graceMs`. */
+  async terminate(graceMs: number): Promise<void> {
     if (!this.running) return
     this.signal('SIGTERM')
     // A paused JVM only sees SIGTERM once it runs again.
     this.signal('SIGCONT')
     let timer: NodeJS.Timeout | undefined
     const grace = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS)
+      timer = setTimeout(() => resolve('timeout'), graceMs)
     })
     const result = await Promise.race([this.exitPromise.then(() => 'exited' as const), grace])
     clearTimeout(timer)
@@ -387,7 +392,10 @@ async function ensureClassArchive(libs: string, timeoutMs: number): Promise<stri
   const tag = createHash('sha256').update(javaVersion()).update(libs).digest('hex').slice(0, 12)
   const archive = join(dirname(libs), `broker-${tag}.jsa`)
   if (existsSync(archive)) return archive
-  if (existsSync(`${archive}.failed`)) return undefined
+  // Two failed builds and we stop trying (delete the .failed file to try again).
+  const failedFile = `${archive}.failed`
+  const failures = existsSync(failedFile) ? Number(readFileSync(failedFile, 'utf8').split('\n')[0]) || 1 : 0
+  if (failures >= 2) return undefined
   const lock = `${archive}.lock`
   try {
     closeSync(openSync(lock, 'wx'))
@@ -414,15 +422,16 @@ async function ensureClassArchive(libs: string, timeoutMs: number): Promise<stri
     try {
       await node.start()
     } finally {
-      // The archive is written while the JVM exits normally, so SIGTERM (graceful), not SIGKILL.
-      await node.stop()
+      // The archive is written while the JVM exits normally, so SIGTERM (graceful), not SIGKILL, and a long
+      // grace: shutting down and writing ~50 MB of class data takes a while on a busy machine.
+      await node.terminate(timeoutMs)
     }
     if (!existsSync(tmp) || statSync(tmp).size === 0) throw new Error('the JVM wrote no archive')
     renameSync(tmp, archive)
     process.stderr.write(`kafkatune: class-data archive ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
     return archive
   } catch (err) {
-    writeFileSync(`${archive}.failed`, `${err instanceof Error ? err.message : String(err)}\n`)
+    writeFileSync(failedFile, `${failures + 1}\n${err instanceof Error ? err.message : String(err)}\n`)
     process.stderr.write(`kafkatune: no class-data archive (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); brokers start without it\n`)
     return undefined
   } finally {
