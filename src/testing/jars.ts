@@ -157,7 +157,7 @@ function runMaven(dir: string, outDir: string): Promise<void> {
         if (line.trim() === '') continue
         tail.push(line)
         if (tail.length > 60) tail.shift()
-        if (/^Downloaded from .*\.jar/.test(line)) {
+        if (/Downloaded from .*\.jar/.test(line)) {
           jars++
           if (jars % 10 === 0) process.stderr.write(`kafkatune: ${jars} jars downloaded...\n`)
         } else if (/\[ERROR\]/.test(line)) {
