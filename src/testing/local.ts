@@ -197,7 +197,7 @@ class LocalNode implements NodeControl {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid
+    return this.running ? this.child?.pid : undefined
   }
 
   /** True when the node's JVM is running (possibly paused). */
