@@ -314,10 +314,14 @@ async function waitForBrokerCount(brokers: string[], count: number, timeoutMs: n
   const deadline = Date.now() + timeoutMs
   let seen = 0
   let lastError: unknown
+  let connected = false
   try {
-    await admin.connect()
     while (Date.now() < deadline) {
       try {
+        if (!connected) {
+          await admin.connect()
+          connected = true
+        }
         seen = (await admin.describeCluster()).brokers.length
         if (seen >= count) return
       } catch (err) {
