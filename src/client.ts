@@ -3,13 +3,30 @@
  * instance here, from resolved settings, so logging, TLS, SASL and the escape hatch apply everywhere.
  */
 import { Kafka } from 'kafkajs'
-import { registerCodecs } from './codecs/index.js'
+import type { KafkaConfig, LogEntry, logLevel } from 'kafkajs'
 import { toKafkajsClientConfig } from './config/index.js'
 import type { ResolvedConnection } from './config/index.js'
 
+/**
+ * kafkajs warns about this on every idempotent producer kafkatune creates, but the limit is deliberate:
+ * kafkatune's sender owns produce retries (back-off, delivery timeout, ordering), kafkajs gets one.
+ */
+const DELIBERATE_WARNINGS = ['Limiting retries for the idempotent producer']
+
+function withoutDeliberateWarnings(logCreator: NonNullable<KafkaConfig['logCreator']>): KafkaConfig['logCreator'] {
+  return (level: logLevel) => {
+    const log = logCreator(level)
+    return (entry: LogEntry) => {
+      const message = entry.log.message
+      if (entry.namespace === 'Producer' && DELIBERATE_WARNINGS.some((w) => message.startsWith(w))) return
+      log(entry)
+    }
+  }
+}
+
 /** Builds a kafkajs client from resolved connection settings (`requestTimeoutMs` when the component has one). */
 export function createKafkaClient(settings: ResolvedConnection & { requestTimeoutMs?: number }): Kafka {
-  // Consumers need snappy/lz4/zstd as much as producers: kafkajs crashes on a batch it cannot decompress.
-  registerCodecs()
-  return new Kafka(toKafkajsClientConfig(settings))
+  const config = toKafkajsClientConfig(settings)
+  if (config.logCreator !== undefined) config.logCreator = withoutDeliberateWarnings(config.logCreator)
+  return new Kafka(config)
 }

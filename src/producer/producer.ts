@@ -26,6 +26,12 @@ import type { Producer, ProducerEvents, ProducerRecord, RecordMetadata } from '.
  */
 const MAX_RECORDS_PER_PARTITION_REQUEST = 500
 
+/**
+ * Most bytes of one partition merged into one request (unless batchSize is larger): kafkajs encodes
+ * into growing buffers, so very large per-partition units cost more CPU per byte (measured with 1 KiB records).
+ */
+const MAX_BYTES_PER_PARTITION_REQUEST = 256 * 1024
+
 
 interface PendingHost {
   /** Bookkeeping once a record that held buffer space is settled. */
@@ -130,7 +136,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   const acc = new RecordAccumulator<OutboundRecord>({
     batchSize: settings.batchSize,
     lingerMs: settings.lingerMs,
-    maxDrainBytes: settings.maxRequestSize,
+    maxDrainBytes: Math.min(settings.maxRequestSize, Math.max(settings.batchSize, MAX_BYTES_PER_PARTITION_REQUEST)),
     maxDrainRecords: MAX_RECORDS_PER_PARTITION_REQUEST,
     // One unit per partition in flight, always: two concurrent kafkajs sendBatch calls may reach the
     // socket in either order (async compression, metadata refreshes), which reorders a partition even

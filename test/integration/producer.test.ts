@@ -270,6 +270,26 @@ describe('transactions (real broker)', () => {
     await p.disconnect()
   })
 
+  it('a transaction whose sendOffsets fails is aborted and the producer stays usable', async () => {
+    const topic = uniqueName('p-txfail')
+    await createTopic(topic, 1)
+    const p = producer({ preset: 'exactly-once', transactionalId: uniqueName('tx'), kafkajs: { retry: { retries: 1, initialRetryTime: 50 } } } as never)
+    await p.connect()
+    await expect(
+      p.transaction(async (tx) => {
+        await tx.send({ topic, value: 'doomed' })
+        // Offsets of a topic that does not exist: the coordinator refuses them.
+        await tx.sendOffsets({ consumerGroupId: uniqueName('g'), offsets: [{ topic: uniqueName('missing'), partition: 0, offset: 1 }] })
+      }),
+    ).rejects.toMatchObject({ code: 'KAFKA' })
+    await p.transaction(async (tx) => {
+      await tx.send({ topic, value: 'after' })
+    })
+    const seen = await readAll(topic, 1, true)
+    expect(seen.map((m) => m.value!.toString())).toEqual(['after'])
+    await p.disconnect()
+  })
+
   it('a zombie with the same transactionalId is fenced and never writes again', async () => {
     const topic = uniqueName('p-fence')
     await createTopic(topic, 1)
