@@ -171,6 +171,21 @@ describe('createProducer (real broker)', () => {
     await p.disconnect()
   })
 
+  it('a request the broker partly refuses rejects exactly the records that failed', async () => {
+    const topic = uniqueName('p-partial')
+    // The broker refuses batches over 2,000 bytes on this topic; the client-side limit is much larger.
+    await createTopic(topic, 2, { 'max.message.bytes': '2000' })
+    const p = producer({ lingerMs: 50 })
+    await p.connect()
+    const big = p.send({ topic, partition: 0, value: 'x'.repeat(3000) })
+    const small = Array.from({ length: 5 }, (_, i) => p.send({ topic, partition: 1, value: `ok-${i}` }))
+    await expect(big).rejects.toSatisfy((e: unknown) => e instanceof KafkatuneError && e.code === 'RECORD_TOO_LARGE' && e.message.includes(`${topic}[0]`))
+    const mds = await Promise.all(small)
+    expect(mds.map((m) => [m.partition, m.offset])).toEqual([0, 1, 2, 3, 4].map((i) => [1, String(i)]))
+    expect(await endOffsets(topic)).toEqual([0, 5])
+    await p.disconnect()
+  })
+
   it('a serializer error rejects only that send, naming topic and serializer', async () => {
     const topic = uniqueName('p-serde')
     await createTopic(topic, 1)
