@@ -198,6 +198,13 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
 
   function plainHeaders(h: IHeaders): Record<string, Buffer | undefined> {
     const out: Record<string, Buffer | undefined> = {}
+    // Most records carry no headers: skip the entries() allocation for them.
+    let any = false
+    for (const _k in h) {
+      any = true
+      break
+    }
+    if (!any) return out
     for (const [k, v] of Object.entries(h)) {
       const last = Array.isArray(v) ? v[v.length - 1] : v
       out[k] = last === undefined ? undefined : Buffer.isBuffer(last) ? last : Buffer.from(last)
@@ -205,12 +212,23 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     return out
   }
 
-  async function decode(raw: RawRecord): Promise<ConsumedMessage<K, V>> {
+  /** Deserializes key and value; synchronous (no microtask per record) unless a deserializer is async. */
+  function decode(raw: RawRecord): ConsumedMessage<K, V> | Promise<ConsumedMessage<K, V>> {
     const headers = plainHeaders(raw.headers)
     const where = { partition: raw.partition, offset: raw.offset }
-    const key = raw.key === null ? null : await deserializeOrThrow(settings.keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
-    const value = raw.value === null ? null : await deserializeOrThrow(settings.valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
-    return { topic: raw.topic, partition: raw.partition, offset: raw.offset, key, value, headers, timestamp: raw.timestamp }
+    const key = raw.key === null ? null : deserializeOrThrow(settings.keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
+    const value = raw.value === null ? null : deserializeOrThrow(settings.valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
+    const build = (k: K | null, v: V | null): ConsumedMessage<K, V> => ({
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      key: k,
+      value: v,
+      headers,
+      timestamp: raw.timestamp,
+    })
+    if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(([k, v]) => build(k, v))
+    return build(key, value)
   }
 
   // ---- failure handling ---------------------------------------------------------------------
@@ -288,11 +306,26 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     guard.start()
     const h = handlers
     const lastMessageOffset = batch.messages[batch.messages.length - 1]!.offset
-    const finish = (offset: string) => {
+    let lastFinished: string | null = null
+    let unflushed = 0
+    const finish = (offset: string, count = 1) => {
       tracker.finished(topic, partition, offset)
-      payload.resolveOffset(offset)
-      metrics.finished()
-      metrics.lag(`${topic}/${partition}`, Number(BigInt(batch.highWatermark) - BigInt(offset) - 1n))
+      lastFinished = offset
+      unflushed += count
+    }
+    // kafkajs' fetch position and the metrics move once per chunk (and before leaving), not per record.
+    const flush = () => {
+      if (lastFinished === null || unflushed === 0) return
+      payload.resolveOffset(lastFinished)
+      metrics.finished(unflushed)
+      metrics.lag(`${topic}/${partition}`, Number(BigInt(batch.highWatermark) - BigInt(lastFinished) - 1n))
+      unflushed = 0
+    }
+    // per-message waits for its commit (its bound is the in-flight record); the others commit in the
+    // background, in order, so the loop does not stall on a round trip every `size` records.
+    const commitDue = async () => {
+      if (strategy.name === 'per-message') await commitPending(commitInLoop)
+      else commitPending(commitInLoop).catch((err: unknown) => log.debug({ err }, 'commit failed; the next one retries'))
     }
     const shouldBreak = () => fatal !== null || stopping || guard.exceeded || heartbeatError !== null || !payload.isRunning() || payload.isStale()
 
@@ -356,11 +389,12 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
             current = raw
             let msg: ConsumedMessage<K, V>
             try {
-              msg = await decode(raw)
+              const decoded = decode(raw)
+              msg = decoded instanceof Promise ? await decoded : decoded
             } catch (err) {
               if (!(await giveUp([raw], err, 0))) break outer
               finish(raw.offset)
-              if (strategy.processed(key, Date.now())) await commitPending(commitInLoop)
+              if (strategy.processed(key, Date.now())) await commitDue()
               continue
             }
             const outcome = await attempt(() => h.eachMessage(msg))
@@ -368,14 +402,15 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
             if (guard.exceeded) break outer
             if (!outcome.ok && !(await giveUp([raw], outcome.error, outcome.attempts))) break outer
             finish(raw.offset)
-            if (strategy.processed(key, Date.now())) await commitPending(commitInLoop)
+            if (strategy.processed(key, Date.now())) await commitDue()
           }
         } else {
           const good: { raw: RawRecord; msg: ConsumedMessage<K, V> }[] = []
           for (const raw of chunk) {
             current = raw
             try {
-              good.push({ raw, msg: await decode(raw) })
+              const decoded = decode(raw)
+              good.push({ raw, msg: decoded instanceof Promise ? await decoded : decoded })
             } catch (err) {
               if (!(await giveUp([raw], err, 0))) break outer
             }
@@ -386,13 +421,10 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
             if (guard.exceeded) break outer
             if (!outcome.ok && !(await giveUp(good.map((g) => g.raw), outcome.error, outcome.attempts))) break outer
           }
-          let due = false
-          for (const raw of chunk) {
-            finish(raw.offset)
-            due = strategy.processed(key, Date.now()) || due
-          }
-          if (due) await commitPending(commitInLoop)
+          finish(chunk[chunk.length - 1]!.offset, chunk.length)
+          if (strategy.processed(key, Date.now(), chunk.length)) await commitDue()
         }
+        flush()
         if (start + settings.maxPollRecords >= batch.messages.length) completed = true
         // Between chunks: a heartbeat, which is also where a rebalance shows up.
         if (heartbeatError === null && !guard.exceeded) {
@@ -410,6 +442,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         metrics.lag(`${topic}/${partition}`, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n))
       }
     } finally {
+      flush()
       guard.stop()
       active--
       if (active === 0) {

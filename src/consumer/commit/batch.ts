@@ -6,8 +6,8 @@ export function batchCommit(size: number): CommitStrategy {
   return {
     name: 'batch',
     intervalMs: null,
-    processed(partitionKey) {
-      const n = (counts.get(partitionKey) ?? 0) + 1
+    processed(partitionKey, _now, count = 1) {
+      const n = (counts.get(partitionKey) ?? 0) + count
       counts.set(partitionKey, n)
       return n >= size
     },

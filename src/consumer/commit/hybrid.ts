@@ -7,9 +7,9 @@ export function hybridCommit(size: number, intervalMs: number): CommitStrategy {
   return {
     name: 'hybrid',
     intervalMs,
-    processed(partitionKey, now) {
+    processed(partitionKey, now, count = 1) {
       if (last === null) last = now
-      const n = (counts.get(partitionKey) ?? 0) + 1
+      const n = (counts.get(partitionKey) ?? 0) + count
       counts.set(partitionKey, n)
       return n >= size || now - last >= intervalMs
     },

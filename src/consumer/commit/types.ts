@@ -9,8 +9,8 @@ export interface CommitStrategy {
   readonly name: CommitStrategyConfig['strategy']
   /** Period of the background commit timer in ms, or `null` when the strategy never commits on time alone. */
   readonly intervalMs: number | null
-  /** A record of partition `partitionKey` finished at `now` (ms); `true` asks the loop to commit now. */
-  processed(partitionKey: string, now: number): boolean
+  /** `count` records (default 1) of partition `partitionKey` finished at `now` (ms); `true` asks the loop to commit now. */
+  processed(partitionKey: string, now: number, count?: number): boolean
   /** The loop committed everything finished so far at `now`; counters restart. */
   committed(now: number): void
 }
