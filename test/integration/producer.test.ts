@@ -132,6 +132,15 @@ describe('createProducer (real broker)', () => {
     await p.disconnect()
   })
 
+  it('waits for metadata of a topic it has not seen, auto-creating it like the Java client', async () => {
+    const topic = uniqueName('p-auto')
+    const p = producer({ lingerMs: 0 })
+    await p.connect()
+    const [a, b] = await Promise.all([p.send({ topic, key: 'k', value: '1' }), p.send({ topic, key: 'k', value: '2' })])
+    expect([a.offset, b.offset]).toEqual(['0', '1'])
+    await p.disconnect()
+  })
+
   it('lingerMs 0 still batches what is sent in one tick', async () => {
     const topic = uniqueName('p-linger0')
     await createTopic(topic, 1)
