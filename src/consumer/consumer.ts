@@ -3,7 +3,8 @@ import type { Admin, Consumer as KafkajsConsumer, EachBatchPayload, IHeaders, Ka
 import { createKafkaClient } from '../client.js'
 import { registerCodecs } from '../codecs/index.js'
 import { deserializeOrThrow } from '../serde/invoke.js'
-import { kafkajsLogCreator, resolveConsumerConfig, toKafkajsConsumerConfig } from '../config/index.js'
+import { logLevel as KafkajsLogLevel } from 'kafkajs'
+import { kafkajsLogCreator, resolveConsumerConfig, toKafkajsClientConfig, toKafkajsConsumerConfig } from '../config/index.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../errors.js'
 import type { ConsumedMessage } from '../messages.js'
@@ -102,7 +103,12 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       inner(entry)
     }
   }
-  const kafka: Kafka = createKafkaClient({ ...settings, kafkajs: { ...settings.kafkajs, logCreator } })
+  // kafkajs must emit at least its errors for the out-of-range watch to work; pino still filters what is written.
+  const configured = toKafkajsClientConfig(settings).logLevel ?? KafkajsLogLevel.NOTHING
+  const kafka: Kafka = createKafkaClient({
+    ...settings,
+    kafkajs: { logLevel: Math.max(configured, KafkajsLogLevel.ERROR), ...settings.kafkajs, logCreator },
+  })
   const kconsumer: KafkajsConsumer = kafka.consumer({
     ...toKafkajsConsumerConfig(settings as ConsumerSettings, createAssigners(settings.partitionAssignors, () => stickyMemory)),
     // kafkajs would commit before every rejoin and after every batch; kafkatune's strategies own commits.
@@ -608,12 +614,20 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       }, strategy.intervalMs)
       timer.unref()
     }
-    await kconsumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
-      eachBatch: onBatch,
-    })
+    try {
+      await kconsumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+        eachBatch: onBatch,
+      })
+    } catch (err) {
+      running = false
+      handlers = null
+      if (timer !== null) clearInterval(timer)
+      timer = null
+      throw err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', `Cannot start consuming: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
   }
 
   function stop(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -632,7 +646,14 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       } catch (err) {
         log.warn({ err }, 'stop(): final commit failed')
       }
-      await kconsumer.stop()
+      // kafkajs waits for the running handler before it leaves the group; past the deadline stop() returns anyway
+      // (the unfinished record stays uncommitted) and kafkajs leaves once the handler returns.
+      const left = kconsumer.stop().then(() => true)
+      if (timedOut) {
+        if (!(await Promise.race([left, sleep(1000).then(() => false)]))) log.warn('stop(): a handler is still running; the group is left when it returns')
+      } else {
+        await left
+      }
       direct = null
       running = false
       handlers = null

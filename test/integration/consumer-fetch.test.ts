@@ -107,6 +107,41 @@ describe('start position, isolation and fetch sizes', () => {
     expect((await committed(groupId, topic)).get(0)).toBe('2')
   })
 
+  it("an offset that falls out of range while consuming stops an autoOffsetReset 'none' consumer with OFFSET_OUT_OF_RANGE", async () => {
+    const topic = uniqueName('oor-live')
+    const groupId = uniqueName('g')
+    await createTopic(topic, 1)
+    // One record batch per send, and fetches of one batch at a time.
+    for (let i = 0; i < 10; i++) await produce(topic, [{ value: `r${i}` }])
+    await commitOffset(groupId, topic, 0, '2')
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const seen: string[] = []
+    const c = consumerFor(topic, groupId, { autoOffsetReset: 'none', maxPartitionFetchBytes: 1, commit: { strategy: 'interval', intervalMs: 60_000 } })
+    await c.connect()
+    await c.run({
+      eachMessage: async (m) => {
+        seen.push(m.value!)
+        await gate
+      },
+    })
+    await waitFor(() => seen.length === 1)
+    const admin = testKafka().admin()
+    await admin.connect()
+    try {
+      // kafkajs only finds the partition leader for topics already in its metadata.
+      await admin.fetchTopicMetadata({ topics: [topic] })
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '8' }] })
+    } finally {
+      await admin.disconnect()
+    }
+    release()
+    const err = await c.stopped().then(() => null, (e: unknown) => e)
+    expect(isKafkatuneError(err, 'OFFSET_OUT_OF_RANGE')).toBe(true)
+    // Nothing from the reset position was handed out.
+    expect(seen).toEqual(['r2'])
+  })
+
   it('read_committed never shows aborted records; read_uncommitted does', async () => {
     const topic = uniqueName('iso')
     await createTopic(topic, 1)

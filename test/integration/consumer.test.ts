@@ -114,4 +114,36 @@ describe('createConsumer', () => {
     expect(m.recordsPerSecond).toBeGreaterThan(0)
     expect(m.lag[`${topic}/0`]).toBe(14)
   })
+
+  it('partitionsConsumedConcurrently runs partitions in parallel and keeps each partition in order', async () => {
+    const topic = uniqueName('cons-conc')
+    const groupId = uniqueName('g')
+    await createTopic(topic, 3)
+    await produce(topic, numbered(90, 3))
+    const seen: { partition: number; n: number }[] = []
+    let inFlight = 0
+    let maxInFlight = 0
+    const consumer = track(
+      createConsumer({ brokers: brokers(), groupId, topics: [topic], logger: quietLogger(), autoOffsetReset: 'earliest', partitionsConsumedConcurrently: 3, maxPollRecords: 5, ...fast }),
+    )
+    await consumer.connect()
+    await consumer.run({
+      eachMessage: async (m) => {
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        await new Promise((r) => setTimeout(r, 5))
+        seen.push({ partition: m.partition, n: Number(m.value!.slice(2)) })
+        inFlight--
+      },
+    })
+    await waitFor(() => seen.length >= 90, 30_000)
+    await consumer.stop()
+    expect(maxInFlight).toBeGreaterThan(1)
+    expect(maxInFlight).toBeLessThanOrEqual(3)
+    for (const p of [0, 1, 2]) {
+      const ns = seen.filter((s) => s.partition === p).map((s) => s.n)
+      expect(ns).toHaveLength(30)
+      expect(ns).toEqual([...ns].sort((a, b) => a - b))
+    }
+  })
 })
