@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, KafkaMessage, Producer, Transaction } from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, Transaction } from 'kafkajs'
 import { createKafkaClient } from '../client.js'
 import {
   kafkajsSendOptions,
@@ -32,9 +32,32 @@ export interface PipelineMetrics {
   transactionsCommitted: number
   transactionsAborted: number
   fencedProducers: number
+  /** Transactions retried after a transient error (e.g. CONCURRENT_TRANSACTIONS right after a commit). */
+  transactionRetries: number
 }
 
 const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'UNKNOWN_PRODUCER_ID', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+
+const MAX_TX_ATTEMPTS = 8
+const RETRIABLE_TX_ERRORS = new Set([
+  'CONCURRENT_TRANSACTIONS',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'REQUEST_TIMED_OUT',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+])
+
+/** kafkajs marks most transient errors retriable; CONCURRENT_TRANSACTIONS after a commit is one it gives up on. */
+function isRetriable(err: unknown): boolean {
+  const e = err as { type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown } | undefined
+  if (!e || err instanceof KafkatuneError) return false
+  if (e.retriable === true || (e.type !== undefined && RETRIABLE_TX_ERRORS.has(e.type))) return true
+  const inner = e.originalError ?? e.cause
+  return inner !== undefined && inner !== err ? isRetriable(inner) : /ECONNREFUSED|ECONNRESET|timed out/i.test((err as Error).message ?? '')
+}
 
 function isFencing(err: unknown): boolean {
   const e = err as { type?: string; name?: string; message?: string; cause?: unknown } | undefined
@@ -80,7 +103,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const log = cs.logger.child({ component: 'pipeline', groupId: cs.groupId })
   const kafka = createKafkaClient({ ...cs, requestTimeoutMs: ps.requestTimeoutMs })
   const send = kafkajsSendOptions(ps)
-  const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0 }
+  const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0 }
   const producers = new Map<string, Promise<Producer>>()
   let consumer: Consumer | undefined
   let plainProducer: Producer | undefined
@@ -178,28 +201,60 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       metrics.outputRecords += count
       return true
     }
-    const producer = await producerFor(batch.topic, batch.partition)
-    let tx: Transaction | undefined
-    try {
-      tx = await producer.transaction()
-      if (topicMessages.length) await tx.sendBatch({ topicMessages, compression: send.compression, timeout: send.timeout })
-      await tx.sendOffsets({ consumerGroupId: cs.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] })
-      await tx.commit()
-      metrics.transactionsCommitted++
-      metrics.inputRecords += chunk.length
-      metrics.outputRecords += count
-      return true
-    } catch (err) {
-      if (tx?.isActive()) await tx.abort().catch(() => undefined)
-      metrics.transactionsAborted++
-      // A failed commit or abort leaves a kafkajs producer unusable: always start over with a new one.
-      await dropProducer(batch.topic, batch.partition)
-      if (isFencing(err)) {
-        metrics.fencedProducers++
-        log.warn({ topic: batch.topic, partition: batch.partition }, 'producer fenced: another member owns this partition now')
-        return false
+    for (let attempt = 0; ; attempt++) {
+      const producer = await producerFor(batch.topic, batch.partition)
+      let tx: Transaction | undefined
+      let committing = false
+      try {
+        tx = await producer.transaction()
+        if (topicMessages.length) await tx.sendBatch({ topicMessages, compression: send.compression, timeout: send.timeout })
+        await tx.sendOffsets({ consumerGroupId: cs.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] })
+        committing = true
+        await tx.commit()
+        metrics.transactionsCommitted++
+        metrics.inputRecords += chunk.length
+        metrics.outputRecords += count
+        return true
+      } catch (err) {
+        if (!committing && tx?.isActive()) await tx.abort().catch(() => undefined)
+        // A failed commit or abort leaves a kafkajs producer unusable: always start over with a new one.
+        await dropProducer(batch.topic, batch.partition)
+        if (isFencing(err)) {
+          metrics.transactionsAborted++
+          metrics.fencedProducers++
+          log.warn({ topic: batch.topic, partition: batch.partition }, 'producer fenced: another member owns this partition now')
+          return false
+        }
+        // A commit whose answer was lost may have happened: never abort-and-resend blindly. A new
+        // producer with the same transactional id completes or aborts it; the group offset tells which.
+        if (committing && (await committedOffset(batch.topic, batch.partition)) === next) {
+          metrics.transactionsCommitted++
+          metrics.inputRecords += chunk.length
+          metrics.outputRecords += count
+          return true
+        }
+        metrics.transactionsAborted++
+        if (!isRetriable(err) || attempt >= MAX_TX_ATTEMPTS || !payload.isRunning() || stopping) throw err
+        metrics.transactionRetries++
+        const delay = Math.min(ps.retryBackoffMaxMs, ps.retryBackoffMs * 2 ** attempt)
+        log.warn({ topic: batch.topic, partition: batch.partition, attempt, err: (err as Error).message }, 'transaction failed, retrying')
+        await new Promise((r) => setTimeout(r, delay))
+        await payload.heartbeat().catch(() => undefined)
       }
-      throw err
+    }
+  }
+
+  let admin: Admin | undefined
+  const committedOffset = async (topic: string, partition: number): Promise<string | undefined> => {
+    try {
+      if (!admin) {
+        admin = kafka.admin()
+        await admin.connect()
+      }
+      const res = await admin.fetchOffsets({ groupId: cs.groupId, topics: [topic] })
+      return res[0]?.partitions.find((p) => p.partition === partition)?.offset
+    } catch {
+      return undefined
     }
   }
 
@@ -239,6 +294,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     producers.clear()
     await Promise.all(all.map((p) => p.then((x) => x.disconnect()).catch(() => undefined)))
     if (plainProducer) await plainProducer.disconnect().catch(() => undefined)
+    if (admin) await admin.disconnect().catch(() => undefined)
   }
 
   return {

@@ -123,4 +123,47 @@ describe('createPipeline exactly-once', () => {
     const values = await readCommitted(output, (v) => v.length >= 5, 30_000)
     expect(values.sort()).toEqual(['0', '1', '2', '3', '4'])
   })
+
+  it('keeps going when most transactions only commit offsets (sendOffsets first, CONCURRENT_TRANSACTIONS retried)', async () => {
+    const input = uniqueName('pipe-filter-in')
+    const output = uniqueName('pipe-filter-out')
+    const groupId = uniqueName('pipe-filter-group')
+    await createTopic(input, 1)
+    await createTopic(output, 1)
+    const N = 400
+    await produceNumbers(input, N)
+    const pipeline = createPipeline({
+      brokers: brokers(),
+      groupId,
+      from: input,
+      to: output,
+      transactionalIdPrefix: uniqueName('pipe-filter-tx'),
+      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, maxPollRecords: 10 },
+      // Only every 100th record produces output: most transactions carry offsets alone.
+      transform: (msg) => (Number(msg.value) % 100 === 0 ? { value: `kept:${msg.value}` } : null),
+    })
+    let failed: unknown
+    pipeline.stopped().catch((e: unknown) => {
+      failed = e
+    })
+    await pipeline.run()
+    const admin = testKafka().admin()
+    await admin.connect()
+    try {
+      await waitFor(async () => {
+        if (failed) throw failed
+        const offsets = await admin.fetchOffsets({ groupId, topics: [input] })
+        return offsets[0]?.partitions[0]?.offset === String(N)
+      }, 90_000, 200)
+    } finally {
+      await admin.disconnect()
+      await pipeline.stop()
+    }
+    expect(failed).toBeUndefined()
+    expect(pipeline.metrics().transactionsCommitted).toBeGreaterThanOrEqual(N / 10)
+    // Kafka answers CONCURRENT_TRANSACTIONS to about half of such transactions: the retry path ran.
+    expect(pipeline.metrics().transactionRetries).toBeGreaterThan(0)
+    const values = await readCommitted(output, (v) => v.length >= 4, 30_000)
+    expect(values.sort()).toEqual(['kept:0', 'kept:100', 'kept:200', 'kept:300'])
+  })
 })
