@@ -172,13 +172,13 @@ function isLoopback(host: string): boolean {
 
 interface NodePlan {
   nodeId: number
-  alias: string
+  name: string
   hostPort: number
 }
 
 /**
  * `KAFKA_*` variables for one node, the way the official image reads them: PLAINTEXT for clients on the host
- * (advertised as the published port), BROKER for traffic between nodes by alias, CONTROLLER for the KRaft quorum.
+ * (advertised as the published port), BROKER for traffic between nodes by container name, CONTROLLER for the KRaft quorum.
  */
 function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster: string): Record<string, string> {
   const three = all.length === 3
@@ -189,9 +189,9 @@ function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster:
     CLUSTER_ID: cluster,
     KAFKA_NODE_ID: String(node.nodeId),
     KAFKA_PROCESS_ROLES: 'broker,controller',
-    KAFKA_CONTROLLER_QUORUM_VOTERS: all.map((n) => `${n.nodeId}@${n.alias}:${CONTROLLER_PORT}`).join(','),
+    KAFKA_CONTROLLER_QUORUM_VOTERS: all.map((n) => `${n.nodeId}@${n.name}:${CONTROLLER_PORT}`).join(','),
     KAFKA_LISTENERS: `PLAINTEXT://0.0.0.0:${CLIENT_PORT},CONTROLLER://0.0.0.0:${CONTROLLER_PORT},BROKER://0.0.0.0:${BROKER_PORT}`,
-    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${node.hostPort},BROKER://${node.alias}:${BROKER_PORT}`,
+    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${node.hostPort},BROKER://${node.name}:${BROKER_PORT}`,
     KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,BROKER:PLAINTEXT',
     KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
     KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
@@ -222,6 +222,8 @@ function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster:
       'kafka=WARN,org.apache.kafka=WARN,org.apache.kafka.controller=WARN,state.change.logger=WARN,kafka.server.KafkaRaftServer=INFO',
     KAFKA_HEAP_OPTS: custom !== undefined && custom.trim() !== '' ? custom.trim() : '-Xms256m -Xmx512m',
     KAFKA_JVM_PERFORMANCE_OPTS: '-XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true',
+    // A node that restarts or reconnects may come back on another address: look names up again after 2 s, not 30.
+    KAFKA_OPTS: '-Dsun.net.inetaddr.ttl=2 -Dsun.net.inetaddr.negative.ttl=1',
   }
   if (three) {
     // Otherwise a node can wait minutes for shutdown approval from a controller quorum that is gone.
@@ -403,11 +405,13 @@ function nodeControl(
   plan: NodePlan,
   container: DockerContainer,
   network: DockerNetwork,
+  networkName: string,
   host: string,
   timeoutMs: number,
   name: string,
 ): NodeControl {
   const what = `Kafka node ${plan.nodeId} (container ${name})`
+  let lastAddress: string | undefined
   return {
     nodeId: plan.nodeId,
     brokerAddress: `${host}:${plan.hostPort}`,
@@ -434,10 +438,23 @@ function nodeControl(
       await container.unpause()
     },
     async disconnect() {
+      const info = await container.inspect()
+      const address = info.NetworkSettings.Networks[networkName]?.IPAddress
+      if (address !== undefined && address !== '') lastAddress = address
       await network.disconnect({ Container: container.id, Force: true })
     },
     async connect() {
-      await network.connect({ Container: container.id, EndpointConfig: { Aliases: [plan.alias] } })
+      // Back on its old address when the runtime allows it (Podman does; Docker only on networks with a configured
+      // subnet): the other brokers may still hold the old address of its name.
+      if (lastAddress !== undefined) {
+        try {
+          await network.connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: lastAddress } } })
+          return
+        } catch {
+          // Fall through: any free address.
+        }
+      }
+      await network.connect({ Container: container.id })
     },
   }
 }
@@ -460,7 +477,10 @@ async function startCluster(
   const networkName = `kafkatune-${short}`
   const network = await client.network.create({ Name: networkName, CheckDuplicate: true, Labels: labels })
   const ports = await freePorts(nodeCount)
-  const plans: NodePlan[] = ports.map((hostPort, i) => ({ nodeId: i + 1, alias: `kafka-${i + 1}`, hostPort }))
+  // Nodes find each other by container name, which the runtime's DNS resolves on a user-defined network. Not network
+  // aliases: Testcontainers then attaches the default network too, and a disconnected node would still reach the
+  // others through it.
+  const plans: NodePlan[] = ports.map((hostPort, i) => ({ nodeId: i + 1, name: `kafkatune-${short}-kafka-${i + 1}`, hostPort }))
   const cluster = clusterId()
 
   // Bind published ports to loopback when the runtime is local: the broker is for this machine's tests only.
@@ -473,13 +493,13 @@ async function startCluster(
     }
   }
 
-  const started: StartedContainer[] = await Promise.all(
+  // allSettled: on a failure every other node has been created too, so removing the session finds them all.
+  const settled = await Promise.allSettled(
     plans.map((plan) => {
       let container = new KafkaNodeContainer(image)
-        .withName(`kafkatune-${short}-${plan.alias}`)
-        .withHostname(plan.alias)
+        .withName(plan.name)
+        .withHostname(`kafka-${plan.nodeId}`)
         .withNetworkMode(networkName)
-        .withNetworkAliases(plan.alias)
         .withLabels(labels)
         .withEnvironment(nodeEnvironment(plan, plans, host, cluster))
         .withExposedPorts({ container: CLIENT_PORT, host: plan.hostPort })
@@ -489,13 +509,16 @@ async function startCluster(
       return container.start()
     }),
   )
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+  const started = settled.map((r) => (r as PromiseFulfilledResult<StartedContainer>).value)
   const brokers = plans.map((p) => `${host}:${p.hostPort}`)
   if (nodeCount === 3) await waitForBrokerCount(brokers, 3, timeoutMs)
 
   const dockerNetwork = client.network.getById(network.id)
   const nodes = plans.map((plan, i) => {
     const s = started[i] as StartedContainer
-    return nodeControl(plan, client.container.getById(s.getId()), dockerNetwork, host, timeoutMs, s.getName())
+    return nodeControl(plan, client.container.getById(s.getId()), dockerNetwork, networkName, host, timeoutMs, s.getName())
   })
   return { brokers, mode: 'container', nodes, stop: async () => undefined }
 }
