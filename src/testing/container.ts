@@ -120,6 +120,11 @@ export function containerRuntimeAvailable(): Promise<boolean> {
 }
 
 async function runtimeClient(tc: Testcontainers): Promise<RuntimeClient> {
+  if (!(await dockerHostAnswers(DETECT_TIMEOUT_MS))) {
+    throw new KafkatuneError('HARNESS', `kafkatune: container mode: DOCKER_HOST=${process.env.DOCKER_HOST ?? ''} does not answer. ${ENABLE_HINT}.`, {
+      retriable: false,
+    })
+  }
   try {
     return await withTimeout(tc.getContainerRuntimeClient(), DETECT_TIMEOUT_MS * 2, 'container runtime')
   } catch (err) {

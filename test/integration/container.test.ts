@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { Kafka, logLevel } from 'kafkajs'
 import type { Admin } from 'kafkajs'
+import { isKafkatuneError } from '../../src/errors.js'
 import { containerRuntimeAvailable, startContainerKafka } from '../../src/testing/container.js'
 import type { KafkaHandle, NodeControl } from '../../src/testing/types.js'
 import { uniqueName, waitFor } from '../helpers/kafka.js'
@@ -139,6 +140,20 @@ describe.runIf(available)('container mode, single node', () => {
     } finally {
       await admin.disconnect()
     }
+  })
+
+  it('a missing image is one HARNESS error that says how to build one, and leaves nothing behind', async () => {
+    const image = 'localhost/kafkatune-no-such-image:0'
+    const err = await startContainerKafka({ nodes: 1, image }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isKafkatuneError(err, 'HARNESS')).toBe(true)
+    expect((err as Error).message).toContain(image)
+    expect((err as Error).message).toContain('scripts/build-kafka-image.sh')
+    const docker = (await getContainerRuntimeClient()).container.dockerode
+    const left = await docker.listContainers({ all: true, filters: { label: ['dev.kafkatune.managed=true'] } })
+    expect(left.filter((c) => c.Image === image)).toEqual([])
   })
 
   it('stop() removes its containers and network', async () => {
