@@ -107,24 +107,24 @@ runtime = \"runc\""
 kafkatune_podman_stop() {
   [ -n "${KAFKATUNE_PODMAN_PID:-}" ] || return 0
   local ids
-  ids="$(podman ps -aq --filter label=dev.kafkatune.managed=true 2>/dev/null)"
+  ids="$(podman ps -aq --filter label=dev.kafkatune.managed=true 2>/dev/null || true)"
   if [ -n "$ids" ]; then
     _kt_log "removing leftover kafkatune containers: $(echo "$ids" | tr '\n' ' ')"
     # shellcheck disable=SC2086
     podman rm -f -t 0 $ids >/dev/null 2>&1 || true
   fi
-  ids="$(podman network ls -q --filter label=dev.kafkatune.managed=true 2>/dev/null)"
+  ids="$(podman network ls -q --filter label=dev.kafkatune.managed=true 2>/dev/null || true)"
   # shellcheck disable=SC2086
   [ -z "$ids" ] || podman network rm -f $ids >/dev/null 2>&1 || true
   if kill -0 "$KAFKATUNE_PODMAN_PID" 2>/dev/null; then
     kill -TERM "$KAFKATUNE_PODMAN_PID" 2>/dev/null || true
     local i
     for i in $(seq 1 100); do kill -0 "$KAFKATUNE_PODMAN_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$KAFKATUNE_PODMAN_PID" 2>/dev/null && kill -KILL "$KAFKATUNE_PODMAN_PID" 2>/dev/null
+    if kill -0 "$KAFKATUNE_PODMAN_PID" 2>/dev/null; then kill -KILL "$KAFKATUNE_PODMAN_PID" 2>/dev/null || true; fi
     wait "$KAFKATUNE_PODMAN_PID" 2>/dev/null || true
     _kt_log "stopped podman system service (pid $KAFKATUNE_PODMAN_PID)"
   fi
-  [ -n "${KAFKATUNE_PODMAN_DIR:-}" ] && rm -rf "$KAFKATUNE_PODMAN_DIR"
+  if [ -n "${KAFKATUNE_PODMAN_DIR:-}" ]; then rm -rf "$KAFKATUNE_PODMAN_DIR"; fi
   unset KAFKATUNE_PODMAN_PID KAFKATUNE_PODMAN_DIR
 }
 
