@@ -306,6 +306,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
           { ...event },
           `handler ran ${elapsedMs} ms, longer than maxPollIntervalMs (${settings.maxPollIntervalMs}): heartbeats stop so the partitions move to another member; the record stays uncommitted`,
         )
+        // This member is about to be evicted; what it finished may be redone elsewhere, so its progress is void.
+        tracker.retain(new Set())
         emitter.emit('max-poll-interval-exceeded', event)
       },
     })
@@ -492,6 +494,15 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     // Progress on partitions that moved elsewhere belongs to the new owner now.
     const retainedPending = new Set(tracker.pending().map((o) => partitionKey(o.topic, o.partition)).filter((k) => keep.has(k)))
     tracker.retain(keep)
+    // kafkajs restarts a kept partition from the committed offset, which may lag behind what this member
+    // finished (the commit on revoke can race the join): continue exactly where processing stopped.
+    for (const pos of tracker.positions()) {
+      try {
+        kconsumer.seek(pos)
+      } catch (err) {
+        log.debug({ err, ...pos }, 'seek after rejoin failed')
+      }
+    }
     metrics.retainLag(new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}/${p}`))))
     if (retainedPending.size > 0 && running) {
       commitPending(viaConsumer, retainedPending).catch((err: unknown) => log.debug({ err }, 'commit after rejoin failed'))

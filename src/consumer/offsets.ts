@@ -58,6 +58,11 @@ export class OffsetTracker {
     }
   }
 
+  /** The next offset to read of every partition with progress (finished, committed or not). */
+  positions(): TopicPartitionOffset[] {
+    return [...this.#entries.values()].map((e) => ({ topic: e.topic, partition: e.partition, offset: e.next.toString() }))
+  }
+
   /** Forget partitions this member no longer owns (their progress is the new owner's business). */
   retain(owned: ReadonlySet<string>): void {
     for (const key of [...this.#entries.keys()]) {
