@@ -1,7 +1,7 @@
 /**
  * At-least-once consumption with per-message retries and a dead-letter topic: a record that keeps failing
  * goes to `orders.dlq` with its original bytes and headers naming where and why, and consumption goes on.
- * Run: `npx tsx examples/consumer-dead-letter.ts` (uses KAFKA_BROKERS, else starts a local broker).
+ * Run: `npm run example -- examples/consumer-dead-letter.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
 import { createConsumer, createProducer, DLQ_HEADERS, serializers } from '../src/index.js'

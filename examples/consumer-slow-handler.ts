@@ -1,7 +1,7 @@
 /**
  * Timing guards: a handler slower than the session timeout keeps its member in the group (kafkatune
  * heartbeats while it runs); one slower than maxPollIntervalMs gives up its partitions, as the Java client does.
- * Run: `npx tsx examples/consumer-slow-handler.ts` (uses KAFKA_BROKERS, else starts a local broker).
+ * Run: `npm run example -- examples/consumer-slow-handler.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
 import { createConsumer, createProducer } from '../src/index.js'

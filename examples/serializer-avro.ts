@@ -2,7 +2,7 @@
  * Schemaless Avro: producer and consumer share the schema in code; no registry involved.
  * Values are checked against the schema in send(): a mismatch rejects that send with a
  * KafkatuneError code SERIALIZATION naming the field.
- * Run: `npx tsx examples/serializer-avro.ts` (uses KAFKA_BROKERS, else starts a local broker).
+ * Run: `npm run example -- examples/serializer-avro.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
 import { createConsumer, createProducer, isKafkatuneError, serializers } from '../src/index.js'

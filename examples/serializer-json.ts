@@ -1,6 +1,6 @@
 /**
  * JSON values with a typed producer and consumer.
- * Run: `npx tsx examples/serializer-json.ts` (uses KAFKA_BROKERS, else starts a local broker).
+ * Run: `npm run example -- examples/serializer-json.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
 import { createConsumer, createProducer, serializers } from '../src/index.js'

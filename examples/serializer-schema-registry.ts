@@ -3,7 +3,7 @@
  * `<topic>-value` (once, ids are cached) and the consumer looks writer schemas up by the id in each record.
  * Needs a Confluent-compatible registry: SCHEMA_REGISTRY_URL, e.g. http://localhost:8081
  * (Confluent Schema Registry) or http://localhost:8080/apis/ccompat/v7 (Apicurio Registry).
- * Run: `SCHEMA_REGISTRY_URL=... npx tsx examples/serializer-schema-registry.ts` (uses KAFKA_BROKERS, else starts a local broker).
+ * Run: `SCHEMA_REGISTRY_URL=... npm run example -- examples/serializer-schema-registry.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
 import { createConsumer, createProducer, serializers } from '../src/index.js'

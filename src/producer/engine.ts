@@ -42,6 +42,18 @@ export interface KafkajsErrorInfo {
   message: string
 }
 
+/** Transaction answers that mean "try again shortly", which kafkajs does not retry on its own. */
+const TRANSIENT_TXN_TYPES = new Set([
+  'CONCURRENT_TRANSACTIONS',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'GROUP_LOAD_IN_PROGRESS',
+  'REQUEST_TIMED_OUT',
+])
+
 /** Walks the kafkajs wrapper chain (retries exceeded, non-retriable wrappers) down to the real error. */
 export function inspectKafkajsError(err: unknown): KafkajsErrorInfo {
   let e: unknown = err
@@ -226,10 +238,23 @@ export class KafkajsProducerEngine implements SenderEngine {
       if (list === undefined) topics.set(o.topic, (list = []))
       list.push({ partition: o.partition, offset: String(o.offset) })
     }
-    try {
-      await txn.sendOffsets({ consumerGroupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) })
-    } catch (err) {
-      throw this.transactionError(err, 'Could not add offsets to the transaction')
+    const payload = { consumerGroupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) }
+    // kafkajs gets a single retry here (the sender owns produce retries), but AddOffsetsToTxn and
+    // TxnOffsetCommit meet transient answers the Java client retries: CONCURRENT_TRANSACTIONS right
+    // after a commit, a group coordinator still loading or moving. Both requests are safe to repeat.
+    const deadline = Date.now() + Math.min(this.settings.transactionTimeoutMs, this.settings.deliveryTimeoutMs) / 2
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await txn.sendOffsets(payload)
+        return
+      } catch (err) {
+        const info = inspectKafkajsError(err)
+        const transient = info.retriable || (info.type !== null && TRANSIENT_TXN_TYPES.has(info.type))
+        if (!transient || (info.type !== null && FENCED_TYPES.has(info.type)) || Date.now() >= deadline || !txn.isActive()) {
+          throw this.transactionError(err, 'Could not add offsets to the transaction')
+        }
+        await new Promise((r) => setTimeout(r, Math.min(this.settings.retryBackoffMaxMs, this.settings.retryBackoffMs * 2 ** Math.min(attempt, 10))))
+      }
     }
   }
 
