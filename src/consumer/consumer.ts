@@ -650,7 +650,18 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       if (timer !== null) clearInterval(timer)
       timer = null
       let timedOut = false
-      await Promise.race([idle(), sleep(timeoutMs).then(() => (timedOut = true))])
+      // A cleared timer: a pending deadline must not keep the process alive after stop().
+      let deadline: NodeJS.Timeout | undefined
+      await Promise.race([
+        idle(),
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(() => {
+            timedOut = true
+            resolve()
+          }, timeoutMs)
+        }),
+      ])
+      clearTimeout(deadline)
       if (timedOut) log.warn({ timeoutMs, inFlight: active }, 'stop(): handlers still running after the deadline; committing what finished')
       try {
         await commitPending(viaConsumer)
