@@ -249,7 +249,7 @@ export class KafkajsProducerEngine implements SenderEngine {
         return
       } catch (err) {
         const info = inspectKafkajsError(err)
-        const transient = info.retriable || (info.type !== null && TRANSIENT_TXN_TYPES.has(info.type))
+        const transient = info.type !== null && TRANSIENT_TXN_TYPES.has(info.type)
         if (!transient || (info.type !== null && FENCED_TYPES.has(info.type)) || Date.now() >= deadline || !txn.isActive()) {
           throw this.transactionError(err, 'Could not add offsets to the transaction')
         }
