@@ -12,6 +12,7 @@ import type { KafkaHandle, KafkaMode, StartKafkaOptions } from './types.js'
 export type { KafkaHandle, KafkaMode, NodeControl, StartKafkaOptions } from './types.js'
 export { ensureKafkaJars, kafkaLibsDir, KAFKA_VERSION } from './jars.js'
 export { startLocalKafka } from './local.js'
+export { containerRuntimeAvailable, startContainerKafka, DEFAULT_KAFKA_IMAGE } from './container.js'
 
 const MODES: readonly string[] = ['auto', 'external', 'container', 'local']
 
