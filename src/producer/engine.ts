@@ -186,11 +186,14 @@ export class KafkajsProducerEngine implements SenderEngine {
 
   async produce(batches: readonly OutboundBatch[]): Promise<PartitionAck[]> {
     const perTopic = new Map<string, Message[]>()
+    // Create time of records sent without one: the moment their batch is first dispatched (kept on retries).
+    const now = String(Date.now())
     for (const b of batches) {
       let messages = perTopic.get(b.topic)
       if (messages === undefined) perTopic.set(b.topic, (messages = []))
       for (const r of b.records) {
         // Only the fields a record has: kafkajs spreads every message object while encoding.
+        if (r.timestamp === '') (r as { timestamp: string }).timestamp = now
         const m: Message = { value: r.value, partition: b.partition, timestamp: r.timestamp }
         if (r.key !== null) m.key = r.key
         if (r.headers !== undefined) m.headers = r.headers

@@ -40,16 +40,6 @@ interface PendingHost {
 
 const noop = (): void => undefined
 
-let lastMs = -1
-let lastMsString = ''
-/** Records sent in the same millisecond share one timestamp string (one allocation less per record). */
-function timestampString(ms: number): string {
-  if (ms !== lastMs) {
-    lastMs = ms
-    lastMsString = String(ms)
-  }
-  return lastMsString
-}
 
 /**
  * One send() from call to ack: the record the accumulator holds and the promise the caller awaits,
@@ -231,7 +221,10 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     a.headers = headers
     a.userKey = record.key ?? null
     a.userValue = record.value
-    a.timestamp = record.timestamp === undefined ? timestampString(a.sendAt) : String(record.timestamp)
+    // Without an explicit timestamp the create time is stamped once, when the record's batch is first
+    // dispatched (engine.produce): one value per request keeps kafkajs's per-record timestamp work (sort,
+    // Long deltas) out of the hot path, which measured about a third of the client CPU.
+    a.timestamp = record.timestamp === undefined ? '' : String(record.timestamp)
     const key = a.userKey === null ? null : serialize(settings.keySerializer, a.userKey as K, topic, 'key', headers)
     const value = record.value === null || record.value === undefined ? null : serialize(settings.valueSerializer, record.value, topic, 'value', headers)
     const build = (k: Buffer | null, v: Buffer | null): void => {
