@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import { serializerByName } from '../serde/index.js'
-import type { Serializer } from '../serde/types.js'
+import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
 import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS } from './defaults.js'
 import { getDefaultLogger } from './logger.js'
@@ -96,6 +96,14 @@ function isOpaque(v: object): boolean {
   return typeof v === 'function' || v instanceof RegExp || Buffer.isBuffer(v) || typeof (v as { child?: unknown }).child === 'function'
 }
 
+/** The serializer an option gives (traced as 'option'), else the one the tuning names. */
+function pickSerde<T>(traced: Traced, option: string, given: Serializer<T> | undefined, named: SerializerName): Serializer<T> {
+  if (given === undefined) return serializerByName(named) as Serializer<T>
+  traced.sources[option] = 'option'
+  traced.values[option] = given.name ?? 'custom'
+  return given
+}
+
 interface ProducerResolution<K, V> {
   settings: ProducerSettings<K, V>
   traced: Traced
@@ -153,16 +161,8 @@ function resolveProducer<K, V>(options: ProducerOptions<K, V>): ProducerResoluti
     problems.push({ option: 'retryBackoffMs, retryBackoffMaxMs', message: `retryBackoffMaxMs (${v.retryBackoffMaxMs}) must be >= retryBackoffMs (${v.retryBackoffMs})` })
   if (problems.length) throw new ConfigError(problems, 'producer configuration')
 
-  const keySerializer = (options.keySerializer ?? serializerByName(v.keySerializer)) as Serializer<K>
-  const valueSerializer = (options.valueSerializer ?? serializerByName(v.valueSerializer)) as Serializer<V>
-  if (options.keySerializer) {
-    traced.sources.keySerializer = 'option'
-    traced.values.keySerializer = options.keySerializer.name ?? 'custom'
-  }
-  if (options.valueSerializer) {
-    traced.sources.valueSerializer = 'option'
-    traced.values.valueSerializer = options.valueSerializer.name ?? 'custom'
-  }
+  const keySerializer = pickSerde(traced, 'keySerializer', options.keySerializer, v.keySerializer)
+  const valueSerializer = pickSerde(traced, 'valueSerializer', options.valueSerializer, v.valueSerializer)
   if (typeof options.partitioner === 'function') traced.values.partitioner = 'custom function'
 
   const { partitioner: _p, keySerializer: _k, valueSerializer: _v, ...tuning } = v
@@ -245,16 +245,8 @@ function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerResoluti
       `heartbeatIntervalMs is above a third of sessionTimeoutMs (${warnAbove}): one lost heartbeat may get the member evicted`,
     )
 
-  const keyDeserializer = (options.keyDeserializer ?? serializerByName(v.keyDeserializer)) as Serializer<K>
-  const valueDeserializer = (options.valueDeserializer ?? serializerByName(v.valueDeserializer)) as Serializer<V>
-  if (options.keyDeserializer) {
-    traced.sources.keyDeserializer = 'option'
-    traced.values.keyDeserializer = options.keyDeserializer.name ?? 'custom'
-  }
-  if (options.valueDeserializer) {
-    traced.sources.valueDeserializer = 'option'
-    traced.values.valueDeserializer = options.valueDeserializer.name ?? 'custom'
-  }
+  const keyDeserializer = pickSerde(traced, 'keyDeserializer', options.keyDeserializer, v.keyDeserializer)
+  const valueDeserializer = pickSerde(traced, 'valueDeserializer', options.valueDeserializer, v.valueDeserializer)
   const { keyDeserializer: _k, valueDeserializer: _v, retry, deadLetterTopic, commit, ...tuning } = v
   const settings: ConsumerSettings<K, V> = {
     ...connection(options),
