@@ -124,7 +124,7 @@ describe('compression codecs on the real broker', () => {
   it('kafkajs produces and consumes every codec through our codecs', async () => {
     for (const [name] of CODECS) topics.set(name, uniqueName(`codec-js-${name}`))
     await createTopics([...topics.values()], 2)
-    const producer = kafka.producer()
+    const producer = kafka.producer({ idempotent: true })
     await producer.connect()
     for (const [name, type] of CODECS) {
       const topic = topics.get(name)!

@@ -91,7 +91,7 @@ describe.runIf(available)('container mode, single node', () => {
     try {
       await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true })
 
-      const producer = kc.producer()
+      const producer = kc.producer({ idempotent: true })
       await producer.connect()
       const values = Array.from({ length: 200 }, (_, i) => `v${i}`)
       await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ key: `k${i % 7}`, value })) })

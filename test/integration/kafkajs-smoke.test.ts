@@ -89,7 +89,7 @@ describe('kafkajs 2.2.4 on Apache Kafka 4.x', () => {
     const topic = uniqueName('smoke-group')
     const groupId = uniqueName('smoke-group')
     await createTopic(topic, 3)
-    const producer = kafka.producer()
+    const producer = kafka.producer({ idempotent: true })
     await producer.connect()
     const total = 600
     for (let batch = 0; batch < 3; batch++) {

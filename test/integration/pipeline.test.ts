@@ -30,7 +30,8 @@ function startChild(cfg: object): { child: ChildProcess; processed: () => number
 }
 
 async function produceNumbers(topic: string, n: number): Promise<void> {
-  const producer = testKafka().producer()
+  // Idempotent: a whole-request resend after a partial NOT_LEADER answer would otherwise duplicate inputs.
+  const producer = testKafka().producer({ idempotent: true })
   await producer.connect()
   for (let i = 0; i < n; i += 500) {
     const messages = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ key: `k${(i + j) % 37}`, value: String(i + j) }))

@@ -89,7 +89,7 @@ describe('serializers.schemaRegistry with Apicurio Registry and the real broker'
     const valueSerde = serializers.schemaRegistry<UserV1>({ host: registry.url, schema: userV1 })
 
     const users: UserV1[] = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `user-${i}` }))
-    const producer = kafka.producer()
+    const producer = kafka.producer({ idempotent: true })
     await producer.connect()
     const messages = await Promise.all(
       users.map(async (u) => ({
@@ -138,7 +138,7 @@ describe('serializers.schemaRegistry with Apicurio Registry and the real broker'
     const c = await serializeOrThrow(latest, { id: 3, name: 'latest', email: null }, ctxOf(topic, 'value'))
     expect(schemaIdOf(c)).toBe(schemaIdOf(b))
 
-    const producer = kafka.producer()
+    const producer = kafka.producer({ idempotent: true })
     await producer.connect()
     await producer.send({ topic, messages: [{ value: a }, { value: b }, { value: c }] })
     await producer.disconnect()
