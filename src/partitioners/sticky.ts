@@ -1,4 +1,4 @@
-import { candidatePartitions } from './types.js'
+import { candidatePartitions, isCandidatePartition } from './types.js'
 import type { Partitioner, PartitionerContext, PartitionerOptions } from './types.js'
 
 interface StickyState {
@@ -31,10 +31,9 @@ export function sticky<K = unknown, V = unknown>(options: PartitionerOptions = {
     return at((prevIndex + offset) % count)
   }
 
+  // Runs for every record: no candidate list is built here (that would allocate per record).
   function usable(ctx: PartitionerContext<K, V>, p: number): boolean {
-    if (p >= ctx.partitionCount) return false
-    const candidates = candidatePartitions(ctx)
-    return candidates === null || candidates.includes(p)
+    return p < ctx.partitionCount && isCandidatePartition(ctx, p)
   }
 
   return {

@@ -41,3 +41,14 @@ export function candidatePartitions(ctx: PartitionerContext<unknown, unknown>): 
   const inRange = avail.filter((p) => Number.isInteger(p) && p >= 0 && p < ctx.partitionCount)
   return inRange.length > 0 ? inRange : null
 }
+
+/** Whether `p` is among `candidatePartitions(ctx)` (any partition when there are none), without allocating. */
+export function isCandidatePartition(ctx: PartitionerContext<unknown, unknown>, p: number): boolean {
+  const avail = ctx.availablePartitions
+  if (avail === undefined || avail.length === 0) return true
+  const n = ctx.partitionCount
+  if (Number.isInteger(p) && p >= 0 && p < n && avail.includes(p)) return true
+  // Not available: still a candidate when no available partition is in range (then all are candidates).
+  for (const q of avail) if (Number.isInteger(q) && q >= 0 && q < n) return false
+  return true
+}

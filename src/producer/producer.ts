@@ -40,6 +40,14 @@ interface PendingHost {
 
 const noop = (): void => undefined
 
+// The resolving functions of the promise being constructed: one shared executor instead of a closure
+// (and its context) per record. Promise constructors run their executor synchronously.
+let capturedResolve: ((md: RecordMetadata) => void) | null = null
+let capturedReject: ((err: KafkatuneError) => void) | null = null
+function captureResolvers(resolve: (md: RecordMetadata) => void, reject: (err: KafkatuneError) => void): void {
+  capturedResolve = resolve
+  capturedReject = reject
+}
 
 /**
  * One send() from call to ack: the record the accumulator holds and the promise the caller awaits,
@@ -56,41 +64,52 @@ class PendingSend implements OutboundRecord {
   size = 0
   userKey: unknown = null
   userValue: unknown = null
-  readonly sendAt = Date.now()
   /** Pending async serialization, when a serializer returned a promise. */
   preparing: Promise<void> | null = null
   readonly promise: Promise<RecordMetadata>
-  private resolve!: (md: RecordMetadata) => void
-  private reject!: (err: KafkatuneError) => void
-  private done = false
+  /** Null once settled (also lets the resolving functions be collected while the record waits in its batch). */
+  private resolve: ((md: RecordMetadata) => void) | null
+  private reject: ((err: KafkatuneError) => void) | null
 
   constructor(
     private readonly host: PendingHost,
     readonly seq: number,
     readonly token: TransactionToken | null,
+    /** When send() was called (ms). */
+    readonly sendAt: number,
   ) {
-    this.promise = new Promise<RecordMetadata>((resolve, reject) => {
-      this.resolve = resolve
-      this.reject = reject
-    })
+    this.promise = new Promise<RecordMetadata>(captureResolvers)
+    this.resolve = capturedResolve
+    this.reject = capturedReject
+    capturedResolve = null
+    capturedReject = null
   }
 
   settle(md: RecordMetadata | null, err: KafkatuneError | null): boolean {
-    if (this.done) return false
-    this.done = true
+    const resolve = this.resolve
+    const reject = this.reject
+    if (resolve === null || reject === null) return false
+    this.resolve = null
+    this.reject = null
     this.host.settled(this, err)
-    if (err !== null) this.fail(err)
-    else this.resolve(md as RecordMetadata)
+    if (err === null) resolve(md as RecordMetadata)
+    else PendingSend.rejectWith(this.promise, reject, err)
     return true
   }
 
   /** Rejects the caller's promise (bookkeeping is the caller's job). */
   fail(err: KafkatuneError): void {
-    this.done = true
+    const reject = this.reject
+    this.resolve = null
+    this.reject = null
+    if (reject !== null) PendingSend.rejectWith(this.promise, reject, err)
+  }
+
+  private static rejectWith(promise: Promise<RecordMetadata>, reject: (err: KafkatuneError) => void, err: KafkatuneError): void {
     // Fire-and-forget sends must not crash the process with an unhandled rejection: failures are
     // logged, emitted as 'producer.error' and counted in metrics(); awaiting callers still get them.
-    this.promise.catch(noop)
-    this.reject(err)
+    promise.catch(noop)
+    reject(err)
   }
 }
 
@@ -186,25 +205,48 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     }
   }
 
+  const serializationError = (serializer: Serializer<unknown>, topic: string, part: 'key' | 'value', err: unknown): KafkatuneError =>
+    new KafkatuneError('SERIALIZATION', `Could not serialize the ${part} of a record for topic "${topic}" with the ${serializer.name ?? 'custom'} serializer: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+      retriable: false,
+      details: { topic, part, serializer: serializer.name ?? 'custom' },
+    })
+  const checkBuffer = (serializer: Serializer<unknown>, topic: string, part: 'key' | 'value', out: unknown): Buffer => {
+    if (!Buffer.isBuffer(out)) throw serializationError(serializer, topic, part, new TypeError(`expected a Buffer, got ${out === null ? 'null' : typeof out}`))
+    return out
+  }
+
+  // Closures only for serializers that return promises: the synchronous path allocates none per record.
   const serialize = <T>(serializer: Serializer<T>, value: T, topic: string, part: 'key' | 'value', headers: Record<string, Buffer> | undefined): Buffer | Promise<Buffer> => {
-    const fail = (err: unknown): KafkatuneError =>
-      new KafkatuneError('SERIALIZATION', `Could not serialize the ${part} of a record for topic "${topic}" with the ${serializer.name ?? 'custom'} serializer: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-        retriable: false,
-        details: { topic, part, serializer: serializer.name ?? 'custom' },
-      })
-    const check = (out: unknown): Buffer => {
-      if (!Buffer.isBuffer(out)) throw fail(new TypeError(`expected a Buffer, got ${out === null ? 'null' : typeof out}`))
-      return out
-    }
+    const s = serializer as Serializer<unknown>
     let out: Buffer | Promise<Buffer>
     try {
       out = serializer.serialize(value, { topic, part, headers })
     } catch (err) {
-      throw fail(err)
+      throw serializationError(s, topic, part, err)
     }
-    if (out instanceof Promise) return out.then(check, (err: unknown) => Promise.reject(fail(err)))
-    return check(out)
+    if (out instanceof Promise) {
+      return out.then(
+        (b: unknown) => checkBuffer(s, topic, part, b),
+        (err: unknown) => Promise.reject(serializationError(s, topic, part, err)),
+      )
+    }
+    return checkBuffer(s, topic, part, out)
+  }
+
+  /** Stores the serialized key and value in `a`, or throws RECORD_TOO_LARGE. */
+  const build = (a: PendingSend, k: Buffer | null, v: Buffer | null): void => {
+    const size = estimateRecordSize(k, v, a.headers)
+    if (size + BATCH_OVERHEAD_BYTES > settings.maxRequestSize || size > settings.bufferMemory) {
+      throw new KafkatuneError(
+        'RECORD_TOO_LARGE',
+        `A record of about ${size} bytes for topic "${a.topic}" is larger than ${size > settings.bufferMemory ? `bufferMemory (${settings.bufferMemory})` : `maxRequestSize (${settings.maxRequestSize})`}: raise maxRequestSize (and the topic's max.message.bytes) or send smaller records`,
+        { retriable: false, details: { topic: a.topic, size, maxRequestSize: settings.maxRequestSize } },
+      )
+    }
+    a.key = k
+    a.value = v
+    a.size = size
   }
 
   /** Serializes into `a` (sync when the serializers are); throws/rejects SERIALIZATION or RECORD_TOO_LARGE. */
@@ -227,23 +269,10 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     a.timestamp = record.timestamp === undefined ? '' : String(record.timestamp)
     const key = a.userKey === null ? null : serialize(settings.keySerializer, a.userKey as K, topic, 'key', headers)
     const value = record.value === null || record.value === undefined ? null : serialize(settings.valueSerializer, record.value, topic, 'value', headers)
-    const build = (k: Buffer | null, v: Buffer | null): void => {
-      const size = estimateRecordSize(k, v, headers)
-      if (size + BATCH_OVERHEAD_BYTES > settings.maxRequestSize || size > settings.bufferMemory) {
-        throw new KafkatuneError(
-          'RECORD_TOO_LARGE',
-          `A record of about ${size} bytes for topic "${topic}" is larger than ${size > settings.bufferMemory ? `bufferMemory (${settings.bufferMemory})` : `maxRequestSize (${settings.maxRequestSize})`}: raise maxRequestSize (and the topic's max.message.bytes) or send smaller records`,
-          { retriable: false, details: { topic, size, maxRequestSize: settings.maxRequestSize } },
-        )
-      }
-      a.key = k
-      a.value = v
-      a.size = size
-    }
     if (key instanceof Promise || value instanceof Promise) {
-      return Promise.all([key, value]).then(([k, v]) => build(k, v))
+      return Promise.all([key, value]).then(([k, v]) => build(a, k, v))
     }
-    build(key, value)
+    build(a, key, value)
     return null
   }
 
@@ -278,7 +307,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }
 
   /** Appends a prepared record whose buffer space is reserved. */
-  const append = (a: PendingSend, partitionCount: number): void => {
+  const append = (a: PendingSend, partitionCount: number, now: number): void => {
     let partition: number
     try {
       partition = choosePartition(a, partitionCount)
@@ -289,7 +318,6 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     // The user's key and value are no longer needed: let them be collected while the record waits.
     a.userKey = null
     a.userValue = null
-    const now = Date.now()
     const ready = acc.append(a.topic, partition, a, now)
     if (ready || settings.lingerMs === 0 || sender.forcing) sender.wake()
     else sender.wakeAt(now + settings.lingerMs)
@@ -316,7 +344,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
           if (fencedError !== null) throw fencedError
           const count = await engine.partitionCount(a.topic)
           await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
-          append(a, count)
+          append(a, count, Date.now())
         } catch (err) {
           rejectAdmission(a, err)
         }
@@ -328,7 +356,8 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }
 
   const enqueue = (record: ProducerRecord<K, V>, token: TransactionToken | null): Promise<RecordMetadata> => {
-    const a = new PendingSend(host, ++seq, token)
+    const now = Date.now()
+    const a = new PendingSend(host, ++seq, token, now)
     outstanding++
     try {
       a.preparing = prepare(record, a)
@@ -340,7 +369,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       const count = engine.partitionCount(a.topic)
       if (typeof count === 'number' && pool.tryReserve(a.size)) {
         try {
-          append(a, count)
+          append(a, count, now)
         } catch (err) {
           rejectAdmission(a, err)
         }
