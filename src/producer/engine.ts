@@ -8,7 +8,8 @@ import type { ProducerSettings } from '../config/index.js'
 import { kafkajsSendOptions, toKafkajsProducerConfig } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
-import type { FailureKind, OutboundBatch, PartitionAck, SendFailure, SenderEngine } from './sender.js'
+import { installPartitionResultsHook, partitionResultsOf } from './partition-results.js'
+import type { FailureKind, OutboundBatch, PartitionAck, PartitionAckResult, SendFailure, SenderEngine } from './sender.js'
 
 interface TopicMetadata {
   leaders: number[]
@@ -126,6 +127,7 @@ export class KafkajsProducerEngine implements SenderEngine {
   private readonly pendingMetadata = new Map<string, Promise<TopicMetadata>>()
   private readonly sendOptions: ReturnType<typeof kafkajsSendOptions>
   private connected = false
+  private readonly partitionResultsHook: boolean
 
   constructor(
     private readonly kafka: Kafka,
@@ -133,6 +135,7 @@ export class KafkajsProducerEngine implements SenderEngine {
   ) {
     this.sendOptions = kafkajsSendOptions(settings)
     this.producer = this.createProducer()
+    this.partitionResultsHook = !settings.idempotent && installPartitionResultsHook()
   }
 
   get transactional(): boolean {
@@ -213,6 +216,17 @@ export class KafkajsProducerEngine implements SenderEngine {
 
   classify(err: unknown, batches: readonly OutboundBatch[]): SendFailure {
     return classifyProduceError(err, this.transactional, batches)
+  }
+
+  /**
+   * What the broker answered per partition when a request failed, for producers without idempotence
+   * (null otherwise): an idempotent producer must resend the same batches, since kafkajs reuses their
+   * sequence numbers and the broker drops the copies it already has.
+   */
+  partitionResults(err: unknown): PartitionAckResult[] | null {
+    if (this.settings.idempotent || !this.partitionResultsHook) return null
+    const results = partitionResultsOf(err)
+    return results === null ? null : results.map((r) => ({ topic: r.topic, partition: r.partition, baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, error: r.error }))
   }
 
   async reset(reason: string): Promise<void> {

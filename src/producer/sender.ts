@@ -43,6 +43,11 @@ export interface PartitionAck {
  */
 export type FailureKind = 'retriable' | 'reset' | 'isolate' | 'fenced' | 'fatal'
 
+/** One partition's answer inside a failed request: an ack when `error` is null. */
+export interface PartitionAckResult extends PartitionAck {
+  error: Error | null
+}
+
 export interface SendFailure {
   kind: FailureKind
   error: KafkatuneError
@@ -53,6 +58,11 @@ export interface SenderEngine {
   /** Sends the batches (one per partition) in one request; resolves one ack per partition (none with acks 0). */
   produce(batches: readonly OutboundBatch[]): Promise<PartitionAck[]>
   classify(err: unknown, batches: readonly OutboundBatch[]): SendFailure
+  /**
+   * The per-partition answers of a failed request when they are known and may be used (producers without
+   * idempotence): accepted partitions are acked, only the refused ones retried or failed. Null otherwise.
+   */
+  partitionResults?(err: unknown): PartitionAckResult[] | null
   /** Leader broker id of a partition, -1 when unknown. */
   leaderOf(topic: string, partition: number): number
   /** Metadata of these topics may be stale (leader moved, partitions added). */
@@ -266,6 +276,11 @@ export class Sender {
         const durationMs = Date.now() - startedAt
         this.metrics.request(durationMs)
         this.done(broker, batches)
+        const results = engine.partitionResults?.(err) ?? null
+        if (results !== null && this.partlyFailed(batches, results, (error) => this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs, error }))) {
+          this.afterRequest()
+          return
+        }
         const failure = engine.classify(err, batches)
         this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs, error: failure.error })
         this.failed(batches, failure)
@@ -324,6 +339,43 @@ export class Sender {
       const logAppend = ack !== undefined && ack.logAppendTime !== '-1' ? ack.logAppendTime : null
       settleOffsets(b, base, logAppend)
     }
+  }
+
+  /**
+   * A request some partitions accepted and others refused: ack the accepted batches, handle each refused
+   * group by its own error (a refused batch was not written, so retrying it alone writes it once).
+   * Returns false, touching nothing, when the answers do not cover every batch of the request.
+   */
+  private partlyFailed(batches: OutboundBatch[], results: readonly PartitionAckResult[], report: (error: KafkatuneError) => void): boolean {
+    const byPartition = new Map<string, PartitionAckResult>()
+    for (const r of results) byPartition.set(`${r.topic}\u0000${r.partition}`, r)
+    if (!batches.every((b) => byPartition.has(`${b.topic}\u0000${b.partition}`))) return false
+    const accepted: OutboundBatch[] = []
+    const refused = new Map<Error, OutboundBatch[]>()
+    for (const b of batches) {
+      const r = byPartition.get(`${b.topic}\u0000${b.partition}`) as PartitionAckResult
+      if (r.error === null) {
+        accepted.push(b)
+      } else {
+        const list = refused.get(r.error) ?? []
+        list.push(b)
+        refused.set(r.error, list)
+      }
+    }
+    this.acked(accepted, results.filter((r) => r.error === null))
+    let first: KafkatuneError | null = null
+    for (const [error, group] of refused) {
+      const failure = this.engine.classify(error, group)
+      first ??= failure.error
+      if (failure.kind === 'isolate') {
+        // The refused partitions are known: fail them, nothing to find out by resending one by one.
+        for (const b of group) this.fail(b, failure.error)
+      } else {
+        this.failed(group, failure)
+      }
+    }
+    if (first !== null) report(first)
+    return true
   }
 
   private failed(batches: OutboundBatch[], failure: SendFailure): void {

@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Kafka, logLevel } from 'kafkajs'
 import type { Admin, Producer } from 'kafkajs'
+import { pino } from 'pino'
+import { KafkatuneError } from '../../src/errors.js'
+import { createProducer } from '../../src/producer/index.js'
 import { startKafka } from '../../src/testing/index.js'
 import type { KafkaHandle, NodeControl } from '../../src/testing/index.js'
 import { uniqueName, waitFor } from '../helpers/kafka.js'
@@ -103,6 +106,49 @@ describe('3-node cluster, RF 3, min.insync.replicas 2', () => {
       .send({ topic: strict, acks: -1, timeout: 10_000, messages: [{ value: 'x' }] })
       .then(() => undefined, (err: unknown) => err)
     expect(errorType(strictError)).toBe('NOT_ENOUGH_REPLICAS')
+
+    // A kafkatune producer without idempotence: one request to the strict topic's leader carries a batch the
+    // leader refuses (NOT_ENOUGH_REPLICAS, retriable) and one it accepts. Only the refused batch is resent,
+    // so the accepted one is written once (kafkajs alone reports only the first error and drops the offsets).
+    const strictLeader = (await partitionState(strict)).leader
+    const shared = uniqueName('faults-shared')
+    await admin.createTopics({ topics: [{ topic: shared, replicaAssignment: [{ partition: 0, replicas: [strictLeader] }] }], waitForLeaders: false })
+    await waitFor(async () => (await partitionState(shared)).leader === strictLeader, 30_000)
+    const kt = createProducer({
+      brokers: cluster.brokers,
+      logger: pino({ level: 'silent' }),
+      acks: 'all',
+      idempotent: false,
+      // Batches leave on flush() only, so the two below go out together in one request.
+      lingerMs: 60_000,
+      retries: 2,
+      retryBackoffMs: 100,
+      requestTimeoutMs: 10_000,
+      deliveryTimeoutMs: 80_000,
+    })
+    await kt.connect()
+    try {
+      const refusal = (e: unknown) => e instanceof KafkatuneError && e.message.includes('NOT_ENOUGH_REPLICAS')
+      // Warm-up: both topics' metadata cached, so the next sends are appended at once, before flush().
+      const warmShared = kt.send({ topic: shared, value: 'warm-up' })
+      const warmStrict = kt.send({ topic: strict, value: 'warm-up' })
+      await kt.flush().catch(() => undefined)
+      expect((await warmShared).offset).toBe('0')
+      await expect(warmStrict).rejects.toSatisfy(refusal)
+      const requests: number[] = []
+      kt.on('producer.request', (e) => requests.push(e.batches))
+      const accepted = Array.from({ length: 5 }, (_, i) => kt.send({ topic: shared, value: `shared-${i}` }))
+      const refused = kt.send({ topic: strict, value: 'needs three in sync' })
+      const flushed = kt.flush().catch(() => undefined)
+      await expect(refused).rejects.toSatisfy(refusal)
+      await flushed
+      expect((await Promise.all(accepted)).map((m) => m.offset)).toEqual(['1', '2', '3', '4', '5'])
+      expect(requests).toEqual([2, 1, 1])
+      const [end] = await admin.fetchTopicOffsets(shared)
+      expect(end?.high).toBe('6')
+    } finally {
+      await kt.disconnect()
+    }
 
     // Kill a second node: the leader is now alone and acks=all writes fail.
     const secondPid = second.pid

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import type { Admin, Consumer, KafkaMessage } from 'kafkajs'
+import { resolveProducerConfig } from '../../src/config/index.js'
 import { createProducer } from '../../src/producer/index.js'
 import type { Producer, RecordMetadata } from '../../src/producer/index.js'
 import { serializers } from '../../src/serde/index.js'
@@ -180,11 +181,16 @@ describe('createProducer (real broker)', () => {
     await p.disconnect()
   })
 
-  it('a request the broker partly refuses rejects exactly the records that failed', async () => {
+  it.each([
+    { name: 'idempotent', options: {} },
+    // Without idempotence the broker cannot drop a resent copy: the partitions it accepted must not be resent.
+    { name: 'not idempotent (acks 1)', options: { acks: 1 as const } },
+  ])('a request the broker partly refuses rejects exactly the records that failed ($name)', async ({ options }) => {
     const topic = uniqueName('p-partial')
     // The broker refuses batches over 2,000 bytes on this topic; the client-side limit is much larger.
     await createTopic(topic, 2, { 'max.message.bytes': '2000' })
-    const p = producer({ lingerMs: 50 })
+    const p = producer({ lingerMs: 50, ...options })
+    expect(resolveProducerConfig({ brokers: brokers(), ...options }).idempotent).toBe(options.acks === undefined)
     await p.connect()
     const big = p.send({ topic, partition: 0, value: 'x'.repeat(3000) })
     const small = Array.from({ length: 5 }, (_, i) => p.send({ topic, partition: 1, value: `ok-${i}` }))

@@ -8,7 +8,7 @@ import { RecordAccumulator, estimateRecordSize } from '../../src/producer/accumu
 import { BufferPool } from '../../src/producer/buffer-pool.js'
 import { ProducerMetricsRecorder } from '../../src/producer/metrics.js'
 import { Sender } from '../../src/producer/sender.js'
-import type { FailureKind, OutboundBatch, OutboundRecord, PartitionAck, SenderEngine } from '../../src/producer/sender.js'
+import type { FailureKind, OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SenderEngine } from '../../src/producer/sender.js'
 import type { RecordMetadata } from '../../src/producer/types.js'
 
 interface Outcome {
@@ -16,7 +16,9 @@ interface Outcome {
   err?: KafkatuneError
 }
 
-function setup(respond: (batches: readonly OutboundBatch[], call: number) => PartitionAck[] | FailureKind, opts: { maxInFlight?: number; deliveryTimeoutMs?: number; retries?: number } = {}) {
+type Answer = PartitionAck[] | FailureKind | { kind: FailureKind; results: PartitionAckResult[] }
+
+function setup(respond: (batches: readonly OutboundBatch[], call: number) => Answer, opts: { maxInFlight?: number; deliveryTimeoutMs?: number; retries?: number } = {}) {
   const acc = new RecordAccumulator<OutboundRecord>({ batchSize: 10_000, lingerMs: 0, maxDrainBytes: 1_000_000, maxDrainRecords: 1000 })
   const pool = new BufferPool(1_000_000, 1000)
   const nextOffset = new Map<number, number>()
@@ -33,8 +35,10 @@ function setup(respond: (batches: readonly OutboundBatch[], call: number) => Par
       requests.push({ partitions: batches.map((b) => b.partition), records: batches.reduce((s, b) => s + b.records.length, 0) })
       const r = respond(batches, calls++)
       if (typeof r === 'string') throw Object.assign(new Error(`fake ${r}`), { kind: r })
+      if (!Array.isArray(r)) throw Object.assign(new Error(`fake partial ${r.kind}`), r)
       return r
     },
+    partitionResults: (err) => (err as { results?: PartitionAckResult[] }).results ?? null,
     classify(err) {
       const kind = (err as { kind: FailureKind }).kind
       return { kind, error: new KafkatuneError(kind === 'fenced' ? 'FENCED' : 'KAFKA', (err as Error).message, { retriable: kind === 'retriable' }) }
@@ -117,6 +121,24 @@ describe('Sender', () => {
     const failed = s.outcomes.flatMap((o, i) => (o.err !== undefined ? [i % 3] : []))
     expect(failed).toEqual([1, 1])
     expect(s.outcomes.filter((o) => o.md !== undefined)).toHaveLength(4)
+  })
+
+  it('with per-partition answers, acks the accepted partitions and resends only the refused one', async () => {
+    const refusal = Object.assign(new Error('fake retriable'), { kind: 'retriable' as FailureKind })
+    const s = setup((b, call) => {
+      if (call > 0) return s.ackAll(b)
+      const acks = s.ackAll(b.filter((x) => x.partition !== 1))
+      const results: PartitionAckResult[] = b.map((x) => {
+        const ack = acks.find((a) => a.partition === x.partition)
+        return ack !== undefined ? { ...ack, error: null } : { topic: x.topic, partition: x.partition, baseOffset: '-1', logAppendTime: '-1', error: refusal }
+      })
+      return { kind: 'retriable', results }
+    })
+    for (let i = 0; i < 6; i++) s.send(i % 3, `v${i}`)
+    await s.all()
+    expect(s.outcomes.every((o) => o.md !== undefined)).toBe(true)
+    expect(s.requests.map((r) => r.partitions.sort())).toEqual([[0, 1, 2], [1]])
+    expect(s.outcomes.map((o) => `${o.md!.partition}@${o.md!.offset}`)).toEqual(['0@0', '1@0', '2@0', '0@1', '1@1', '2@1'])
   })
 
   it('fails everything with FENCED once fenced, including records sent later', async () => {
