@@ -10,6 +10,7 @@ import { request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
 import { Kafka, logLevel } from 'kafkajs'
 import { KafkatuneError } from '../errors.js'
+import { brokerConfigVariable, checkBrokerConfig } from './broker-config.js'
 import { KAFKA_VERSION } from './jars.js'
 import type { KafkaHandle, NodeControl, StartKafkaOptions } from './types.js'
 
@@ -185,7 +186,7 @@ interface NodePlan {
  * `KAFKA_*` variables for one node, the way the official image reads them: PLAINTEXT for clients on the host
  * (advertised as the published port), BROKER for traffic between nodes by container name, CONTROLLER for the KRaft quorum.
  */
-function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster: string): Record<string, string> {
+function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster: string, brokerConfig: Readonly<Record<string, string>>): Record<string, string> {
   const three = all.length === 3
   const rf = three ? '3' : '1'
   const minIsr = three ? '2' : '1'
@@ -234,6 +235,7 @@ function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster:
     // Otherwise a node can wait minutes for shutdown approval from a controller quorum that is gone.
     env.KAFKA_CONTROLLED_SHUTDOWN_ENABLE = 'false'
   }
+  for (const [name, value] of Object.entries(brokerConfig)) env[brokerConfigVariable(name)] = value
   return env
 }
 
@@ -475,6 +477,7 @@ async function startCluster(
   nodeCount: 1 | 3,
   timeoutMs: number,
   session: string,
+  brokerConfig: Readonly<Record<string, string>>,
 ): Promise<KafkaHandle> {
   const host = client.info.containerRuntime.host
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_SESSION]: session }
@@ -506,7 +509,7 @@ async function startCluster(
         .withHostname(`kafka-${plan.nodeId}`)
         .withNetworkMode(networkName)
         .withLabels(labels)
-        .withEnvironment(nodeEnvironment(plan, plans, host, cluster))
+        .withEnvironment(nodeEnvironment(plan, plans, host, cluster, brokerConfig))
         .withExposedPorts({ container: CLIENT_PORT, host: plan.hostPort })
         .withWaitStrategy(tc.Wait.forLogMessage(READY_LINE))
         .withStartupTimeout(timeoutMs)
@@ -540,6 +543,7 @@ export async function startContainerKafka(options: StartKafkaOptions = {}): Prom
   if (nodeCount !== 1 && nodeCount !== 3) {
     throw new KafkatuneError('HARNESS', `kafkatune: nodes must be 1 or 3, got ${String(nodeCount)}`, { retriable: false })
   }
+  const brokerConfig = checkBrokerConfig(options.brokerConfig)
   const envImage = process.env.KAFKATUNE_KAFKA_IMAGE
   const image = options.image ?? (envImage !== undefined && envImage !== '' ? envImage : DEFAULT_KAFKA_IMAGE)
   const timeoutMs = startTimeout(options)
@@ -550,7 +554,7 @@ export async function startContainerKafka(options: StartKafkaOptions = {}): Prom
     const session = randomUUID()
     const reaper = startReaper(client, session)
     try {
-      const handle = await startCluster(tc, client, image, nodeCount, timeoutMs, session)
+      const handle = await startCluster(tc, client, image, nodeCount, timeoutMs, session, brokerConfig)
       let stopping: Promise<void> | undefined
       return {
         ...handle,

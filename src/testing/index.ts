@@ -4,7 +4,8 @@
  * const kafka = await startKafka()
  * try { ... kafka.brokers ... } finally { await kafka.stop() }
  */
-import { KafkatuneError } from '../errors.js'
+import { ConfigError, KafkatuneError } from '../errors.js'
+import { checkBrokerConfig } from './broker-config.js'
 import { containerRuntimeAvailable, startContainerKafka } from './container.js'
 import { startLocalKafka } from './local.js'
 import type { KafkaHandle, KafkaMode, StartKafkaOptions } from './types.js'
@@ -53,17 +54,28 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     ...(envImage !== undefined && envImage !== '' ? { image: envImage } : {}),
   }
   const mode = requested as 'auto' | KafkaMode
+  checkBrokerConfig(options.brokerConfig)
+  const wantsConfig = options.brokerConfig !== undefined && Object.keys(options.brokerConfig).length > 0
+  const external = (list: string[]): KafkaHandle => {
+    if (wantsConfig) {
+      throw new ConfigError(
+        [{ option: 'brokerConfig', message: `cannot be applied to an external cluster (KAFKA_BROKERS=${list.join(',')}); unset KAFKA_BROKERS or use mode 'local' / 'container'` }],
+        'startKafka() options',
+      )
+    }
+    return externalHandle(list)
+  }
   if (mode === 'external') {
     const list = brokersFromEnv()
     if (list === undefined) {
       throw new KafkatuneError('HARNESS', `kafkatune: mode 'external' needs KAFKA_BROKERS=host:port[,host:port...]`, { retriable: false })
     }
-    return externalHandle(list)
+    return external(list)
   }
   if (mode === 'container') return startContainerKafka(resolved)
   if (mode === 'local') return startLocalKafka(resolved)
   const list = brokersFromEnv()
-  if (list !== undefined) return externalHandle(list)
+  if (list !== undefined) return external(list)
   if (await containerRuntimeAvailable()) return startContainerKafka(resolved)
   return startLocalKafka(resolved)
 }

@@ -5,6 +5,7 @@ import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
+import { checkBrokerConfig } from './broker-config.js'
 import { KafkatuneError } from '../errors.js'
 import { removeScratchDir, spawnGuarded, trackScratchDir, unrefChild } from './children.js'
 import type { GuardedChild } from './children.js'
@@ -74,7 +75,7 @@ interface NodeLayout {
   dir: string
 }
 
-function serverProperties(node: NodeLayout, all: NodeLayout[]): string {
+function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Readonly<Record<string, string>> = {}): string {
   const three = all.length === 3
   const rf = three ? 3 : 1
   const minIsr = three ? 2 : 1
@@ -113,7 +114,7 @@ function serverProperties(node: NodeLayout, all: NodeLayout[]): string {
     // Otherwise a node can wait minutes for shutdown approval from a controller quorum that is gone.
     props['controlled.shutdown.enable'] = false
   }
-  return `${Object.entries(props)
+  return `${Object.entries({ ...props, ...extra })
     .map(([k, v]) => `${k}=${String(v)}`)
     .join('\n')}\n`
 }
@@ -335,7 +336,7 @@ async function waitForBrokerCount(brokers: string[], count: number, timeoutMs: n
   throw new KafkatuneError('HARNESS', `kafkatune: the cluster shows ${seen} of ${count} brokers after ${timeoutMs} ms`, { cause: lastError })
 }
 
-async function startOnce(nodeCount: 1 | 3, libs: string, timeoutMs: number, extraJvm: string[]): Promise<KafkaHandle> {
+async function startOnce(nodeCount: 1 | 3, libs: string, timeoutMs: number, extraJvm: string[], brokerConfig: Readonly<Record<string, string>>): Promise<KafkaHandle> {
   const root = mkdtempSync(join(tmpdir(), 'kafkatune-kafka-'))
   trackScratchDir(root)
   const ports = await freePorts(nodeCount * 2)
@@ -354,7 +355,7 @@ async function startOnce(nodeCount: 1 | 3, libs: string, timeoutMs: number, extr
       layouts.map(async (layout) => {
         mkdirSync(layout.dir, { recursive: true })
         const propsFile = join(layout.dir, 'server.properties')
-        writeFileSync(propsFile, serverProperties(layout, layouts))
+        writeFileSync(propsFile, serverProperties(layout, layouts, brokerConfig))
         await formatStorage(libs, propsFile, id, new LogTail(), extraJvm)
         nodes.push(new LocalNode(layout, libs, propsFile, timeoutMs, extraJvm))
       }),
@@ -455,6 +456,7 @@ export async function startLocalKafka(options: StartKafkaOptions = {}): Promise<
   if (nodeCount !== 1 && nodeCount !== 3) {
     throw new KafkatuneError('HARNESS', `kafkatune: startKafka({ nodes }) takes 1 or 3, got ${String(nodeCount)}`, { retriable: false })
   }
+  const brokerConfig = checkBrokerConfig(options.brokerConfig)
   checkJava()
   const libs = await ensureKafkaJars()
   const timeoutMs = startTimeout(options)
@@ -463,7 +465,7 @@ export async function startLocalKafka(options: StartKafkaOptions = {}): Promise<
   // Free ports are picked before the JVM binds them, so another process can win the race: retry on that only.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(nodeCount, libs, timeoutMs, extraJvm)
+      return await startOnce(nodeCount, libs, timeoutMs, extraJvm, brokerConfig)
     } catch (err) {
       const portInUse = err instanceof KafkatuneError && err.details.portInUse === true
       if (!portInUse || attempt >= 3) throw err

@@ -21,6 +21,12 @@ export interface StartKafkaOptions {
   /** Container image for `container` mode; env `KAFKATUNE_KAFKA_IMAGE` overrides. */
   image?: string
   /**
+   * Broker settings (server.properties) over the harness defaults, e.g. `{ 'log.retention.ms': 60000 }`, in
+   * `local` and `container` modes. Settings the harness owns (node.id, listeners, quorum, log.dirs) are refused,
+   * and so is any brokerConfig for an `external` cluster: `CONFIG_INVALID` before anything starts.
+   */
+  brokerConfig?: Readonly<Record<string, string | number | boolean>>
+  /**
    * How long to wait for the broker(s) to report ready before failing with `HARNESS`.
    * @default 120000 (env `KAFKATUNE_KAFKA_START_TIMEOUT_MS`)
    */

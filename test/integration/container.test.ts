@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getContainerRuntimeClient } from 'testcontainers'
-import { Kafka, logLevel } from 'kafkajs'
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
 import type { Admin } from 'kafkajs'
 import { isKafkatuneError } from '../../src/errors.js'
 import { containerRuntimeAvailable, startContainerKafka } from '../../src/testing/container.js'
@@ -72,10 +72,26 @@ describe.runIf(available)('container mode, single node', () => {
   let kafka: KafkaHandle
 
   beforeAll(async () => {
-    kafka = await startContainerKafka({ nodes: 1 })
+    // brokerConfig reaches the broker as KAFKA_* variables.
+    kafka = await startContainerKafka({ nodes: 1, brokerConfig: { 'log.retention.ms': 123_456_789, 'message.max.bytes': 2_000_000 } })
   })
   afterAll(async () => {
     await kafka?.stop()
+  })
+
+  it('applies brokerConfig', async () => {
+    const admin = client(kafka.brokers).admin()
+    await admin.connect()
+    try {
+      const res = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['log.retention.ms', 'message.max.bytes'] }],
+        includeSynonyms: false,
+      })
+      const entries = Object.fromEntries((res.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]))
+      expect(entries).toEqual({ 'log.retention.ms': '123456789', 'message.max.bytes': '2000000' })
+    } finally {
+      await admin.disconnect()
+    }
   })
 
   it('produces, consumes with a group commit, and commits a transaction', async () => {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { build } from 'esbuild'
-import { Kafka, logLevel } from 'kafkajs'
-import { isKafkatuneError } from '../../src/errors.js'
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
+import { ConfigError, isKafkatuneError } from '../../src/errors.js'
+import { brokerConfigVariable } from '../../src/testing/broker-config.js'
 import { KAFKA_VERSION, startKafka, startLocalKafka } from '../../src/testing/index.js'
 import type { KafkaHandle } from '../../src/testing/index.js'
 import { ensureKafkaJars, pomKafkaVersion } from '../../src/testing/jars.js'
@@ -107,6 +108,49 @@ describe('startKafka: modes and errors', () => {
     const err = await rejection(startKafka())
     expect(isKafkatuneError(err, 'HARNESS')).toBe(true)
     expect((err as Error).message).toContain("'embedded'")
+  })
+
+  it('brokerConfig: harness-owned, malformed and external-cluster settings are refused before anything starts', async () => {
+    const bad = await rejection(startLocalKafka({ brokerConfig: { 'node.id': 5, 'Log Retention': 1, 'log.retention.ms': Number.NaN, 'log.segment.bytes': 1048576 } }))
+    expect(bad).toBeInstanceOf(ConfigError)
+    expect((bad as ConfigError).problems.map((p) => p.option)).toEqual([
+      "brokerConfig['node.id']",
+      "brokerConfig['Log Retention']",
+      "brokerConfig['log.retention.ms']",
+    ])
+    process.env.KAFKA_BROKERS = '127.0.0.1:19092'
+    delete process.env.KAFKATUNE_KAFKA_MODE
+    const external = await rejection(startKafka({ brokerConfig: { 'log.retention.ms': 1000 } }))
+    expect(isKafkatuneError(external, 'CONFIG_INVALID')).toBe(true)
+    expect((external as Error).message).toContain('external cluster')
+    // Without brokerConfig the same call is fine (nothing to apply).
+    expect((await startKafka({ brokerConfig: {} })).mode).toBe('external')
+  })
+
+  it('brokerConfig names map to the KAFKA_* variables the official image reads back', () => {
+    expect(brokerConfigVariable('log.retention.ms')).toBe('KAFKA_LOG_RETENTION_MS')
+    expect(brokerConfigVariable('listener.name.internal.ssl_keystore-location')).toBe('KAFKA_LISTENER_NAME_INTERNAL_SSL__KEYSTORE___LOCATION')
+  })
+
+  it('brokerConfig reaches a local broker', async () => {
+    delete process.env.KAFKA_BROKERS
+    const kafka = await startLocalKafka({ brokerConfig: { 'log.retention.ms': 123_456_789, 'auto.create.topics.enable': false } })
+    try {
+      const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin()
+      await admin.connect()
+      try {
+        const res = await admin.describeConfigs({
+          resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['log.retention.ms', 'auto.create.topics.enable'] }],
+          includeSynonyms: false,
+        })
+        const entries = Object.fromEntries((res.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]))
+        expect(entries).toEqual({ 'log.retention.ms': '123456789', 'auto.create.topics.enable': 'false' })
+      } finally {
+        await admin.disconnect()
+      }
+    } finally {
+      await kafka.stop()
+    }
   })
 
   it('refuses a node count other than 1 or 3', async () => {
