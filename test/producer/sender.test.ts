@@ -24,6 +24,7 @@ function setup(respond: (batches: readonly OutboundBatch[], call: number) => Ans
   const nextOffset = new Map<number, number>()
   const requests: { partitions: number[]; records: number }[] = []
   let calls = 0
+  let resets = 0
   let concurrent = 0
   let maxConcurrent = 0
   const engine: SenderEngine = {
@@ -45,7 +46,9 @@ function setup(respond: (batches: readonly OutboundBatch[], call: number) => Ans
     },
     leaderOf: () => 1,
     staleMetadata: () => undefined,
-    reset: async () => undefined,
+    reset: async () => {
+      resets++
+    },
   }
   const metrics = new ProducerMetricsRecorder()
   const sender = new Sender(acc, pool, engine, metrics, {
@@ -90,7 +93,7 @@ function setup(respond: (batches: readonly OutboundBatch[], call: number) => Ans
     acc.append('t', partition, rec, Date.now())
     sender.wake()
   }
-  return { send, sender, outcomes, requests, ackAll, all: () => Promise.all(pending), maxConcurrent: () => maxConcurrent, metrics }
+  return { send, sender, outcomes, requests, ackAll, all: () => Promise.all(pending), maxConcurrent: () => maxConcurrent, resets: () => resets, metrics }
 }
 
 describe('Sender', () => {
@@ -139,6 +142,15 @@ describe('Sender', () => {
     expect(s.outcomes.every((o) => o.md !== undefined)).toBe(true)
     expect(s.requests.map((r) => r.partitions.sort())).toEqual([[0, 1, 2], [1]])
     expect(s.outcomes.map((o) => `${o.md!.partition}@${o.md!.offset}`)).toEqual(['0@0', '1@0', '2@0', '0@1', '1@1', '2@1'])
+  })
+
+  it('a fatal sequence/epoch answer recreates the producer once, then resends the same batches in order', async () => {
+    const s = setup((b, call) => (call === 0 ? 'reset' : s.ackAll(b)), { maxInFlight: 1 })
+    for (let i = 0; i < 4; i++) s.send(0, `v${i}`)
+    await s.all()
+    expect(s.resets()).toBe(1)
+    expect(s.outcomes.map((o) => o.md?.offset)).toEqual(['0', '1', '2', '3'])
+    expect(s.requests[1]!.records).toBe(s.requests[0]!.records)
   })
 
   it('fails everything with FENCED once fenced, including records sent later', async () => {
