@@ -118,6 +118,12 @@ export function classifyProduceError(err: unknown, transactional: boolean, batch
   return { kind, error: new KafkatuneError(code, message, { cause: err, retriable: kind === 'retriable', details }) }
 }
 
+/**
+ * kafkajs partitioner for messages that always carry their partition (kafkatune's partitioner chose it):
+ * kafkajs's default one filters the partition metadata for every message before looking at it.
+ */
+const explicitPartition = (): ((args: { message: Message }) => number) => ({ message }) => message.partition as number
+
 /** The kafkajs side of one kafkatune producer. */
 export class KafkajsProducerEngine implements SenderEngine {
   private producer: KafkajsProducer
@@ -165,10 +171,10 @@ export class KafkajsProducerEngine implements SenderEngine {
   }
 
   /** Partition count of a topic: synchronous from the cache, else a promise (waits up to maxBlockMs). */
-  partitionCount(topic: string): number | Promise<number> {
+  partitionCount(topic: string, now: number = Date.now()): number | Promise<number> {
     const cached = this.metadata.get(topic)
     if (cached !== undefined) {
-      if (Date.now() - cached.fetchedAt > METADATA_MAX_AGE_MS) void this.loadMetadata(topic).catch(() => undefined)
+      if (now - cached.fetchedAt > METADATA_MAX_AGE_MS) void this.loadMetadata(topic).catch(() => undefined)
       return cached.leaders.length
     }
     return this.loadMetadata(topic).then((m) => m.leaders.length)
@@ -190,14 +196,22 @@ export class KafkajsProducerEngine implements SenderEngine {
   async produce(batches: readonly OutboundBatch[]): Promise<PartitionAck[]> {
     const perTopic = new Map<string, Message[]>()
     // Create time of records sent without one: the moment their batch is first dispatched (kept on retries).
-    const now = String(Date.now())
+    const nowMs = Date.now()
+    const now = String(nowMs)
     for (const b of batches) {
       let messages = perTopic.get(b.topic)
       if (messages === undefined) perTopic.set(b.topic, (messages = []))
       for (const r of b.records) {
+        // kafkajs subtracts every record's timestamp from the batch's first one: decimal strings are
+        // parsed for each record, numbers are not (kafkajs accepts both; its typings say string). The
+        // record keeps the string it reports (same value; a retry sends the string, also accepted).
+        let timestamp: string | number = r.timestamp
+        if (timestamp === '') {
+          ;(r as { timestamp: string }).timestamp = now
+          timestamp = nowMs
+        }
         // Only the fields a record has: kafkajs spreads every message object while encoding.
-        if (r.timestamp === '') (r as { timestamp: string }).timestamp = now
-        const m: Message = { value: r.value, partition: b.partition, timestamp: r.timestamp }
+        const m: Message = { value: r.value, partition: b.partition, timestamp: timestamp as string }
         if (r.key !== null) m.key = r.key
         if (r.headers !== undefined) m.headers = r.headers
         messages.push(m)
@@ -321,6 +335,7 @@ export class KafkajsProducerEngine implements SenderEngine {
     const idempotent = base.idempotent === true || this.transactional
     return this.kafka.producer({
       ...base,
+      createPartitioner: explicitPartition,
       idempotent,
       // kafkatune's sender owns retries (backoff, delivery timeout, ordering); kafkajs refuses an
       // idempotent producer without at least one retry of its own, and that one resends the same batches.

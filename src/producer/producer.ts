@@ -366,7 +366,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       return a.promise
     }
     if (admissions.length === 0 && a.preparing === null) {
-      const count = engine.partitionCount(a.topic)
+      const count = engine.partitionCount(a.topic, now)
       if (typeof count === 'number' && pool.tryReserve(a.size)) {
         try {
           append(a, count, now)
