@@ -71,7 +71,9 @@ export function javaVersion(): string {
 /** Fail with one clear `HARNESS` error unless Java 17+ runs. */
 export function checkJava(): void {
   const java = javaExecutable()
-  if (javaChecked === java) return
+  // A bare `java` is looked up on PATH, so the same name can be another Java after PATH changed.
+  const key = `${java}\u0000${java.includes('/') ? '' : (process.env.PATH ?? '')}`
+  if (javaChecked === key) return
   const res = spawnSync(java, ['-version'], { encoding: 'utf8' })
   if (res.error !== undefined) {
     throw new KafkatuneError(
@@ -90,7 +92,7 @@ export function checkJava(): void {
       { retriable: false },
     )
   }
-  javaChecked = java
+  javaChecked = key
   javaVersionLine = `${java}\n${text.trim()}`
 }
 
