@@ -140,6 +140,7 @@ describe('consumer resolution', () => {
     expect(ll.sources.commit).toBe('preset')
     const eo = resolveConsumerConfig({ ...base, preset: 'exactly-once' })
     expect(eo.isolationLevel).toBe('read_committed')
+    expect(eo.commit).toEqual({ strategy: 'hybrid', size: 100, intervalMs: 1000 })
   })
 
   it('reports all timing and fetch problems at once', () => {
