@@ -49,23 +49,21 @@ function captureResolvers(resolve: (md: RecordMetadata) => void, reject: (err: K
   capturedReject = reject
 }
 
+/** Send times are kept relative to this (small integers need no heap box per record). */
+const CLOCK_BASE = Date.now()
+
 /**
  * One send() from call to ack: the record the accumulator holds and the promise the caller awaits,
- * in one object (no closures per record: the hot path allocates little).
+ * in one object (no closures per record: the hot path allocates little). Only what waits for the ack
+ * lives here: every record is alive until then, so each field is copied by the garbage collector.
  */
 class PendingSend implements OutboundRecord {
-  topic = ''
-  /** An explicit partition from send(). */
-  partition: number | undefined = undefined
   key: Buffer | null = null
   value: Buffer | null = null
   headers: Record<string, Buffer> | undefined = undefined
   timestamp = ''
   size = 0
-  userKey: unknown = null
-  userValue: unknown = null
-  /** Pending async serialization, when a serializer returned a promise. */
-  preparing: Promise<void> | null = null
+  private readonly sendAtOffset: number
   readonly promise: Promise<RecordMetadata>
   /** Null once settled (also lets the resolving functions be collected while the record waits in its batch). */
   private resolve: ((md: RecordMetadata) => void) | null
@@ -75,14 +73,19 @@ class PendingSend implements OutboundRecord {
     private readonly host: PendingHost,
     readonly seq: number,
     readonly token: TransactionToken | null,
-    /** When send() was called (ms). */
-    readonly sendAt: number,
+    sendAt: number,
   ) {
+    this.sendAtOffset = sendAt - CLOCK_BASE
     this.promise = new Promise<RecordMetadata>(captureResolvers)
     this.resolve = capturedResolve
     this.reject = capturedReject
     capturedResolve = null
     capturedReject = null
+  }
+
+  /** When send() was called (ms). */
+  get sendAt(): number {
+    return CLOCK_BASE + this.sendAtOffset
   }
 
   settle(md: RecordMetadata | null, err: KafkatuneError | null): boolean {
@@ -111,6 +114,18 @@ class PendingSend implements OutboundRecord {
     promise.catch(noop)
     reject(err)
   }
+}
+
+/** A send() until its record is appended: the partitioner's inputs, captured when send() was called. */
+interface Admission<K, V> {
+  readonly a: PendingSend
+  readonly topic: string
+  /** An explicit partition from send(). */
+  readonly partition: number | undefined
+  readonly key: K | null
+  readonly value: V
+  /** Pending async serialization, when a serializer returned a promise. */
+  preparing: Promise<void> | null
 }
 
 interface FlushWaiter {
@@ -190,7 +205,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   let seq = 0
   let outstanding = 0
   const flushWaiters: FlushWaiter[] = []
-  const admissions: PendingSend[] = []
+  const admissions: Admission<K, V>[] = []
   let pumping = false
 
   const finished = (recordSeq: number): void => {
@@ -235,13 +250,13 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }
 
   /** Stores the serialized key and value in `a`, or throws RECORD_TOO_LARGE. */
-  const build = (a: PendingSend, k: Buffer | null, v: Buffer | null): void => {
+  const build = (a: PendingSend, topic: string, k: Buffer | null, v: Buffer | null): void => {
     const size = estimateRecordSize(k, v, a.headers)
     if (size + BATCH_OVERHEAD_BYTES > settings.maxRequestSize || size > settings.bufferMemory) {
       throw new KafkatuneError(
         'RECORD_TOO_LARGE',
-        `A record of about ${size} bytes for topic "${a.topic}" is larger than ${size > settings.bufferMemory ? `bufferMemory (${settings.bufferMemory})` : `maxRequestSize (${settings.maxRequestSize})`}: raise maxRequestSize (and the topic's max.message.bytes) or send smaller records`,
-        { retriable: false, details: { topic: a.topic, size, maxRequestSize: settings.maxRequestSize } },
+        `A record of about ${size} bytes for topic "${topic}" is larger than ${size > settings.bufferMemory ? `bufferMemory (${settings.bufferMemory})` : `maxRequestSize (${settings.maxRequestSize})`}: raise maxRequestSize (and the topic's max.message.bytes) or send smaller records`,
+        { retriable: false, details: { topic, size, maxRequestSize: settings.maxRequestSize } },
       )
     }
     a.key = k
@@ -249,43 +264,40 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     a.size = size
   }
 
-  /** Serializes into `a` (sync when the serializers are); throws/rejects SERIALIZATION or RECORD_TOO_LARGE. */
-  const prepare = (record: ProducerRecord<K, V>, a: PendingSend): Promise<void> | null => {
-    const { topic } = record
-    if (typeof topic !== 'string' || topic === '') throw new KafkatuneError('CONFIG_INVALID', 'send(): topic must be a non-empty string', { retriable: false })
+  /**
+   * Serializes into `a` (sync when the serializers are); throws/rejects SERIALIZATION or RECORD_TOO_LARGE.
+   * `key` and `value` are the record's, read once when send() was called.
+   */
+  const prepare = (record: ProducerRecord<K, V>, a: PendingSend, topic: string, key: K | null, value: V): Promise<void> | null => {
     let headers: Record<string, Buffer> | undefined
     if (record.headers !== undefined) {
       headers = {}
       for (const [name, v] of Object.entries(record.headers)) headers[name] = typeof v === 'string' ? Buffer.from(v) : v
     }
-    a.topic = topic
-    a.partition = record.partition
     a.headers = headers
-    a.userKey = record.key ?? null
-    a.userValue = record.value
     // Without an explicit timestamp the create time is stamped once, when the record's batch is first
     // dispatched (engine.produce): one value per request keeps kafkajs's per-record timestamp work (sort,
     // Long deltas) out of the hot path, which measured about a third of the client CPU.
     a.timestamp = record.timestamp === undefined ? '' : String(record.timestamp)
-    const key = a.userKey === null ? null : serialize(settings.keySerializer, a.userKey as K, topic, 'key', headers)
-    const value = record.value === null || record.value === undefined ? null : serialize(settings.valueSerializer, record.value, topic, 'value', headers)
-    if (key instanceof Promise || value instanceof Promise) {
-      return Promise.all([key, value]).then(([k, v]) => build(a, k, v))
+    const k = key === null ? null : serialize(settings.keySerializer, key, topic, 'key', headers)
+    const v = value === null || value === undefined ? null : serialize(settings.valueSerializer, value, topic, 'value', headers)
+    if (k instanceof Promise || v instanceof Promise) {
+      return Promise.all([k, v]).then(([kb, vb]) => build(a, topic, kb, vb))
     }
-    build(a, key, value)
+    build(a, topic, k, v)
     return null
   }
 
   // One context object reused for every record: partitioners are synchronous and must not keep it.
   const ctx: PartitionerContext<K, V> = { topic: '', key: null, keyBytes: null, value: undefined as V, partitionCount: 0 }
-  const choosePartition = (a: PendingSend, partitionCount: number): number => {
-    ctx.topic = a.topic
-    ctx.key = a.userKey as K | null
+  const choosePartition = (a: PendingSend, topic: string, explicit: number | undefined, key: K | null, value: V, partitionCount: number): number => {
+    ctx.topic = topic
+    ctx.key = key
     ctx.keyBytes = a.key
-    ctx.value = a.userValue as V
-    ctx.partition = a.partition
+    ctx.value = value
+    ctx.partition = explicit
     ctx.partitionCount = partitionCount
-    ctx.availablePartitions = engine.availablePartitions(a.topic)
+    ctx.availablePartitions = engine.availablePartitions(topic)
     ctx.recordSize = a.size
     try {
       return partitioner.partition(ctx)
@@ -307,18 +319,15 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }
 
   /** Appends a prepared record whose buffer space is reserved. */
-  const append = (a: PendingSend, partitionCount: number, now: number): void => {
+  const append = (a: PendingSend, topic: string, explicit: number | undefined, key: K | null, value: V, partitionCount: number, now: number): void => {
     let partition: number
     try {
-      partition = choosePartition(a, partitionCount)
+      partition = choosePartition(a, topic, explicit, key, value, partitionCount)
     } catch (err) {
       pool.release(a.size)
       throw err
     }
-    // The user's key and value are no longer needed: let them be collected while the record waits.
-    a.userKey = null
-    a.userValue = null
-    const ready = acc.append(a.topic, partition, a, now)
+    const ready = acc.append(topic, partition, a, now)
     if (ready || settings.lingerMs === 0 || sender.forcing) sender.wake()
     else sender.wakeAt(now + settings.lingerMs)
   }
@@ -337,14 +346,15 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     pumping = true
     try {
       while (admissions.length > 0) {
-        const a = admissions[0] as PendingSend
+        const ad = admissions[0] as Admission<K, V>
+        const a = ad.a
         try {
-          if (a.preparing !== null) await a.preparing
-          a.preparing = null
+          if (ad.preparing !== null) await ad.preparing
+          ad.preparing = null
           if (fencedError !== null) throw fencedError
-          const count = await engine.partitionCount(a.topic)
+          const count = await engine.partitionCount(ad.topic)
           await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
-          append(a, count, Date.now())
+          append(a, ad.topic, ad.partition, ad.key, ad.value, count, Date.now())
         } catch (err) {
           rejectAdmission(a, err)
         }
@@ -359,24 +369,34 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     const now = Date.now()
     const a = new PendingSend(host, ++seq, token, now)
     outstanding++
+    // The partitioner's inputs are read once, here, and passed along (not kept on the waiting record).
+    const { topic } = record
+    let partition: number | undefined
+    let key: K | null
+    let value: V
+    let preparing: Promise<void> | null
     try {
-      a.preparing = prepare(record, a)
+      if (typeof topic !== 'string' || topic === '') throw new KafkatuneError('CONFIG_INVALID', 'send(): topic must be a non-empty string', { retriable: false })
+      partition = record.partition
+      key = record.key ?? null
+      value = record.value
+      preparing = prepare(record, a, topic, key, value)
     } catch (err) {
       rejectAdmission(a, err)
       return a.promise
     }
-    if (admissions.length === 0 && a.preparing === null) {
-      const count = engine.partitionCount(a.topic, now)
+    if (admissions.length === 0 && preparing === null) {
+      const count = engine.partitionCount(topic, now)
       if (typeof count === 'number' && pool.tryReserve(a.size)) {
         try {
-          append(a, count, now)
+          append(a, topic, partition, key, value, count, now)
         } catch (err) {
           rejectAdmission(a, err)
         }
         return a.promise
       }
     }
-    admissions.push(a)
+    admissions.push({ a, topic, partition, key, value, preparing })
     void pump()
     return a.promise
   }
@@ -404,7 +424,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     },
     flush,
     discard: async (error) => {
-      for (const a of admissions.splice(1)) rejectAdmission(a, error)
+      for (const ad of admissions.splice(1)) rejectAdmission(ad.a, error)
       sender.failQueued(error)
       await sender.whenIdle()
     },
