@@ -22,6 +22,11 @@ export interface Batch<R extends AccumulatedRecord> {
   closed: boolean
   /** Failed sends so far. */
   attempts: number
+  /**
+   * Went out at least once (set by the sender). Such a unit keeps its records as they are: the broker may
+   * already hold it, and an idempotent resend is only recognised as a duplicate with the same sequence range.
+   */
+  sent?: boolean
 }
 
 /** Per-batch bytes a v2 record batch adds on top of its records. */
@@ -135,10 +140,11 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
       if (!accept(q.topic, q.partition)) continue
       q.batches.shift()
       if (!head.closed) this.close(head)
-      // Merge whole following batches while the unit stays within the drain limits.
+      // Merge whole following batches while the unit stays within the drain limits (never into or from a
+      // unit that went out before: a resend must be the same records, or the broker sees a sequence gap).
       for (;;) {
         const next = q.batches[0]
-        if (next === undefined || !this.isReady(next, now, force)) break
+        if (head.sent === true || next === undefined || next.sent === true || !this.isReady(next, now, force)) break
         if (head.bytes + next.bytes - BATCH_OVERHEAD_BYTES > this.options.maxDrainBytes) break
         if (head.records.length + next.records.length > this.options.maxDrainRecords) break
         q.batches.shift()

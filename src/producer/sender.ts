@@ -255,7 +255,10 @@ export class Sender {
   private dispatch(broker: number, batches: OutboundBatch[], bytes: number, records: number, startedAt: number): void {
     this.inFlight++
     this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 0) + 1)
-    for (const b of batches) this.inFlightBatches.add(b)
+    for (const b of batches) {
+      b.sent = true
+      this.inFlightBatches.add(b)
+    }
     const engine = this.engine
     let promise: Promise<PartitionAck[]>
     try {

@@ -157,4 +157,50 @@ describe('producer faults (own broker)', () => {
     }
     await p.disconnect()
   })
+
+  it('idempotent resend after a request timeout on a frozen broker: the broker drops the copy, nothing is written twice', async () => {
+    const topic = await topicWith(1)
+    const p = createProducer({
+      brokers: kafka.brokers,
+      logger,
+      idempotent: true,
+      lingerMs: 0,
+      requestTimeoutMs: 1_500,
+      deliveryTimeoutMs: 60_000,
+      retryBackoffMs: 100,
+      retryBackoffMaxMs: 500,
+    })
+    producers.push(p)
+    await p.connect()
+    const resets: string[] = []
+    p.on('producer.reset', (e) => resets.push(JSON.stringify(e)))
+    const timeouts: string[] = []
+    p.on('producer.request', (e) => {
+      if (e.error !== undefined) timeouts.push(e.error.message)
+    })
+    await Promise.all(Array.from({ length: 10 }, (_, i) => p.send({ topic, value: `warm-${i}` })))
+
+    // Frozen broker: the first unit sits unread in its socket until the request times out; more records queue.
+    await kafka.nodes[0]!.pause()
+    const sends: Promise<RecordMetadata>[] = []
+    try {
+      for (let i = 0; i < 50; i++) sends.push(p.send({ topic, value: `a-${i}` }))
+      await new Promise((r) => setTimeout(r, 200))
+      for (let i = 0; i < 50; i++) sends.push(p.send({ topic, value: `b-${i}` }))
+      await waitFor(() => timeouts.length > 0, 30_000)
+    } finally {
+      // Thawed, the broker writes the timed-out unit, then gets its resend (and the records queued behind it).
+      await kafka.nodes[0]!.resume()
+    }
+    const mds = await Promise.all(sends)
+    expect(new Set(mds.map((m) => m.offset)).size).toBe(100)
+    const admin = client.admin()
+    await admin.connect()
+    const [end] = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())
+    expect(end?.high).toBe('110')
+    expect(resets).toEqual([])
+    const values = (await readAll(topic, 110)).map((m) => m.value!.toString())
+    expect(values).toEqual([...Array.from({ length: 10 }, (_, i) => `warm-${i}`), ...Array.from({ length: 50 }, (_, i) => `a-${i}`), ...Array.from({ length: 50 }, (_, i) => `b-${i}`)])
+    await p.disconnect()
+  })
 })

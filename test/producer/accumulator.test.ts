@@ -95,8 +95,23 @@ describe('RecordAccumulator', () => {
     expect(a.drain(50, false)).toEqual([])
     expect(a.nextReadyAt(50)).toBe(100)
     const [again] = a.drain(100, false)
-    // The retried batch goes out first, merged with the next ready batch (order kept).
+    // Never sent (e.g. no free request slot): it goes out first, merged with the next ready batch (order kept).
     expect(again?.records.map((r) => r.id)).toEqual([1, 2])
+  })
+
+  it('a unit that went out is resent exactly as it was, never merged with newer records', () => {
+    const { a } = acc({ lingerMs: 0 })
+    a.append('t', 0, { size: 1, id: 1 }, 0)
+    const [first] = a.drain(0, false)
+    first!.sent = true
+    a.append('t', 0, { size: 1, id: 2 }, 0)
+    a.append('t', 0, { size: 1, id: 3 }, 0)
+    a.requeue(first!, 0)
+    const [again] = a.drain(1, false)
+    expect(again).toBe(first)
+    expect(again?.records.map((r) => r.id)).toEqual([1])
+    a.complete(again!)
+    expect(a.drain(2, false)[0]?.records.map((r) => r.id)).toEqual([2, 3])
   })
 
   it('merges consecutive ready batches of a partition within the drain limits', () => {
