@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
-import { Kafka, logLevel } from 'kafkajs'
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
 import type { ITopicConfig } from 'kafkajs'
 
 declare module 'vitest' {
@@ -98,5 +98,20 @@ export async function waitFor(
       throw new Error(`waitFor: condition not met within ${timeoutMs} ms`, lastError === undefined ? undefined : { cause: lastError })
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+/** The values of some broker settings of node `nodeId` as the broker reports them (describeConfigs). */
+export async function brokerSettings(brokerList: string[], nodeId: number, names: string[]): Promise<Record<string, string>> {
+  const admin = new Kafka({ brokers: brokerList, logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    const res = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(nodeId), configNames: names }],
+      includeSynonyms: false,
+    })
+    return Object.fromEntries((res.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]))
+  } finally {
+    await admin.disconnect()
   }
 }

@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getContainerRuntimeClient } from 'testcontainers'
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
+import { Kafka, logLevel } from 'kafkajs'
 import type { Admin } from 'kafkajs'
 import { isKafkatuneError } from '../../src/errors.js'
 import { containerRuntimeAvailable, startContainerKafka } from '../../src/testing/container.js'
 import type { KafkaHandle, NodeControl } from '../../src/testing/types.js'
-import { uniqueName, waitFor } from '../helpers/kafka.js'
+import { brokerSettings, uniqueName, waitFor } from '../helpers/kafka.js'
 
 const required = (process.env.CI ?? '') !== '' || process.env.KAFKATUNE_REQUIRE_CONTAINERS === '1'
 const available = await containerRuntimeAvailable()
@@ -80,18 +80,10 @@ describe.runIf(available)('container mode, single node', () => {
   })
 
   it('applies brokerConfig', async () => {
-    const admin = client(kafka.brokers).admin()
-    await admin.connect()
-    try {
-      const res = await admin.describeConfigs({
-        resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['log.retention.ms', 'message.max.bytes'] }],
-        includeSynonyms: false,
-      })
-      const entries = Object.fromEntries((res.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]))
-      expect(entries).toEqual({ 'log.retention.ms': '123456789', 'message.max.bytes': '2000000' })
-    } finally {
-      await admin.disconnect()
-    }
+    expect(await brokerSettings(kafka.brokers, 1, ['log.retention.ms', 'message.max.bytes'])).toEqual({
+      'log.retention.ms': '123456789',
+      'message.max.bytes': '2000000',
+    })
   })
 
   it('produces, consumes with a group commit, and commits a transaction', async () => {
