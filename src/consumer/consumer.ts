@@ -8,7 +8,8 @@ import { kafkajsLogCreator, resolveConsumerConfig, toKafkajsClientConfig, toKafk
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../errors.js'
 import type { ConsumedMessage } from '../messages.js'
-import { createAssigners } from './assignors/index.js'
+import { createAssigners, NO_GENERATION } from './assignors/index.js'
+import { generationOf } from '../kafkajs/group-generation.js'
 import type { StickyMemory, TopicPartitions } from './assignors/index.js'
 import { createCommitStrategy } from './commit/index.js'
 import type { CommitStrategy } from './commit/index.js'
@@ -488,7 +489,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     joins++
     if (joins > 1) metrics.rebalances++
     const assignment = payload.memberAssignment as TopicPartitions
-    stickyMemory = { generation: Date.now(), assignment }
+    stickyMemory = { generation: generationOf(payload.memberId) ?? NO_GENERATION, assignment }
     owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionKey(t, p))))
     const keep = new Set(owned)
     // Progress on partitions that moved elsewhere belongs to the new owner now.

@@ -104,6 +104,57 @@ describe('sticky', () => {
     expect(decodeStickyUserData(Buffer.alloc(0))).toBeNull()
   })
 
+  /** Java's StickyAssignor userData, written field by field as its schema says (Struct: array, string, int32). */
+  const javaUserData = (assignment: [string, number[]][], generation?: number): Buffer => {
+    const parts: Buffer[] = [int32(assignment.length)]
+    for (const [topic, ps] of assignment) {
+      const name = Buffer.from(topic, 'utf8')
+      const len = Buffer.alloc(2)
+      len.writeInt16BE(name.length)
+      parts.push(len, name, int32(ps.length), ...ps.map(int32))
+    }
+    if (generation !== undefined) parts.push(int32(generation))
+    return Buffer.concat(parts)
+  }
+  const int32 = (n: number): Buffer => {
+    const b = Buffer.alloc(4)
+    b.writeInt32BE(n)
+    return b
+  }
+
+  it('reads the Java client\'s userData (V1 with generation, V0 without) and writes V1', () => {
+    expect(decodeStickyUserData(javaUserData([['orders', [0, 2]], ['pay', [1]]], 5))).toEqual({ generation: 5, assignment: { orders: [0, 2], pay: [1] } })
+    expect(decodeStickyUserData(javaUserData([['orders', [3]]]))).toEqual({ generation: -1, assignment: { orders: [3] } })
+    expect(encodeStickyUserData({ generation: 9, assignment: { orders: [0, 2], pay: [1] } })).toEqual(javaUserData([['orders', [0, 2]], ['pay', [1]]], 9))
+  })
+
+  it('treats null userData (a Java member\'s first join) and old kafkatune JSON as data, not a crash', () => {
+    expect(decodeStickyUserData(null)).toBeNull()
+    const legacy = Buffer.from(JSON.stringify({ v: 1, g: Date.now(), a: { t: [0, 1] } }))
+    expect(decodeStickyUserData(legacy)).toEqual({ generation: -1, assignment: { t: [0, 1] } })
+    const members: AssignorMember[] = [
+      { memberId: 'java', topics: ['t'], userData: null },
+      { memberId: 'node', topics: ['t'], userData: encodeStickyUserData({ generation: 3, assignment: { t: [0, 1, 2, 3] } }) },
+    ]
+    const result = assignSticky(members, new Map([['t', [0, 1, 2, 3]]]))
+    expect(result.get('java')!.t).toHaveLength(2)
+    expect(result.get('node')!.t).toHaveLength(2)
+  })
+
+  it('round-trips any assignment and int32 generation; truncated bytes read as no memory', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), fc.uniqueArray(fc.nat(10_000), { minLength: 1, maxLength: 20 })),
+        fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+        (assignment, generation) => {
+          const buf = encodeStickyUserData({ generation, assignment })
+          expect(decodeStickyUserData(buf)).toEqual({ generation, assignment })
+          if (buf.length > 4) expect(decodeStickyUserData(buf.subarray(0, buf.length - 3))).toBeNull()
+        },
+      ),
+    )
+  })
+
   it('keeps every previous partition when membership is unchanged', () => {
     fc.assert(
       fc.property(arbGroup, ({ members, partitions }) => {

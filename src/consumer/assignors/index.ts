@@ -5,11 +5,12 @@ import { rangeAssigner } from './range.js'
 import { roundRobinAssigner } from './round-robin.js'
 import type { StickyMemory } from './sticky.js'
 import { stickyAssigner } from './sticky.js'
+import { installGroupGenerationHook } from '../../kafkajs/group-generation.js'
 
 export type { AssignFn, AssignorMember, TopicPartitions } from './types.js'
 export { assignRange, rangeAssigner, RANGE } from './range.js'
 export { assignRoundRobin, roundRobinAssigner, ROUND_ROBIN } from './round-robin.js'
-export { assignSticky, stickyAssigner, encodeStickyUserData, decodeStickyUserData, STICKY } from './sticky.js'
+export { assignSticky, stickyAssigner, encodeStickyUserData, decodeStickyUserData, NO_GENERATION, STICKY } from './sticky.js'
 export type { StickyMemory } from './sticky.js'
 
 /** kafkajs assigners for the names in `partitionAssignors`, in preference order. */
@@ -21,6 +22,7 @@ export function createAssigners(names: readonly AssignorName[], memory: () => St
       case 'round-robin':
         return roundRobinAssigner
       case 'sticky':
+        installGroupGenerationHook()
         return stickyAssigner(memory)
       case 'cooperative-sticky':
         // Config validation rejects it first; this guards hand-built settings.

@@ -2,38 +2,14 @@ import type { AssignFn, AssignorMember, TP, TopicPartitions } from './types.js'
 import type { PartitionAssigner } from 'kafkajs'
 import { toKafkajsAssigner } from './kafkajs.js'
 import { addTo, allPartitions, emptyAssignment } from './types.js'
+import { decodeStickyUserData, encodeStickyUserData } from './sticky-userdata.js'
+import type { StickyMemory } from './sticky-userdata.js'
 
-/** Protocol name shared with the Java client's StickyAssignor (the userData format is kafkatune's own). */
+export { decodeStickyUserData, encodeStickyUserData, NO_GENERATION } from './sticky-userdata.js'
+export type { StickyMemory } from './sticky-userdata.js'
+
+/** Protocol name and userData format shared with the Java client's StickyAssignor. */
 export const STICKY = 'sticky'
-
-/** What a member remembers of its last assignment; sent as userData when it (re)joins. */
-export interface StickyMemory {
-  /** Increases with every assignment this member received (a join time works); newer wins a conflict. */
-  generation: number
-  assignment: TopicPartitions
-}
-
-/** Encodes a member's previous assignment as userData. */
-export function encodeStickyUserData(memory: StickyMemory | null): Buffer {
-  if (memory === null) return Buffer.alloc(0)
-  return Buffer.from(JSON.stringify({ v: 1, g: memory.generation, a: memory.assignment }), 'utf8')
-}
-
-/** Decodes userData written by `encodeStickyUserData`; anything else reads as "no previous assignment". */
-export function decodeStickyUserData(buf: Buffer | undefined): StickyMemory | null {
-  if (buf === undefined || buf.length === 0) return null
-  try {
-    const parsed = JSON.parse(buf.toString('utf8')) as { v?: unknown; g?: unknown; a?: unknown }
-    if (parsed.v !== 1 || typeof parsed.g !== 'number' || typeof parsed.a !== 'object' || parsed.a === null) return null
-    const assignment: TopicPartitions = {}
-    for (const [topic, parts] of Object.entries(parsed.a as Record<string, unknown>)) {
-      if (Array.isArray(parts)) assignment[topic] = parts.filter((p): p is number => Number.isInteger(p))
-    }
-    return { generation: parsed.g, assignment }
-  } catch {
-    return null
-  }
-}
 
 const byId = (a: AssignorMember, b: AssignorMember): number => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0)
 const tpKey = (tp: TP): string => `${tp.topic}\u0000${tp.partition}`

@@ -3,8 +3,8 @@ export interface AssignorMember {
   memberId: string
   /** Topics this member subscribed to. */
   topics: readonly string[]
-  /** What the member sent along (the sticky assignor's previous assignment). */
-  userData?: Buffer
+  /** What the member sent along (the sticky assignor's previous assignment); null when it sent none, as the Java client does on its first join. */
+  userData?: Buffer | null
 }
 
 /** Partitions per topic, e.g. `{ orders: [0, 1, 2] }`. */
