@@ -115,10 +115,13 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   })
   stopped.catch(() => undefined)
 
-  const producerFor = (topic: string, partition: number): Promise<Producer> => {
+  /** The partition's transactional producer; `fresh` when it was just initialised (and fenced older owners). */
+  const producerFor = async (topic: string, partition: number): Promise<{ producer: Producer; fresh: boolean }> => {
     const id = `${settings.transactionalIdPrefix}-${topic}-${partition}`
     let p = producers.get(id)
+    let fresh = false
     if (!p) {
+      fresh = true
       p = (async () => {
         const producer = kafka.producer({ ...toKafkajsProducerConfig({ ...ps, transactionalId: id } as ProducerSettings<KOut, VOut>) })
         await producer.connect()
@@ -127,7 +130,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       producers.set(id, p)
       p.catch(() => producers.delete(id))
     }
-    return p
+    return { producer: await p, fresh }
   }
 
   const dropProducer = async (topic: string, partition: number): Promise<void> => {
@@ -178,7 +181,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     return byTopic
   }
 
-  const processChunk = async (payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<boolean> => {
+  /** `true` when the chunk is done; else the offset to read the partition from again. */
+  const processChunk = async (payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<true | { seekTo: string }> => {
     const { batch } = payload
     const outputs = new Map<string, { key: Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[]>()
     for (const m of chunk) {
@@ -202,7 +206,17 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       return true
     }
     for (let attempt = 0; ; attempt++) {
-      const producer = await producerFor(batch.topic, batch.partition)
+      const { producer, fresh } = await producerFor(batch.topic, batch.partition)
+      if (fresh) {
+        // Initialising the producer fenced any earlier owner of this partition and let its last transaction
+        // finish. If that transaction committed after this member read its start offset (an evicted member
+        // that was still running), those inputs are done: skip them, or their outputs would appear twice.
+        const committed = await committedOffset(batch.topic, batch.partition)
+        if (committed !== undefined && BigInt(committed) > BigInt(chunk[0]!.offset)) {
+          log.info({ topic: batch.topic, partition: batch.partition, from: chunk[0]!.offset, committed }, 'inputs already committed by the previous owner: skipping them')
+          return { seekTo: committed }
+        }
+      }
       let tx: Transaction | undefined
       let committing = false
       try {
@@ -223,7 +237,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
           metrics.transactionsAborted++
           metrics.fencedProducers++
           log.warn({ topic: batch.topic, partition: batch.partition }, 'producer fenced: another member owns this partition now')
-          return false
+          return { seekTo: chunk[0]!.offset }
         }
         // A commit whose answer was lost may have happened: never abort-and-resend blindly. A new
         // producer with the same transactional id completes or aborts it; the group offset tells which.
@@ -234,12 +248,14 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
           return true
         }
         metrics.transactionsAborted++
+        // Past its own attempts a retriable error goes back to kafkajs, which rejoins or restarts the consumer.
         if (!isRetriable(err) || attempt >= MAX_TX_ATTEMPTS || !payload.isRunning() || stopping) throw err
         metrics.transactionRetries++
         const delay = Math.min(ps.retryBackoffMaxMs, ps.retryBackoffMs * 2 ** attempt)
-        log.warn({ topic: batch.topic, partition: batch.partition, attempt, err: (err as Error).message }, 'transaction failed, retrying')
+        log.debug({ topic: batch.topic, partition: batch.partition, attempt, err: (err as Error).message }, 'transaction failed, retrying')
         await new Promise((r) => setTimeout(r, delay))
-        await payload.heartbeat().catch(() => undefined)
+        // A rebalance ends the retries: the partition may belong to another member now.
+        await payload.heartbeat()
       }
     }
   }
@@ -264,22 +280,38 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!isRunning() || isStale() || stopping) return
       const chunk = batch.messages.slice(i, i + size)
-      let ok: boolean
+      let done: true | { seekTo: string }
       try {
-        ok = await processChunk(payload, chunk)
+        done = await processChunk(payload, chunk)
       } catch (err) {
         // Rewind to the last committed position: the aborted records are read again.
-        consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: chunk[0]!.offset })
+        rewind(batch.topic, batch.partition, chunk[0]!.offset)
         throw err
       }
-      if (!ok) {
-        consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: chunk[0]!.offset })
+      if (done !== true) {
+        rewind(batch.topic, batch.partition, done.seekTo)
         return
       }
       resolveOffset(chunk[chunk.length - 1]!.offset)
       await heartbeat()
     }
   }
+
+  const rewind = (topic: string, partition: number, offset: string): void => {
+    try {
+      consumer!.seek({ topic, partition, offset })
+    } catch (err) {
+      // After a revocation the partition is not ours: its next owner starts from the committed offset.
+      log.debug({ err, topic, partition, offset }, 'rewind skipped')
+    }
+  }
+
+  /**
+   * Errors the pipeline owns end it (a transform or serializer failing for good, bad config); everything
+   * else is kafkajs's (rebalances, coordinator moves, lost connections) and goes back to kafkajs, which
+   * rejoins the group or restarts the consumer, as a scaled deployment needs.
+   */
+  const isPipelineFailure = (err: unknown): boolean => err instanceof KafkatuneError && !err.retriable
 
   const fail = (err: unknown) => {
     failure = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', String((err as Error)?.message ?? err), { cause: err })
@@ -312,12 +344,16 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
           try {
             await eachBatch(payload)
           } catch (err) {
-            if (!stopping) fail(err)
+            if (stopping) return
+            if (isPipelineFailure(err)) return fail(err)
+            log.debug({ err, topic: payload.batch.topic, partition: payload.batch.partition }, 'batch interrupted; kafkajs rejoins or retries')
+            throw err
           }
         },
       })
       consumer.on(consumer.events.CRASH, (e) => {
-        if (!stopping) fail(e.payload.error)
+        // kafkajs restarts the consumer after retriable crashes (lost brokers, coordinator moves) by itself.
+        if (!stopping && !e.payload.restart) fail(e.payload.error)
       })
     },
     stopped() {
