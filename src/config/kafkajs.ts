@@ -36,7 +36,10 @@ export function kafkajsLogCreator(logger: Logger): KafkaConfig['logCreator'] {
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log as LogEntry['log'] & { logger?: string }
       const fields = { namespace, ...extra }
-      if (level === KafkajsLogLevel.ERROR) child.error(fields, message)
+      // kafkajs logs at ERROR every answer it retries (CONCURRENT_TRANSACTIONS, coordinator moves, a broker
+      // restarting) and every crash it restarts from: normal operation, so `debug`. What still fails after
+      // the retries reaches the caller as a KafkatuneError and is logged once, at `error`, by kafkatune.
+      if (level === KafkajsLogLevel.ERROR) child.debug(fields, message)
       else if (level === KafkajsLogLevel.WARN) child.warn(fields, message)
       else if (level === KafkajsLogLevel.INFO) child.info(fields, message)
       else child.debug(fields, message)

@@ -23,17 +23,28 @@ afterEach(async () => {
 interface Member {
   child: ChildProcess
   processed: () => number
-  /** Errors the member reported before exiting by itself. */
+  /** Errors the member reported before exiting by itself, and any log line at error level. */
   errors: string[]
   exited: Promise<number | null>
   alive: () => boolean
 }
 
 function member(cfg: object): Member {
-  const child = fork(CHILD, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(CHILD, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
   children.push(child)
   let processed = 0
   const errors: string[] = []
+  // The child logs with the default logger (pino at warn, on stderr): during rebalances, kills and broker
+  // restarts nothing may reach `error` (kafkajs's retried answers belong at debug).
+  let rest = ''
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines) {
+      process.stderr.write(line + '\n')
+      if (/"level":(50|60)/.test(line)) errors.push(line.slice(0, 300))
+    }
+  })
   child.on('message', (m: { type: string; metrics?: { inputRecords: number }; code?: string; message?: string }) => {
     if (m.type === 'metrics' && m.metrics) processed = m.metrics.inputRecords
     if (m.type === 'error') errors.push(`${m.code}: ${m.message}`)

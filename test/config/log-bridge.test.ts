@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { logLevel } from 'kafkajs'
+import { pino } from 'pino'
+import { kafkajsLogCreator } from '../../src/config/index.js'
+
+function memoryLogger(level: string): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+  const out: string[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      out.push(String(chunk))
+      done()
+    },
+  })
+  return { logger: pino({ level }, stream), lines: () => out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) }
+}
+
+const entry = (level: logLevel, message: string) => ({
+  namespace: 'Connection',
+  level,
+  label: 'X',
+  log: { timestamp: 'now', logger: 'kafkajs', message, broker: '127.0.0.1:9092', error: 'The group is rebalancing, so a rejoin is needed' },
+})
+
+describe('kafkajs log bridge', () => {
+  it('sends kafkajs ERROR lines (answers it retries) to debug, keeps WARN, drops them at the default level', () => {
+    const all = memoryLogger('trace')
+    const log = kafkajsLogCreator(all.logger)!(logLevel.DEBUG)
+    log(entry(logLevel.ERROR, 'Response Heartbeat(key: 12, version: 3)'))
+    log(entry(logLevel.WARN, 'The group is rebalancing, re-joining'))
+    expect(all.lines().map((l) => [l.level, l.msg, l.component, l.namespace])).toEqual([
+      [20, 'Response Heartbeat(key: 12, version: 3)', 'kafkajs', 'Connection'],
+      [40, 'The group is rebalancing, re-joining', 'kafkajs', 'Connection'],
+    ])
+
+    const atWarn = memoryLogger('warn')
+    kafkajsLogCreator(atWarn.logger)!(logLevel.ERROR)(entry(logLevel.ERROR, 'Crash: KafkaJSConnectionError'))
+    expect(atWarn.lines()).toEqual([])
+  })
+})
