@@ -4,6 +4,7 @@ import { getDefaultLogger, resolvePreset } from '../config/index.js'
 import type { ConnectionOptions, PresetRef, ResolvedConnection } from '../config/index.js'
 import type { ConfigProblem } from '../errors.js'
 import { ConfigError, KafkatuneError } from '../errors.js'
+import { kafkaError } from '../kafkajs/errors.js'
 
 /** What `ensureTopic` takes; explicit values win over the preset's topic tuning. */
 export interface EnsureTopicOptions {
@@ -63,8 +64,7 @@ const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
   try {
     return await fn()
   } catch (err) {
-    if (err instanceof KafkatuneError) throw err
-    throw new KafkatuneError('KAFKA', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    throw kafkaError(err, what)
   }
 }
 
@@ -122,7 +122,7 @@ export function createAdmin(options: ConnectionOptions): Admin {
         await ready()
         const meta = await admin.fetchTopicMetadata({ topics: [name] })
         const t = meta.topics[0]
-        if (t === undefined) throw new KafkatuneError('KAFKA', `topic ${name} not found`)
+        if (t === undefined) throw new KafkatuneError('UNKNOWN_TOPIC', `topic ${name} not found`, { retriable: false, details: { topic: name } })
         const configs = await admin.describeConfigs({ resources: [{ type: 2, name }], includeSynonyms: false })
         const entries = configs.resources[0]?.configEntries ?? []
         return {

@@ -7,6 +7,7 @@ import { logLevel as KafkajsLogLevel } from 'kafkajs'
 import { kafkajsLogCreator, resolveConsumerConfig, toKafkajsClientConfig, toKafkajsConsumerConfig } from '../config/index.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../errors.js'
+import { kafkaError } from '../kafkajs/errors.js'
 import type { ConsumedMessage } from '../messages.js'
 import { createAssigners, NO_GENERATION } from './assignors/index.js'
 import { generationOf } from '../kafkajs/group-generation.js'
@@ -22,10 +23,18 @@ import { OffsetTracker, partitionKey } from './offsets.js'
 import type { TopicPartitionOffset } from './offsets.js'
 import { runWithRetries } from './retry.js'
 
+/** What a handler call gets besides its records. */
+export interface HandlerContext {
+  /**
+   * Aborted when the result of this call can no longer be committed: `stop()`'s timeout passed, or the call
+   * outlived `maxPollIntervalMs` and the partition moves to another member. Pass it to `fetch()` and friends.
+   */
+  signal: AbortSignal
+}
 /** Handles one record; resolve when done, throw to fail it (it is retried, dead-lettered or stops the consumer). */
-export type EachMessageHandler<K, V> = (message: ConsumedMessage<K, V>) => Promise<void>
+export type EachMessageHandler<K, V> = (message: ConsumedMessage<K, V>, context: HandlerContext) => Promise<void>
 /** Handles up to `maxPollRecords` records of one partition, in offset order; the batch succeeds or fails as a whole. */
-export type EachBatchHandler<K, V> = (messages: ConsumedMessage<K, V>[]) => Promise<void>
+export type EachBatchHandler<K, V> = (messages: ConsumedMessage<K, V>[], context: HandlerContext) => Promise<void>
 
 /** What `consumer.run()` takes: exactly one of `eachMessage` or `eachBatch`. */
 export type RunHandlers<K, V> =
@@ -60,11 +69,19 @@ export interface Consumer<K = string, V = string> {
   connect(): Promise<void>
   /** Subscribes and joins the group; resolves once consuming started, rejects with e.g. `NO_COMMITTED_OFFSET`. */
   run(handlers: RunHandlers<K, V>): Promise<void>
-  /** Finishes in-flight handlers (up to `timeoutMs`), commits what they finished, leaves the group. */
+  /**
+   * Finishes in-flight handlers, commits what they finished and leaves the group, all within `timeoutMs`
+   * (default: the smaller of `maxPollIntervalMs` and 30 s). A handler still running then sees its
+   * `signal` aborted and nothing it finishes later is committed.
+   */
   stop(options?: { timeoutMs?: number }): Promise<void>
   /** Stops, then closes every connection. */
   disconnect(): Promise<void>
-  /** Resolves when the consumer stopped through `stop()`, rejects with the error that stopped it otherwise. */
+  /**
+   * Resolves when the consumer stopped through `stop()`, rejects with the error that stopped it otherwise.
+   * A consumer that stops on an error nobody handles (no `error` listener and no `stopped()` caller) throws it
+   * as an uncaught exception, as a Node emitter does: a service must not go on looking healthy.
+   */
   stopped(): Promise<void>
   metrics(): ConsumerMetrics
   on<E extends keyof ConsumerEvents>(event: E, listener: ConsumerEvents[E]): () => void
@@ -125,6 +142,12 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   let active = 0
   let idleWaiters: (() => void)[] = []
   let handlers: RunHandlers<K, V> | null = null
+  /** Someone will hear about a fatal error (called `stopped()`). */
+  let observed = false
+  /** stop()'s deadline passed: whatever finishes from now on is not recorded or committed. */
+  let abandoned = false
+  /** One per running onBatch call; aborted at stop()'s deadline. */
+  const inFlight = new Set<AbortController>()
 
   const deferred = () => {
     let resolve!: () => void
@@ -265,6 +288,12 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         stoppedDeferred ??= deferred()
         stoppedDeferred.reject(err)
         if (emitter.listenerCount('error') > 0) emitter.emit('error', err)
+        else if (!observed) {
+          // As Node's emitters do with an unheard 'error': the process must not go on looking healthy.
+          setImmediate(() => {
+            throw err
+          })
+        }
       })
     })
   }
@@ -283,6 +312,9 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     const key = partitionKey(topic, partition)
     if (fatal !== null || stopping || handlers === null || batch.messages.length === 0) return
     active++
+    const controller = new AbortController()
+    inFlight.add(controller)
+    const context: HandlerContext = { signal: controller.signal }
     const commitInLoop = viaPayload(payload)
     let heartbeatError: unknown = null
     let current: RawRecord | null = null
@@ -309,6 +341,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         )
         // This member is about to be evicted; what it finished may be redone elsewhere, so its progress is void.
         tracker.retain(new Set())
+        controller.abort(new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', event.offset === '-1' ? 'handler outlived maxPollIntervalMs' : `handler outlived maxPollIntervalMs at ${topic}[${partition}]@${event.offset}`, { retriable: false, details: { ...event } }))
         emitter.emit('max-poll-interval-exceeded', event)
       },
     })
@@ -336,7 +369,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       if (strategy.name === 'per-message') await commitPending(commitInLoop)
       else commitPending(commitInLoop).catch((err: unknown) => log.debug({ err }, 'commit failed; the next one retries'))
     }
-    const shouldBreak = () => fatal !== null || stopping || guard.exceeded || heartbeatError !== null || !payload.isRunning() || payload.isStale()
+    const shouldBreak = () => fatal !== null || stopping || abandoned || guard.exceeded || heartbeatError !== null || !payload.isRunning() || payload.isStale()
 
     /** Runs one handler call under the guard with retries; returns the outcome. */
     const attempt = (fn: () => Promise<void>) =>
@@ -406,9 +439,9 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
               if (strategy.processed(key, Date.now())) await commitDue()
               continue
             }
-            const outcome = await attempt(() => h.eachMessage(msg))
-            // A call that outlived max.poll.interval.ms is not committed: its partition may already be elsewhere.
-            if (guard.exceeded) break outer
+            const outcome = await attempt(() => h.eachMessage(msg, context))
+            // A call that outlived max.poll.interval.ms or stop()'s deadline is not committed.
+            if (guard.exceeded || abandoned) break outer
             if (!outcome.ok && !(await giveUp([raw], outcome.error, outcome.attempts))) break outer
             finish(raw.offset)
             if (strategy.processed(key, Date.now())) await commitDue()
@@ -426,8 +459,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
           }
           current = chunk[0]!
           if (good.length > 0) {
-            const outcome = await attempt(() => h.eachBatch(good.map((g) => g.msg)))
-            if (guard.exceeded) break outer
+            const outcome = await attempt(() => h.eachBatch(good.map((g) => g.msg), context))
+            if (guard.exceeded || abandoned) break outer
             if (!outcome.ok && !(await giveUp(good.map((g) => g.raw), outcome.error, outcome.attempts))) break outer
           }
           finish(chunk[chunk.length - 1]!.offset, chunk.length)
@@ -451,8 +484,9 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         metrics.lag(`${topic}/${partition}`, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n))
       }
     } finally {
-      flush()
+      if (!abandoned) flush()
       guard.stop()
+      inFlight.delete(controller)
       active--
       if (active === 0) {
         const waiters = idleWaiters
@@ -545,6 +579,15 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     try {
       const topics = await subscribedTopics(admin)
       if (topics.length === 0) return
+      const existing = new Set(await admin.listTopics())
+      const missing = topics.filter((t) => !existing.has(t))
+      if (missing.length > 0) {
+        throw new KafkatuneError(
+          'UNKNOWN_TOPIC',
+          `Topic(s) ${missing.join(', ')} do not exist; create them first (createAdmin().ensureTopic) or check the names in \`topics\``,
+          { retriable: false, details: { topics: missing, groupId: settings.groupId } },
+        )
+      }
       const committed = await admin.fetchOffsets({ groupId: settings.groupId, topics })
       for (const { topic, partitions } of committed) {
         const missing = partitions.filter((p) => p.offset === '-1').map((p) => p.partition)
@@ -584,10 +627,14 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (connected) return
     // A compressed batch must never crash the consumer: snappy/lz4/zstd are registered before any fetch.
     registerCodecs()
-    await kconsumer.connect()
-    if (settings.deadLetterTopic !== null) {
-      dlqProducer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
-      await dlqProducer.connect()
+    try {
+      await kconsumer.connect()
+      if (settings.deadLetterTopic !== null) {
+        dlqProducer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
+        await dlqProducer.connect()
+      }
+    } catch (err) {
+      throw kafkaError(err, `consumer of group ${settings.groupId} cannot connect to ${settings.brokers.join(',')}`)
     }
     connected = true
   }
@@ -609,12 +656,13 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
           await sleep(Math.min(100 * attempt, 1000))
           continue
         }
-        throw new KafkatuneError('KAFKA', `Cannot read committed offsets of group ${settings.groupId}`, { cause: err })
+        throw kafkaError(err, `Cannot read committed offsets of group ${settings.groupId}`)
       }
     }
     handlers = h
     fatal = null
     stopping = false
+    abandoned = false
     stoppedDeferred = deferred()
     await kconsumer.subscribe({ topics: [...settings.topics], fromBeginning: settings.autoOffsetReset === 'earliest' })
     running = true
@@ -638,8 +686,16 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       handlers = null
       if (timer !== null) clearInterval(timer)
       timer = null
-      throw err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', `Cannot start consuming: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw kafkaError(err, 'Cannot start consuming')
     }
+  }
+
+  /** Resolves true when `p` settled within `ms`, false when the time ran out first (the timer never outlives it). */
+  async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+    let t: NodeJS.Timeout | undefined
+    const done = await Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => (t = setTimeout(() => resolve(false), Math.max(0, ms))))])
+    clearTimeout(t)
+    return done
   }
 
   function stop(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -647,36 +703,21 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (!running) return Promise.resolve()
     stopping = true
     const timeoutMs = options.timeoutMs ?? Math.min(settings.maxPollIntervalMs, 30_000)
+    const deadline = Date.now() + timeoutMs
     stopPromise = (async () => {
       if (timer !== null) clearInterval(timer)
       timer = null
-      let timedOut = false
-      // A cleared timer: a pending deadline must not keep the process alive after stop().
-      let deadline: NodeJS.Timeout | undefined
-      await Promise.race([
-        idle(),
-        new Promise<void>((resolve) => {
-          deadline = setTimeout(() => {
-            timedOut = true
-            resolve()
-          }, timeoutMs)
-        }),
-      ])
-      clearTimeout(deadline)
-      if (timedOut) log.warn({ timeoutMs, inFlight: active }, 'stop(): handlers still running after the deadline; committing what finished')
-      try {
-        await commitPending(viaConsumer)
-      } catch (err) {
-        log.warn({ err }, 'stop(): final commit failed')
+      if (!(await within(idle(), timeoutMs))) {
+        // Past the deadline nothing the handlers finish is recorded or committed, and they are told so.
+        abandoned = true
+        const reason = new KafkatuneError('CLOSED', `consumer.stop(): handlers still running after ${timeoutMs} ms`, { retriable: false })
+        for (const c of inFlight) c.abort(reason)
+        log.warn({ timeoutMs, inFlight: active }, 'stop(): handlers still running after the deadline; committing what finished before it')
       }
-      // kafkajs waits for the running handler before it leaves the group; past the deadline stop() returns anyway
-      // (the unfinished record stays uncommitted) and kafkajs leaves once the handler returns.
-      const left = kconsumer.stop().then(() => true)
-      if (timedOut) {
-        if (!(await Promise.race([left, sleep(1000).then(() => false)]))) log.warn('stop(): a handler is still running; the group is left when it returns')
-      } else {
-        await left
-      }
+      const commit = commitPending(viaConsumer).catch((err: unknown) => log.warn({ err }, 'stop(): final commit failed'))
+      if (!(await within(commit, deadline - Date.now()))) log.warn({ timeoutMs }, 'stop(): the final commit did not finish in time')
+      // kafkajs leaves the group once the running handler returns; stop() does not wait past its deadline for that.
+      if (!(await within(kconsumer.stop(), deadline - Date.now()))) log.warn('stop(): a handler is still running; the group is left when it returns')
       direct = null
       running = false
       handlers = null
@@ -704,6 +745,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     stop,
     disconnect,
     stopped: () => {
+      observed = true
       stoppedDeferred ??= deferred()
       return stoppedDeferred.promise
     },

@@ -10,6 +10,7 @@ import {
 import type { OutRecord, PipelineOptions } from '../config/options.js'
 import type { ProducerSettings } from '../config/resolved.js'
 import { KafkatuneError } from '../errors.js'
+import { inspectKafkajsError, isFenced, isRetriable, kafkaError, RESET_TYPES } from '../kafkajs/errors.js'
 import type { ConsumedMessage } from '../messages.js'
 import type { Serializer } from '../serde/types.js'
 
@@ -17,7 +18,11 @@ import type { Serializer } from '../serde/types.js'
 export interface Pipeline {
   /** Joins the group and starts processing; resolves once running (like kafkajs `consumer.run`). */
   run(): Promise<void>
-  /** Resolves after `stop()`; rejects with the error that stopped the pipeline (a transform failing for good). */
+  /**
+   * Resolves after `stop()`; rejects with the error that stopped the pipeline (a transform failing for good).
+   * When nobody called `stopped()`, that error is thrown as an uncaught exception instead, as a Node emitter
+   * does with an unheard 'error': a pipeline that stopped must not look healthy.
+   */
   stopped(): Promise<void>
   /** Finishes the transaction in flight, leaves the group and disconnects. */
   stop(): Promise<void>
@@ -36,35 +41,13 @@ export interface PipelineMetrics {
   transactionRetries: number
 }
 
-const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'UNKNOWN_PRODUCER_ID', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
-
 const MAX_TX_ATTEMPTS = 8
-const RETRIABLE_TX_ERRORS = new Set([
-  'CONCURRENT_TRANSACTIONS',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR',
-  'REQUEST_TIMED_OUT',
-  'NOT_LEADER_OR_FOLLOWER',
-  'NOT_ENOUGH_REPLICAS',
-  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-])
 
-/** kafkajs marks most transient errors retriable; CONCURRENT_TRANSACTIONS after a commit is one it gives up on. */
-function isRetriable(err: unknown): boolean {
-  const e = err as { type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown } | undefined
-  if (!e || err instanceof KafkatuneError) return false
-  if (e.retriable === true || (e.type !== undefined && RETRIABLE_TX_ERRORS.has(e.type))) return true
-  const inner = e.originalError ?? e.cause
-  return inner !== undefined && inner !== err ? isRetriable(inner) : /ECONNREFUSED|ECONNRESET|timed out/i.test((err as Error).message ?? '')
-}
-
-function isFencing(err: unknown): boolean {
-  const e = err as { type?: string; name?: string; message?: string; cause?: unknown } | undefined
-  if (!e) return false
-  if (e.type && FENCING_ERRORS.has(e.type)) return true
-  if (/fenced|epoch/i.test(e.message ?? '')) return true
-  return e.cause !== undefined && e.cause !== err ? isFencing(e.cause) : false
+/** The partition's producer must be replaced: fenced by a newer owner, or its producer id is no longer known. */
+const needsNewProducer = (err: unknown): boolean => {
+  if (isFenced(err)) return true
+  const { type } = inspectKafkajsError(err)
+  return type !== null && RESET_TYPES.has(type)
 }
 
 async function decode<T>(ser: Serializer<T>, buf: Buffer | null, topic: string, part: 'key' | 'value'): Promise<T | null> {
@@ -109,6 +92,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   let plainProducer: Producer | undefined
   let stopping = false
   let failure: KafkatuneError | undefined
+  /** Someone called `stopped()` and so hears about a fatal error. */
+  let observed = false
   let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
   const stopped = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject }
@@ -233,9 +218,9 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         if (!committing && tx?.isActive()) await tx.abort().catch(() => undefined)
         // A failed commit or abort leaves a kafkajs producer unusable: always start over with a new one.
         await dropProducer(batch.topic, batch.partition)
-        if (isFencing(err)) {
+        if (needsNewProducer(err)) {
           metrics.transactionsAborted++
-          metrics.fencedProducers++
+          if (isFenced(err)) metrics.fencedProducers++
           log.warn({ topic: batch.topic, partition: batch.partition }, 'producer fenced: another member owns this partition now')
           return { seekTo: chunk[0]!.offset }
         }
@@ -314,9 +299,18 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const isPipelineFailure = (err: unknown): boolean => err instanceof KafkatuneError && !err.retriable
 
   const fail = (err: unknown) => {
-    failure = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', String((err as Error)?.message ?? err), { cause: err })
+    failure = kafkaError(err, 'pipeline stopped')
     log.error({ err: failure }, 'pipeline stopped by an error')
-    void shutdown().then(() => settle?.reject(failure), () => settle?.reject(failure))
+    const report = () => {
+      settle?.reject(failure)
+      // As Node's emitters do with an unheard 'error': a pipeline nobody watches must not look healthy.
+      if (!observed) {
+        setImmediate(() => {
+          throw failure
+        })
+      }
+    }
+    void shutdown().then(report, report)
   }
 
   const shutdown = async (): Promise<void> => {
@@ -357,6 +351,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       })
     },
     stopped() {
+      observed = true
       return stopped
     },
     async stop() {

@@ -56,6 +56,19 @@ export function serializeOrThrow<T>(serializer: Serializer<T>, value: T, ctx: Se
   return checkBuffer(s, ctx, out)
 }
 
+/**
+ * The parser's error without the bytes it quotes (V8's JSON.parse says `Unexpected token 'h', "hello wor"... is
+ * not valid JSON`): quoted parts are replaced, name and position kept.
+ */
+export function withoutPayload(err: unknown): Error {
+  const text = causeText(err)
+    .replace(/"(?:[^"\\]|\\.)*"(?:\.\.\.)?/g, '"[payload]"')
+    .replace(/'(?:[^'\\]|\\.){1,8}'/g, "'[payload]'")
+  const out = new Error(text)
+  out.name = err instanceof Error ? err.name : 'Error'
+  return out
+}
+
 function deserializationError(
   serializer: Serializer<unknown>,
   ctx: SerdeContext,
@@ -64,8 +77,10 @@ function deserializationError(
 ): KafkatuneError {
   if (err instanceof KafkatuneError && err.code === 'DESERIALIZATION') return err
   const name = nameOf(serializer)
-  return new KafkatuneError('DESERIALIZATION', `${ctx.part} deserializer "${name}" failed for ${where(ctx, extra)}: ${causeText(err)}`, {
-    cause: err,
+  // Payloads can hold personal data: the message and the kept cause name the record's place, not its content.
+  const cause = withoutPayload(err)
+  return new KafkatuneError('DESERIALIZATION', `${ctx.part} deserializer "${name}" failed for ${where(ctx, extra)}: ${cause.message}`, {
+    cause,
     retriable: false,
     details: { ...extra, topic: ctx.topic, part: ctx.part, serializer: name },
   })

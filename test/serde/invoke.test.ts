@@ -86,4 +86,16 @@ describe('deserializeOrThrow', () => {
       message: 'key deserializer "sr" failed for topic "orders": unknown schema id 9',
     })
   })
+
+  it('keeps the payload out of the message and the kept cause (it may hold personal data)', () => {
+    const secret = 'jane.doe@example.org, born 1970-01-01'
+    for (const payload of [`{"email": ${secret}}`, `${secret}`, `'${secret}'`]) {
+      const err = syncThrow(() => deserializeOrThrow(serializers.json(), Buffer.from(payload), valueCtx, { partition: 0, offset: '7' }))
+      const seen = `${err.message}\n${String((err.cause as Error).message)}\n${JSON.stringify(err.details)}`
+      expect(seen).not.toContain('jane')
+      expect(seen).not.toContain('1970')
+      expect(err.message).toMatch(/offset 7: /)
+      expect((err.cause as Error).name).toBe('SyntaxError')
+    }
+  })
 })
