@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { ConfigError, type ConfigProblem } from '../errors.js'
+import { pipelineOptionProblems } from './pipeline-options.js'
 import { serializerByName } from '../serde/index.js'
 import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
@@ -288,6 +289,7 @@ export function resolvePipelineConfig(options: PipelineOptions<unknown, unknown,
   const exactlyOnce = !!preset?.requiresTransactionalId
   if (exactlyOnce && !options.transactionalIdPrefix)
     problems.push({ option: 'transactionalIdPrefix, preset', message: `preset '${preset?.name}' needs a transactionalIdPrefix that stays the same across restarts` })
+  problems.push(...pipelineOptionProblems(options.producer as Record<string, unknown> | undefined, options.consumer as Record<string, unknown> | undefined))
   if (problems.length) throw new ConfigError(problems, 'pipeline configuration')
   const conn = {
     brokers: options.brokers,

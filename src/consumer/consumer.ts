@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events'
-import type { Admin, Consumer as KafkajsConsumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, LogEntry, Producer as KafkajsProducer } from 'kafkajs'
+import type { Admin, Consumer as KafkajsConsumer, EachBatchPayload, Kafka, LogEntry, Producer as KafkajsProducer } from 'kafkajs'
 import { createKafkaClient } from '../client.js'
 import { registerCodecs } from '../codecs/index.js'
-import { deserializeOrThrow } from '../serde/invoke.js'
 import { logLevel as KafkajsLogLevel } from 'kafkajs'
 import { kafkajsLogCreator, resolveConsumerConfig, toKafkajsClientConfig, toKafkajsConsumerConfig } from '../config/index.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
@@ -15,6 +14,7 @@ import type { StickyMemory, TopicPartitions } from './assignors/index.js'
 import { createCommitStrategy } from './commit/index.js'
 import type { CommitStrategy } from './commit/index.js'
 import { deadLetterRecord } from './dead-letter.js'
+import { decodeRecord, rawOf } from './decode.js'
 import type { RawRecord } from './dead-letter.js'
 import { HandlerGuard } from './guards.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
@@ -221,45 +221,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     }
   }
 
-  // ---- decoding -----------------------------------------------------------------------------
-  function rawOf(topic: string, partition: number, m: KafkaMessage): RawRecord {
-    return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} }
-  }
-
-  function plainHeaders(h: IHeaders): Record<string, Buffer | undefined> {
-    const out: Record<string, Buffer | undefined> = {}
-    // Most records carry no headers: skip the entries() allocation for them.
-    let any = false
-    for (const _k in h) {
-      any = true
-      break
-    }
-    if (!any) return out
-    for (const [k, v] of Object.entries(h)) {
-      const last = Array.isArray(v) ? v[v.length - 1] : v
-      out[k] = last === undefined ? undefined : Buffer.isBuffer(last) ? last : Buffer.from(last)
-    }
-    return out
-  }
-
-  /** Deserializes key and value; synchronous (no microtask per record) unless a deserializer is async. */
-  function decode(raw: RawRecord): ConsumedMessage<K, V> | Promise<ConsumedMessage<K, V>> {
-    const headers = plainHeaders(raw.headers)
-    const where = { partition: raw.partition, offset: raw.offset }
-    const key = raw.key === null ? null : deserializeOrThrow(settings.keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
-    const value = raw.value === null ? null : deserializeOrThrow(settings.valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
-    const build = (k: K | null, v: V | null): ConsumedMessage<K, V> => ({
-      topic: raw.topic,
-      partition: raw.partition,
-      offset: raw.offset,
-      key: k,
-      value: v,
-      headers,
-      timestamp: raw.timestamp,
-    })
-    if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(([k, v]) => build(k, v))
-    return build(key, value)
-  }
+  const decode = (raw: RawRecord): ConsumedMessage<K, V> | Promise<ConsumedMessage<K, V>> =>
+    decodeRecord(raw, settings.keyDeserializer, settings.valueDeserializer)
 
   // ---- failure handling ---------------------------------------------------------------------
   async function deadLetter(raws: RawRecord[], error: unknown, attempts: number): Promise<void> {
@@ -299,11 +262,6 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   }
 
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-  const isRebalanceError = (e: unknown): boolean => {
-    const type = (e as { type?: unknown } | null)?.type
-    return type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'UNKNOWN_MEMBER_ID'
-  }
 
   // ---- the loop -------------------------------------------------------------------------------
   async function onBatch(payload: EachBatchPayload): Promise<void> {

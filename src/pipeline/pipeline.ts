@@ -7,12 +7,21 @@ import {
   toKafkajsProducerConfig,
   type PipelineSettings,
 } from '../config/index.js'
-import type { OutRecord, PipelineOptions } from '../config/options.js'
+import type { PipelineOptions } from '../config/options.js'
 import type { ProducerSettings } from '../config/resolved.js'
 import { KafkatuneError } from '../errors.js'
 import { inspectKafkajsError, isFenced, isRetriable, kafkaError, RESET_TYPES } from '../kafkajs/errors.js'
-import type { ConsumedMessage } from '../messages.js'
 import type { Serializer } from '../serde/types.js'
+import { createAssigners, NO_GENERATION } from '../consumer/assignors/index.js'
+import type { StickyMemory } from '../consumer/assignors/index.js'
+import { rawOf } from '../consumer/decode.js'
+import { HandlerGuard } from '../consumer/guards.js'
+import { generationOf } from '../kafkajs/group-generation.js'
+import { toKafkajsPartitioner } from '../kafkajs/partitioner.js'
+import { createPartitioner as createKafkatunePartitioner } from '../partitioners/index.js'
+import type { PartitionerName } from '../partitioners/index.js'
+import { addOutputs, createOutputs } from './outputs.js'
+import type { Outputs } from './outputs.js'
 
 /** A running consume-transform-produce loop. */
 export interface Pipeline {
@@ -39,6 +48,12 @@ export interface PipelineMetrics {
   fencedProducers: number
   /** Transactions retried after a transient error (e.g. CONCURRENT_TRANSACTIONS right after a commit). */
   transactionRetries: number
+  /** Transform calls retried (consumer `retry` policy). */
+  transformRetries: number
+  /** Input records written to the dead-letter topic. */
+  deadLettered: number
+  /** Chunks that outlived `maxPollIntervalMs` (not committed; read again by the partition's next owner). */
+  maxPollIntervalExceeded: number
 }
 
 const MAX_TX_ATTEMPTS = 8
@@ -48,24 +63,6 @@ const needsNewProducer = (err: unknown): boolean => {
   if (isFenced(err)) return true
   const { type } = inspectKafkajsError(err)
   return type !== null && RESET_TYPES.has(type)
-}
-
-async function decode<T>(ser: Serializer<T>, buf: Buffer | null, topic: string, part: 'key' | 'value'): Promise<T | null> {
-  if (buf === null) return null
-  try {
-    return await ser.deserialize(buf, { topic, part })
-  } catch (cause) {
-    throw new KafkatuneError('DESERIALIZATION', `cannot deserialize the ${part} of a record from '${topic}' with '${ser.name ?? 'custom'}'`, { cause, details: { topic, part } })
-  }
-}
-
-async function encode<T>(ser: Serializer<T>, value: T | null | undefined, topic: string, part: 'key' | 'value'): Promise<Buffer | null> {
-  if (value === null || value === undefined) return null
-  try {
-    return await ser.serialize(value, { topic, part })
-  } catch (cause) {
-    throw new KafkatuneError('SERIALIZATION', `cannot serialize the ${part} of a record for '${topic}' with '${ser.name ?? 'custom'}'`, { cause, details: { topic, part } })
-  }
 }
 
 /**
@@ -86,8 +83,10 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const log = cs.logger.child({ component: 'pipeline', groupId: cs.groupId })
   const kafka = createKafkaClient({ ...cs, requestTimeoutMs: ps.requestTimeoutMs })
   const send = kafkajsSendOptions(ps)
-  const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0 }
+  const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0, transformRetries: 0, deadLettered: 0, maxPollIntervalExceeded: 0 }
   const producers = new Map<string, Promise<Producer>>()
+  const createPartitioner = toKafkajsPartitioner(createKafkatunePartitioner(ps.partitioner as PartitionerName, { batchSize: ps.batchSize }))
+  let stickyMemory: StickyMemory | null = null
   let consumer: Consumer | undefined
   let plainProducer: Producer | undefined
   let stopping = false
@@ -108,7 +107,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     if (!p) {
       fresh = true
       p = (async () => {
-        const producer = kafka.producer({ ...toKafkajsProducerConfig({ ...ps, transactionalId: id } as ProducerSettings<KOut, VOut>) })
+        const producer = kafka.producer({ ...toKafkajsProducerConfig({ ...ps, transactionalId: id } as ProducerSettings<KOut, VOut>), createPartitioner })
         await producer.connect()
         return producer
       })()
@@ -125,54 +124,51 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     if (p) await p.then((x) => x.disconnect()).catch(() => undefined)
   }
 
-  const toMessage = async (topic: string, partition: number, m: KafkaMessage): Promise<ConsumedMessage<KIn, VIn>> => {
-    const headers: Record<string, Buffer | undefined> = {}
-    for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = Array.isArray(v) ? (v[0] === undefined ? undefined : Buffer.from(v[0])) : v === undefined ? undefined : Buffer.from(v)
-    return {
-      topic,
-      partition,
-      offset: m.offset,
-      key: await decode(cs.keyDeserializer as Serializer<KIn>, m.key ?? null, topic, 'key'),
-      value: await decode(cs.valueDeserializer as Serializer<VIn>, m.value ?? null, topic, 'value'),
-      headers,
-      timestamp: m.timestamp,
-    }
-  }
-
-  const outputsOf = async (msg: ConsumedMessage<KIn, VIn>) => {
-    let out: OutRecord<KOut, VOut> | OutRecord<KOut, VOut>[] | null
-    try {
-      out = await options.transform(msg)
-    } catch (cause) {
-      throw new KafkatuneError('HANDLER_FAILED', `transform failed for ${msg.topic}[${msg.partition}]@${msg.offset}`, {
-        cause,
-        details: { topic: msg.topic, partition: msg.partition, offset: msg.offset },
-      })
-    }
-    const list = out === null ? [] : Array.isArray(out) ? out : [out]
-    const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[]>()
-    for (const r of list) {
-      const topic = r.topic ?? options.to
-      if (!topic) throw new KafkatuneError('CONFIG_INVALID', 'an output record has no topic and the pipeline has no `to`', { retriable: false })
-      const rec = {
-        key: await encode(ps.keySerializer, r.key, topic, 'key'),
-        value: await encode(ps.valueSerializer, r.value, topic, 'value'),
-        ...(r.headers ? { headers: r.headers } : {}),
-      }
-      const arr = byTopic.get(topic) ?? []
-      arr.push(rec)
-      byTopic.set(topic, arr)
-    }
-    return byTopic
-  }
+  const outputsOf = createOutputs<KIn, VIn, KOut, VOut>({
+    transform: options.transform,
+    to: options.to,
+    keyDeserializer: cs.keyDeserializer as Serializer<KIn>,
+    valueDeserializer: cs.valueDeserializer as Serializer<VIn>,
+    keySerializer: ps.keySerializer,
+    valueSerializer: ps.valueSerializer,
+    retry: cs.retry,
+    deadLetterTopic: cs.deadLetterTopic,
+    groupId: cs.groupId,
+    log,
+    shouldStop: () => stopping,
+    onRetry: () => void metrics.transformRetries++,
+    onDeadLetter: () => void metrics.deadLettered++,
+  })
 
   /** `true` when the chunk is done; else the offset to read the partition from again. */
   const processChunk = async (payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<true | { seekTo: string }> => {
     const { batch } = payload
-    const outputs = new Map<string, { key: Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[]>()
-    for (const m of chunk) {
-      const o = await outputsOf(await toMessage(batch.topic, batch.partition, m))
-      for (const [t, recs] of o) outputs.set(t, [...(outputs.get(t) ?? []), ...recs])
+    const outputs: Outputs = new Map()
+    const guard = new HandlerGuard({
+      heartbeatIntervalMs: cs.heartbeatIntervalMs,
+      maxPollIntervalMs: cs.maxPollIntervalMs,
+      heartbeat: () => payload.heartbeat(),
+      onHeartbeatError: () => undefined, // the heartbeat after the chunk reports it
+      onExceeded: (elapsedMs) =>
+        log.error(
+          { topic: batch.topic, partition: batch.partition, from: chunk[0]!.offset, elapsedMs, maxPollIntervalMs: cs.maxPollIntervalMs },
+          'a chunk took longer than maxPollIntervalMs: heartbeats stop so its partitions move to another member; nothing of it is committed',
+        ),
+    })
+    guard.start()
+    guard.enter()
+    try {
+      for (const m of chunk) {
+        addOutputs(outputs, await outputsOf(rawOf(batch.topic, batch.partition, m)))
+        if (guard.exceeded) break
+      }
+    } finally {
+      guard.leave()
+      guard.stop()
+    }
+    if (guard.exceeded) {
+      metrics.maxPollIntervalExceeded++
+      return { seekTo: chunk[0]!.offset }
     }
     const last = chunk[chunk.length - 1]!
     const next = (BigInt(last.offset) + 1n).toString()
@@ -180,7 +176,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     const count = topicMessages.reduce((n, t) => n + t.messages.length, 0)
     if (!settings.exactlyOnce) {
       plainProducer ??= await (async () => {
-        const p = kafka.producer(toKafkajsProducerConfig(ps))
+        const p = kafka.producer({ ...toKafkajsProducerConfig(ps), createPartitioner })
         await p.connect()
         return p
       })()
@@ -326,7 +322,11 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   return {
     async run() {
       if (consumer) throw new KafkatuneError('CLOSED', 'pipeline.run() was already called')
-      consumer = kafka.consumer(toKafkajsConsumerConfig(cs))
+      consumer = kafka.consumer(toKafkajsConsumerConfig(cs, createAssigners(cs.partitionAssignors, () => stickyMemory)))
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        stickyMemory = { generation: generationOf(payload.memberId) ?? NO_GENERATION, assignment: payload.memberAssignment }
+        log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group')
+      })
       await consumer.connect()
       const topics = [...cs.topics]
       await consumer.subscribe({ topics, fromBeginning: cs.autoOffsetReset === 'earliest' })

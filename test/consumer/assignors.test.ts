@@ -141,6 +141,14 @@ describe('sticky', () => {
     expect(result.get('node')!.t).toHaveLength(2)
   })
 
+  it('reads a topic named like an Object.prototype member as a topic', () => {
+    const assignment = JSON.parse('{"__proto__":[1,2],"constructor":[0]}') as Record<string, number[]>
+    expect(Object.keys(assignment)).toEqual(['__proto__', 'constructor'])
+    const decoded = decodeStickyUserData(encodeStickyUserData({ generation: 4, assignment }))!
+    expect(Object.keys(decoded.assignment)).toEqual(['__proto__', 'constructor'])
+    expect(Object.getPrototypeOf(decoded.assignment)).toBe(Object.prototype)
+  })
+
   it('round-trips any assignment and int32 generation; truncated bytes read as no memory', () => {
     fc.assert(
       fc.property(

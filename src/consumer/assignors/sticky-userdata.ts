@@ -65,7 +65,8 @@ function readJavaFormat(buf: Buffer): StickyMemory | null {
       if (n < 0 || at + 4 * n > buf.length) return null
       const parts: number[] = []
       for (let j = 0; j < n; j++, at += 4) parts.push(buf.readInt32BE(at))
-      assignment[topic] = parts
+      // defineProperty: a topic may be named like an Object.prototype member ("__proto__" is a legal topic name).
+      Object.defineProperty(assignment, topic, { value: parts, enumerable: true, writable: true, configurable: true })
     }
     if (at === buf.length) return { generation: NO_GENERATION, assignment } // V0
     if (at + 4 === buf.length) return { generation: buf.readInt32BE(at), assignment } // V1
@@ -81,7 +82,9 @@ function readLegacyJson(buf: Buffer): StickyMemory | null {
     if (parsed.v !== 1 || typeof parsed.g !== 'number' || typeof parsed.a !== 'object' || parsed.a === null) return null
     const assignment: TopicPartitions = {}
     for (const [topic, parts] of Object.entries(parsed.a as Record<string, unknown>)) {
-      if (Array.isArray(parts)) assignment[topic] = parts.filter((p): p is number => Number.isInteger(p))
+      if (Array.isArray(parts)) {
+        Object.defineProperty(assignment, topic, { value: parts.filter((p): p is number => Number.isInteger(p)), enumerable: true, writable: true, configurable: true })
+      }
     }
     // Old kafkatune members stamped join times (ms), which would outrank every real generation.
     return { generation: NO_GENERATION, assignment }

@@ -1,4 +1,4 @@
-import type { AssignFn, AssignorMember, TP, TopicPartitions } from './types.js'
+import type { AssignFn, AssignorMember, TP } from './types.js'
 import type { PartitionAssigner } from 'kafkajs'
 import { toKafkajsAssigner } from './kafkajs.js'
 import { addTo, allPartitions, emptyAssignment } from './types.js'

@@ -1,0 +1,51 @@
+/** From a fetched kafkajs record to a typed `ConsumedMessage`; shared by the consumer and the pipeline. */
+import type { IHeaders, KafkaMessage } from 'kafkajs'
+import type { ConsumedMessage } from '../messages.js'
+import { deserializeOrThrow } from '../serde/invoke.js'
+import type { Serializer } from '../serde/types.js'
+import type { RawRecord } from './dead-letter.js'
+
+/** The record as fetched, before deserialization. */
+export function rawOf(topic: string, partition: number, m: KafkaMessage): RawRecord {
+  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} }
+}
+
+/** Headers as `Buffer`s; a repeated header name keeps its last value (as the Java client's `lastHeader`). */
+export function plainHeaders(h: IHeaders): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {}
+  // Most records carry no headers: skip the entries() allocation for them.
+  let any = false
+  for (const _k in h) {
+    any = true
+    break
+  }
+  if (!any) return out
+  for (const [k, v] of Object.entries(h)) {
+    const last = Array.isArray(v) ? v[v.length - 1] : v
+    out[k] = last === undefined ? undefined : Buffer.isBuffer(last) ? last : Buffer.from(last)
+  }
+  return out
+}
+
+/** Deserializes key and value; synchronous (no microtask per record) unless a deserializer is async. */
+export function decodeRecord<K, V>(
+  raw: RawRecord,
+  keyDeserializer: Serializer<K>,
+  valueDeserializer: Serializer<V>,
+): ConsumedMessage<K, V> | Promise<ConsumedMessage<K, V>> {
+  const headers = plainHeaders(raw.headers)
+  const where = { partition: raw.partition, offset: raw.offset }
+  const key = raw.key === null ? null : deserializeOrThrow(keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
+  const value = raw.value === null ? null : deserializeOrThrow(valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
+  const build = (k: K | null, v: V | null): ConsumedMessage<K, V> => ({
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    key: k,
+    value: v,
+    headers,
+    timestamp: raw.timestamp,
+  })
+  if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(([k, v]) => build(k, v))
+  return build(key, value)
+}
