@@ -42,7 +42,11 @@ export type {
   EachBatchHandler,
   EachMessageHandler,
   GroupJoinEvent,
+  HandlerContext,
   MaxPollIntervalExceededEvent,
+  PartitionsAssignedHandler,
+  PartitionsRevokedHandler,
+  RebalanceHandlers,
   RunHandlers,
 } from './consumer/index.js'
 export { createPipeline } from './pipeline/index.js'

@@ -5,9 +5,13 @@ export type {
   EachBatchHandler,
   EachMessageHandler,
   GroupJoinEvent,
+  HandlerContext,
   MaxPollIntervalExceededEvent,
+  PartitionsAssignedHandler,
+  PartitionsRevokedHandler,
+  RebalanceHandlers,
   RunHandlers,
-} from './consumer.js'
+} from './types.js'
 export type { ConsumerMetrics } from './metrics.js'
 export { DLQ_HEADERS } from './dead-letter.js'
 export type { CommitStrategy as CommitStrategyModule } from './commit/index.js'

@@ -1,0 +1,63 @@
+/**
+ * Group offset commits: what the loop finished (the `OffsetTracker`) goes to the group coordinator, one
+ * commit at a time, when the commit strategy says so, on revoke and on stop.
+ */
+import type { Logger } from 'pino'
+import type { CommitStrategy } from './commit/index.js'
+import type { ConsumerMetricsRecorder } from './metrics.js'
+import { partitionKey } from './offsets.js'
+import type { OffsetTracker, TopicPartitionOffset } from './offsets.js'
+
+/** Sends one offset commit. */
+export type CommitFn = (offsets: TopicPartitionOffset[]) => Promise<void>
+
+/** Commits finished offsets; commits never overlap. */
+export class GroupCommitter {
+  #chain: Promise<void> = Promise.resolve()
+  /** The fetch loop's own commit path (straight to the coordinator, one attempt), once a batch provided one. */
+  #direct: CommitFn | null = null
+
+  constructor(
+    private readonly tracker: OffsetTracker,
+    private readonly strategy: CommitStrategy,
+    private readonly metrics: ConsumerMetricsRecorder,
+    private readonly log: Logger,
+    /** Used until a batch provided its direct commit (kafkajs' `commitOffsets`, which retries through rebalances). */
+    private readonly fallback: CommitFn,
+  ) {}
+
+  /** Background commits go straight to the coordinator from now on (set from each fetched batch). */
+  useDirect(commit: CommitFn | null): void {
+    this.#direct = commit
+  }
+
+  /** The commit path for background and final commits. */
+  get background(): CommitFn {
+    return (offsets) => (this.#direct ?? this.fallback)(offsets)
+  }
+
+  /** Commits everything finished and not yet committed (only the partitions in `only`, when given). */
+  commitPending(commit: CommitFn = this.background, only?: ReadonlySet<string>): Promise<void> {
+    const run = this.#chain.then(async () => {
+      const pending = this.tracker.pending().filter((o) => only === undefined || only.has(partitionKey(o.topic, o.partition)))
+      if (pending.length === 0) return
+      try {
+        await commit(pending)
+      } catch (err) {
+        this.metrics.commitFailures++
+        throw err
+      }
+      this.tracker.committed(pending)
+      this.strategy.committed(Date.now())
+      this.metrics.commits++
+      this.log.debug({ offsets: pending }, 'committed offsets')
+    })
+    this.#chain = run.catch(() => {})
+    return run
+  }
+
+  /** Commits in the background; a failure is only logged (the next commit carries the same offsets). */
+  commitSoon(commit?: CommitFn): void {
+    this.commitPending(commit).catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
+  }
+}
