@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Admin, Consumer as KafkajsConsumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, LogEntry, Producer as KafkajsProducer } from 'kafkajs'
-import { createKafkaClient } from '../client.js'
+import { createKafkaClient, guardConnect } from '../client.js'
 import { registerCodecs } from '../codecs/index.js'
 import { deserializeOrThrow } from '../serde/invoke.js'
 import { logLevel as KafkajsLogLevel } from 'kafkajs'
@@ -583,10 +583,11 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (connected) return
     // A compressed batch must never crash the consumer: snappy/lz4/zstd are registered before any fetch.
     registerCodecs()
-    await kconsumer.connect()
+    await guardConnect(kafka, () => kconsumer.connect(), () => kconsumer.disconnect())
     if (settings.deadLetterTopic !== null) {
-      dlqProducer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
-      await dlqProducer.connect()
+      const dlq = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
+      dlqProducer = dlq
+      await guardConnect(kafka, () => dlq.connect(), () => dlq.disconnect())
     }
     connected = true
   }

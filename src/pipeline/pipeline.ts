@@ -1,5 +1,5 @@
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, Transaction } from 'kafkajs'
-import { createKafkaClient } from '../client.js'
+import { createKafkaClient, guardConnect } from '../client.js'
 import {
   kafkajsSendOptions,
   resolvePipelineConfig,
@@ -300,8 +300,9 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   return {
     async run() {
       if (consumer) throw new KafkatuneError('CLOSED', 'pipeline.run() was already called')
-      consumer = kafka.consumer(toKafkajsConsumerConfig(cs))
-      await consumer.connect()
+      const kconsumer = kafka.consumer(toKafkajsConsumerConfig(cs))
+      consumer = kconsumer
+      await guardConnect(kafka, () => kconsumer.connect(), () => kconsumer.disconnect())
       const topics = [...cs.topics]
       await consumer.subscribe({ topics, fromBeginning: cs.autoOffsetReset === 'earliest' })
       await consumer.run({
