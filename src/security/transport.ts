@@ -137,12 +137,18 @@ function chain(err: unknown): unknown[] {
   return out
 }
 
+const SASL_ERROR_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_SASL_MECHANISM', 'ILLEGAL_SASL_STATE'])
+
 /** `AUTHENTICATION` for a SASL failure anywhere in a kafkajs error's cause chain (no secret is in its message). */
 export function classifyAuthError(err: unknown, mechanism: string | undefined, username: string | undefined): KafkatuneError | undefined {
-  const sasl = chain(err).find((e) => e instanceof Error && e.name === 'KafkaJSSASLAuthenticationError') as Error | undefined
+  // kafkajs's own mechanisms throw KafkaJSSASLAuthenticationError; a custom authenticationProvider meets the
+  // broker's answer as a protocol error with a SASL type.
+  const sasl = chain(err).find(
+    (e) => e instanceof Error && (e.name === 'KafkaJSSASLAuthenticationError' || SASL_ERROR_TYPES.has(String((e as { type?: unknown }).type))),
+  ) as Error | undefined
   if (sasl === undefined) return undefined
   const who = username === undefined ? '' : ` as user '${username}'`
-  const hint = /not supported by the server/.test(sasl.message)
+  const hint = /not supported by the server/.test(sasl.message) || (sasl as { type?: unknown }).type === 'UNSUPPORTED_SASL_MECHANISM'
     ? `the listener does not enable SASL ${mechanism?.toUpperCase() ?? ''}: use a mechanism in its sasl.enabled.mechanisms`
     : 'check sasl.username and sasl.password (or the token your oauthBearerProvider returns), that the user exists for this mechanism (SCRAM users are per mechanism), and that this is the right listener'
   return new KafkatuneError('AUTHENTICATION', `Authentication failed${who} with SASL ${mechanism?.toUpperCase() ?? '?'} (${sasl.message}): ${hint}`, {

@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream'
 import { Kafka, logLevel } from 'kafkajs'
+import type { Mechanism } from 'kafkajs'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin } from '../../src/admin/index.js'
@@ -16,6 +17,7 @@ import { createPipeline } from '../../src/pipeline/index.js'
 import { createProducer } from '../../src/producer/index.js'
 import { startLocalKafka } from '../../src/testing/index.js'
 import type { KafkaHandle, SecureListener, TestConnection, TestSaslMechanism } from '../../src/testing/index.js'
+import { unsecuredJws } from '../../src/testing/security.js'
 import { uniqueName, waitFor } from '../helpers/kafka.js'
 
 const lines: string[] = []
@@ -29,13 +31,19 @@ const logger = pino(
   }),
 )
 const errorMessages: string[] = []
+/** Tokens made by tests themselves (the harness records its own). */
+const tokens: string[] = []
 const fast = { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, maxPollIntervalMs: 10_000, fetchMaxWaitMs: 100 }
 
 let kafka: KafkaHandle
 let plain: Kafka
 
 beforeAll(async () => {
-  kafka = await startLocalKafka({ security: { listeners: ['sasl-plaintext', 'ssl', 'mtls', 'sasl-ssl'] } })
+  kafka = await startLocalKafka({
+    security: { listeners: ['sasl-plaintext', 'ssl', 'mtls', 'sasl-ssl'] },
+    // OAUTHBEARER sessions on SASL_PLAINTEXT end with the token (at most a minute): clients must re-authenticate.
+    brokerConfig: { 'listener.name.sasl_plaintext.oauthbearer.connections.max.reauth.ms': 60_000 },
+  })
   plain = new Kafka({ clientId: 'security-test', brokers: kafka.security!.brokers.plaintext, logLevel: logLevel.NOTHING })
 })
 
@@ -124,6 +132,63 @@ describe('every client kind over every listener kind', () => {
   })
 })
 
+/** SASL/PLAIN written by hand as a kafkajs authenticationProvider: the path AWS MSK IAM plugins take. */
+function handMadePlain(username: string, password: string): Mechanism['authenticationProvider'] {
+  return ({ saslAuthenticate }) => ({
+    authenticate: async () => {
+      const payload = Buffer.from(`\u0000${username}\u0000${password}`)
+      const bytes = Buffer.alloc(4 + payload.length)
+      bytes.writeInt32BE(payload.length, 0)
+      payload.copy(bytes, 4)
+      await saslAuthenticate({ request: { encode: () => bytes } })
+    },
+  })
+}
+
+describe('custom mechanisms and token refresh', () => {
+  it('a custom authenticationProvider: producer and admin work; a wrong password is AUTHENTICATION', async () => {
+    const { username, password } = kafka.security!.users.plain
+    const brokers = conn('sasl-plaintext', 'plain').brokers
+    const sasl = { mechanism: 'PLAIN', authenticationProvider: handMadePlain(username, password) }
+    const topic = uniqueName('sec-custom')
+    const admin = createAdmin({ brokers, sasl, logger })
+    expect(await admin.ensureTopic({ name: topic, partitions: 1, replicationFactor: 1 })).toEqual({ created: true })
+    await admin.disconnect()
+    const producer = createProducer({ brokers, sasl, logger })
+    await producer.connect()
+    expect((await producer.send({ topic, value: 'custom' })).offset).toBe('0')
+    await producer.disconnect()
+    await expectFastFailure({ brokers, sasl: { mechanism: 'PLAIN', authenticationProvider: handMadePlain(username, 'wrong-password') } }, 'AUTHENTICATION')
+  })
+
+  it('OAUTHBEARER: tokens that live 6 s are refreshed before they expire while a producer keeps sending', async () => {
+    const issued: string[] = []
+    const oauthBearerProvider = async (): Promise<{ value: string }> => {
+      const value = unsecuredJws('kafkatune-refresh', 6000)
+      issued.push(value)
+      return { value }
+    }
+    const topic = uniqueName('sec-oauth')
+    const producer = createProducer({ ...conn('sasl-plaintext', 'oauthbearer'), sasl: { mechanism: 'oauthbearer', oauthBearerProvider }, logger, lingerMs: 0,
+      // kafkajs re-authenticates 10 s before a session ends by default: longer than these test sessions.
+      kafkajs: { reauthenticationThreshold: 1000 },
+    })
+    await producer.connect()
+    const started = Date.now()
+    let sent = 0
+    while (Date.now() - started < 9000) {
+      await producer.send({ topic, value: `v${sent}` })
+      sent++
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    await producer.disconnect()
+    expect(await highWatermark(topic)).toBe(sent)
+    // A token every 4.8 s (80% of 6 s): the broker would have refused the first one after 6 s.
+    expect(issued.length).toBeGreaterThanOrEqual(2)
+    tokens.push(...issued)
+  })
+})
+
 /** Connects a producer, a consumer and an admin with `c`; each must fail with `code` within `withinMs`. */
 async function expectFastFailure(c: Pick<ConnectionOptions, 'brokers' | 'ssl' | 'sasl'>, code: 'AUTHENTICATION' | 'TLS', withinMs = 5000): Promise<void> {
   const attempts: [string, () => Promise<unknown>][] = [
@@ -193,12 +258,12 @@ describe('secrets', () => {
       .split('\n')
       .filter((l) => l !== '' && !l.startsWith('-----'))
       .join('')
-    const secrets = [s.users.plain.password, s.users.scram.password, 'wrong-password', ...s.tokensIssued, keyBody.slice(0, 40), keyBody.slice(-40)]
+    const secrets = [s.users.plain.password, s.users.scram.password, 'wrong-password', ...s.tokensIssued, ...tokens, keyBody.slice(0, 40), keyBody.slice(-40)]
     expect(s.tokensIssued.length).toBeGreaterThan(0)
     // The log really was at trace: kafkajs debug lines and kafkatune's own lines are there.
     expect(lines.length).toBeGreaterThan(100)
     expect(lines.some((l) => l.includes('"level":20') && l.includes('kafkajs'))).toBe(true)
-    expect(errorMessages.length).toBe(21)
+    expect(errorMessages.length).toBe(24)
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(10)
       expect(lines.filter((l) => l.includes(secret))).toEqual([])
