@@ -189,12 +189,17 @@ describe('custom mechanisms and token refresh', () => {
   })
 })
 
-/** Connects a producer, a consumer and an admin with `c`; each must fail with `code` within `withinMs`. */
+/** Connects a producer, a consumer, an admin and a pipeline with `c`; each must fail with `code` within `withinMs`. */
 async function expectFastFailure(c: Pick<ConnectionOptions, 'brokers' | 'ssl' | 'sasl'>, code: 'AUTHENTICATION' | 'TLS', withinMs = 5000): Promise<void> {
   const attempts: [string, () => Promise<unknown>][] = [
     ['producer', () => createProducer({ ...c, logger }).connect()],
     ['consumer', () => createConsumer({ ...c, logger, groupId: uniqueName('sec-bad'), topics: ['never-created'] }).connect()],
     ['admin', () => createAdmin({ ...c, logger }).connect()],
+    [
+      'pipeline',
+      () =>
+        createPipeline({ ...c, logger, groupId: uniqueName('sec-bad'), from: 'never-created', to: 'never-either', transactionalIdPrefix: uniqueName('sec-bad'), transform: async (m) => ({ value: m.value }) }).run(),
+    ],
   ]
   for (const [kind, attempt] of attempts) {
     const started = Date.now()
@@ -263,7 +268,7 @@ describe('secrets', () => {
     // The log really was at trace: kafkajs debug lines and kafkatune's own lines are there.
     expect(lines.length).toBeGreaterThan(100)
     expect(lines.some((l) => l.includes('"level":20') && l.includes('kafkajs'))).toBe(true)
-    expect(errorMessages.length).toBe(24)
+    expect(errorMessages.length).toBe(32)
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(10)
       expect(lines.filter((l) => l.includes(secret))).toEqual([])
