@@ -148,9 +148,13 @@ export function classifyAuthError(err: unknown, mechanism: string | undefined, u
   ) as Error | undefined
   if (sasl === undefined) return undefined
   const who = username === undefined ? '' : ` as user '${username}'`
-  const hint = /not supported by the server/.test(sasl.message) || (sasl as { type?: unknown }).type === 'UNSUPPORTED_SASL_MECHANISM'
-    ? `the listener does not enable SASL ${mechanism?.toUpperCase() ?? ''}: use a mechanism in its sasl.enabled.mechanisms`
-    : 'check sasl.username and sasl.password (or the token your oauthBearerProvider returns), that the user exists for this mechanism (SCRAM users are per mechanism), and that this is the right listener'
+  const type = (sasl as { type?: unknown }).type
+  const hint =
+    /not supported by the server/.test(sasl.message) || type === 'UNSUPPORTED_SASL_MECHANISM'
+      ? `the listener does not enable SASL ${mechanism?.toUpperCase() ?? ''}: use a mechanism in its sasl.enabled.mechanisms`
+      : type === 'ILLEGAL_SASL_STATE'
+        ? 'the broker did not expect SASL here: if this is a PLAINTEXT or SSL listener remove sasl (or use the SASL_PLAINTEXT / SASL_SSL port); during re-authentication it means the broker refused the new session (e.g. a token about to expire)'
+        : 'check sasl.username and sasl.password (or the token your oauthBearerProvider returns), that the user exists for this mechanism (SCRAM users are per mechanism), and that this is the right listener'
   return new KafkatuneError('AUTHENTICATION', `Authentication failed${who} with SASL ${mechanism?.toUpperCase() ?? '?'} (${sasl.message}): ${hint}`, {
     retriable: false,
     cause: sasl,

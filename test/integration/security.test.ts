@@ -229,6 +229,14 @@ describe('mistakes fail fast with a typed error', () => {
     await expectFastFailure({ ...c, sasl: { mechanism: 'scram-sha-512', username: kafka.security!.users.scram.username, password: 'wrong-password' } }, 'AUTHENTICATION')
   })
 
+  it('SASL against the plaintext listener, and a mechanism the broker does not offer: AUTHENTICATION', async () => {
+    await expectFastFailure({ brokers: kafka.security!.brokers.plaintext, sasl: conn('sasl-plaintext', 'scram-sha-256').sasl }, 'AUTHENTICATION')
+    expect(errorMessages.at(-1)).toMatch(/did not expect SASL here/)
+    const unknown = { mechanism: 'GSSAPI', authenticationProvider: handMadePlain('u', 'wrong-password') }
+    await expectFastFailure({ brokers: conn('sasl-plaintext', 'plain').brokers, sasl: unknown }, 'AUTHENTICATION')
+    expect(errorMessages.at(-1)).toMatch(/does not enable SASL GSSAPI/)
+  })
+
   it('an untrusted broker certificate (system CAs only): TLS', async () => {
     await expectFastFailure({ brokers: conn('ssl').brokers, ssl: {} }, 'TLS')
     expect(errorMessages.at(-1)).toMatch(/not trusted.*ssl\.ca/)
@@ -268,7 +276,7 @@ describe('secrets', () => {
     // The log really was at trace: kafkajs debug lines and kafkatune's own lines are there.
     expect(lines.length).toBeGreaterThan(100)
     expect(lines.some((l) => l.includes('"level":20') && l.includes('kafkajs'))).toBe(true)
-    expect(errorMessages.length).toBe(32)
+    expect(errorMessages.length).toBe(40)
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(10)
       expect(lines.filter((l) => l.includes(secret))).toEqual([])
