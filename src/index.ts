@@ -26,6 +26,11 @@ export type {
   ConsumerOptions,
   PipelineOptions,
   OutRecord,
+  SaslOptions,
+  SaslPasswordOptions,
+  SaslOAuthBearerOptions,
+  SaslCustomOptions,
+  OAuthBearerToken,
 } from './config/index.js'
 export { serializers } from './serde/index.js'
 export { partitioners } from './partitioners/index.js'

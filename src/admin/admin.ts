@@ -1,5 +1,5 @@
 import type { Admin as KafkajsAdmin } from 'kafkajs'
-import { createKafkaClient } from '../client.js'
+import { createKafkaClient, guardConnect } from '../client.js'
 import { getDefaultLogger, resolvePreset } from '../config/index.js'
 import type { ConnectionOptions, PresetRef, ResolvedConnection } from '../config/index.js'
 import type { ConfigProblem } from '../errors.js'
@@ -76,12 +76,14 @@ const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
  */
 export function createAdmin(options: ConnectionOptions): Admin {
   const settings = resolveConnection(options)
-  const admin: KafkajsAdmin = createKafkaClient(settings).admin()
+  const kafka = createKafkaClient(settings)
+  const admin: KafkajsAdmin = kafka.admin()
   let connected: Promise<void> | null = null
-  const ready = () => (connected ??= admin.connect().catch((err: unknown) => {
-    connected = null
-    throw err
-  }))
+  const ready = () =>
+    (connected ??= guardConnect(kafka, () => admin.connect(), () => admin.disconnect()).catch((err: unknown) => {
+      connected = null
+      throw err
+    }))
 
   return {
     connect: () => wrap('admin connect', ready),

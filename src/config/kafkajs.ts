@@ -9,9 +9,10 @@ import {
   type ProducerConfig,
   type SASLOptions,
 } from 'kafkajs'
+import { cachingTokenProvider } from '../security/oauth.js'
 import type { Logger } from 'pino'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
-import type { CompressionName } from './types.js'
+import type { CompressionName, SaslOptions } from './types.js'
 
 function kafkajsLevel(logger: Logger): KafkajsLogLevel {
   switch (logger.level) {
@@ -60,8 +61,17 @@ export function toKafkajsClientConfig(settings: ResolvedConnection & { requestTi
     config.enforceRequestTimeout = true
   }
   if (settings.ssl !== undefined) config.ssl = settings.ssl
-  if (settings.sasl !== undefined) config.sasl = { ...settings.sasl } as SASLOptions
+  if (settings.sasl !== undefined) config.sasl = toKafkajsSasl(settings.sasl)
   return { ...config, ...settings.kafkajs }
+}
+
+/** A fresh copy per client (kafkajs stores its authenticator on the object); OAUTHBEARER tokens cached until 80% of their lifetime. */
+export function toKafkajsSasl(sasl: SaslOptions): NonNullable<KafkaConfig['sasl']> {
+  if ('authenticationProvider' in sasl) return { mechanism: sasl.mechanism, authenticationProvider: sasl.authenticationProvider }
+  if (sasl.mechanism === 'oauthbearer' && 'oauthBearerProvider' in sasl) {
+    return { mechanism: 'oauthbearer', oauthBearerProvider: cachingTokenProvider(sasl.oauthBearerProvider) }
+  }
+  return { ...sasl } as SASLOptions
 }
 
 const CODECS: Record<CompressionName, CompressionTypes> = {

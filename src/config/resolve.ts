@@ -8,6 +8,7 @@ import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS 
 import { getDefaultLogger } from './logger.js'
 import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
 import { zodProblems } from './problems.js'
+import { redactSasl, redactSsl } from './sasl.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
 import {
   consumerOptionsSchema,
@@ -333,6 +334,18 @@ export function resolvePipelineConfig(options: PipelineOptions<unknown, unknown,
   return Object.freeze({ producer, consumer, transactionalIdPrefix: options.transactionalIdPrefix ?? null, exactlyOnce })
 }
 
+/** `ssl` and `sasl` rows (only when set), secrets shown as `[redacted]`. */
+function securityRows(settings: ResolvedConnection): ExplainRow[] {
+  const out: ExplainRow[] = []
+  if (settings.ssl !== undefined) {
+    out.push({ option: 'ssl', javaProperty: 'security.protocol', value: redactSsl(settings.ssl), source: 'option', reason: 'set explicitly in the options (private keys and passphrases redacted)' })
+  }
+  if (settings.sasl !== undefined) {
+    out.push({ option: 'sasl', javaProperty: 'sasl.mechanism', value: redactSasl(settings.sasl), source: 'option', reason: 'set explicitly in the options (passwords, tokens and providers redacted)' })
+  }
+  return out
+}
+
 function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
   const out: ExplainRow[] = Object.keys(traced.values).map((option) => ({
     option,
@@ -365,12 +378,14 @@ export function explainConfig(
         source: settings.transactionalId === null ? 'default' : 'option',
         reason: settings.transactionalId === null ? 'no transactions unless a transactionalId is given' : 'set explicitly in the options',
       },
+      ...securityRows(settings),
     ])
   }
   if (kind === 'consumer') {
     const { settings, traced } = resolveConsumer(options as ConsumerOptions<unknown, unknown>)
     return rows(traced, [
       { option: 'groupId', javaProperty: 'group.id', value: settings.groupId, source: 'option', reason: 'set explicitly in the options' },
+      ...securityRows(settings),
     ])
   }
   throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer' or 'consumer', got '${String(kind)}'` }])

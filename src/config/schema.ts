@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { saslProblem } from './sasl.js'
 
 const posInt = z.number().int('must be an integer').positive('must be > 0')
 const nonNegInt = z.number().int('must be an integer').nonnegative('must be >= 0')
@@ -15,12 +16,12 @@ const serializerName = z.enum(['string', 'bytes', 'json'])
 export const connectionShape = {
   brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')).min(1, 'needs at least one broker'),
   clientId: z.string().min(1).optional(),
-  ssl: z.union([z.boolean(), z.object({}).passthrough()]).optional(),
+  ssl: z.union([z.boolean(), z.object({}).passthrough()], { message: 'must be true/false or tls.ConnectionOptions ({ ca, cert, key, ... })' }).optional(),
   sasl: z
-    .strictObject({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string(),
-      password: z.string(),
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem = saslProblem(value)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
     })
     .optional(),
   logger: z.custom<object>((v) => typeof v === 'object' && v !== null && typeof (v as { child?: unknown }).child === 'function', {

@@ -1,5 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import type { KafkaConfig } from 'kafkajs'
+import type { KafkaConfig, Mechanism } from 'kafkajs'
+import type { OAuthBearerToken } from '../security/oauth.js'
 import type { Logger } from 'pino'
 import type { Serializer, SerializerName } from '../serde/types.js'
 
@@ -9,15 +10,49 @@ export interface ConnectionOptions {
   brokers: string[]
   /** @default 'kafkatune' */
   clientId?: string
-  /** TLS; hostnames are verified by default. */
+  /**
+   * TLS: `true` for the system CAs, or `tls.ConnectionOptions` (`ca`, `cert`/`key` for mutual TLS, ...).
+   * The broker's certificate and hostname are verified unless you turn that off yourself.
+   * @default undefined (plaintext)
+   */
   ssl?: boolean | TlsConnectionOptions
-  /** SASL credentials; the password is never logged. */
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  /**
+   * SASL: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER (a token provider) or a custom mechanism (a kafkajs
+   * `authenticationProvider`, e.g. an AWS MSK IAM plugin). Passwords, tokens and keys are never logged and
+   * show as `[redacted]` in `explainConfig`.
+   * @default undefined (no SASL)
+   */
+  sasl?: SaslOptions
   /** kafkajs and SDK logs go here. @default a pino logger at `warn` */
   logger?: Logger
   /** Escape hatch merged last into the kafkajs client config. */
   kafkajs?: Partial<KafkaConfig>
 }
+
+/** SASL username/password mechanisms. */
+export interface SaslPasswordOptions {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
+  username: string
+  /** Never logged, never in an error message. */
+  password: string
+}
+
+/** SASL/OAUTHBEARER: kafkatune keeps the token until 80% of its lifetime (`expiresAt` or the JWT `exp`), then asks again. */
+export interface SaslOAuthBearerOptions {
+  mechanism: 'oauthbearer'
+  oauthBearerProvider: () => Promise<OAuthBearerToken>
+}
+
+/** Any other SASL mechanism through kafkajs's `authenticationProvider` (e.g. `AWS_MSK_IAM` plugins). */
+export interface SaslCustomOptions {
+  /** The mechanism name the broker knows, e.g. `AWS_MSK_IAM`. */
+  mechanism: string
+  authenticationProvider: Mechanism['authenticationProvider']
+}
+
+export type SaslOptions = SaslPasswordOptions | SaslOAuthBearerOptions | SaslCustomOptions
+
+export type { OAuthBearerToken }
 
 export type Acks = 0 | 1 | 'all'
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Producer as KafkajsProducer } from 'kafkajs'
+import { guardConnect } from '../client.js'
 import { resolveConsumerConfig } from '../config/index.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
@@ -148,10 +149,11 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   async function connect(): Promise<void> {
     if (state !== 'created') return
     try {
-      await kconsumer.connect()
+      await guardConnect(kafka, () => kconsumer.connect(), () => kconsumer.disconnect())
       if (settings.deadLetterTopic !== null) {
-        dlqProducer = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
-        await dlqProducer.connect()
+        const dlq = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
+        dlqProducer = dlq
+        await guardConnect(kafka, () => dlq.connect(), () => dlq.disconnect())
       }
     } catch (err) {
       throw kafkaError(err, `consumer of group ${settings.groupId} cannot connect to ${settings.brokers.join(',')}`)

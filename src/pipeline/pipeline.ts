@@ -1,5 +1,5 @@
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, Transaction } from 'kafkajs'
-import { createKafkaClient } from '../client.js'
+import { createKafkaClient, guardConnect } from '../client.js'
 import {
   kafkajsSendOptions,
   resolvePipelineConfig,
@@ -327,7 +327,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         stickyMemory = { generation: generationOf(payload.memberId) ?? NO_GENERATION, assignment: payload.memberAssignment }
         log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group')
       })
-      await consumer.connect()
+      const kconsumer = consumer
+      await guardConnect(kafka, () => kconsumer.connect(), () => kconsumer.disconnect())
       const topics = [...cs.topics]
       await consumer.subscribe({ topics, fromBeginning: cs.autoOffsetReset === 'earliest' })
       await consumer.run({

@@ -6,6 +6,7 @@
 import type { Admin, Kafka, Message, Producer as KafkajsProducer, ProducerBatch, Transaction as KafkajsTransaction } from 'kafkajs'
 import type { ProducerSettings } from '../config/index.js'
 import { kafkajsSendOptions, toKafkajsProducerConfig } from '../config/index.js'
+import { guardConnect } from '../client.js'
 import { KafkatuneError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 import { installPartitionResultsHook, partitionResultsOf } from './partition-results.js'
@@ -154,9 +155,15 @@ export class KafkajsProducerEngine implements SenderEngine {
 
   async connect(): Promise<void> {
     try {
-      this.admin = this.kafka.admin()
-      await this.admin.connect()
-      await this.producer.connect()
+      await guardConnect(
+        this.kafka,
+        async () => {
+          this.admin = this.kafka.admin()
+          await this.admin.connect()
+          await this.producer.connect()
+        },
+        () => Promise.allSettled([this.admin?.disconnect(), this.producer.disconnect()]),
+      )
       this.connected = true
     } catch (err) {
       throw kafkaError(err, 'KAFKA', 'Could not connect the producer')

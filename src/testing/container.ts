@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
 import { Kafka, logLevel } from 'kafkajs'
-import { KafkatuneError } from '../errors.js'
+import { ConfigError, KafkatuneError } from '../errors.js'
 import { brokerConfigVariable, checkBrokerConfig } from './broker-config.js'
 import { KAFKA_VERSION } from './jars.js'
 import type { KafkaHandle, NodeControl, StartKafkaOptions } from './types.js'
@@ -544,6 +544,12 @@ export async function startContainerKafka(options: StartKafkaOptions = {}): Prom
     throw new KafkatuneError('HARNESS', `kafkatune: nodes must be 1 or 3, got ${String(nodeCount)}`, { retriable: false })
   }
   const brokerConfig = checkBrokerConfig(options.brokerConfig)
+  if (options.security !== undefined) {
+    throw new ConfigError(
+      [{ option: 'security', message: "secured listeners are started in local mode only, not in container mode: use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+" }],
+      'startKafka() options',
+    )
+  }
   const envImage = process.env.KAFKATUNE_KAFKA_IMAGE
   const image = options.image ?? (envImage !== undefined && envImage !== '' ? envImage : DEFAULT_KAFKA_IMAGE)
   const timeoutMs = startTimeout(options)

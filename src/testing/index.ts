@@ -6,11 +6,22 @@
  */
 import { ConfigError, KafkatuneError } from '../errors.js'
 import { checkBrokerConfig } from './broker-config.js'
+import { checkSecurity } from './security.js'
 import { containerRuntimeAvailable, startContainerKafka } from './container.js'
 import { startLocalKafka } from './local.js'
 import type { KafkaHandle, KafkaMode, StartKafkaOptions } from './types.js'
 
-export type { KafkaHandle, KafkaMode, NodeControl, StartKafkaOptions } from './types.js'
+export type {
+  KafkaHandle,
+  KafkaMode,
+  KafkaSecurity,
+  KafkaSecurityInfo,
+  NodeControl,
+  SecureListener,
+  StartKafkaOptions,
+  TestConnection,
+  TestSaslMechanism,
+} from './types.js'
 export { ensureKafkaJars, kafkaLibsDir, KAFKA_VERSION } from './jars.js'
 export { startLocalKafka } from './local.js'
 export { containerRuntimeAvailable, startContainerKafka, DEFAULT_KAFKA_IMAGE } from './container.js'
@@ -55,8 +66,17 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   }
   const mode = requested as 'auto' | KafkaMode
   checkBrokerConfig(options.brokerConfig)
+  checkSecurity(options.security)
+  const noSecurity = (where: string): void => {
+    if (options.security === undefined) return
+    throw new ConfigError(
+      [{ option: 'security', message: `secured listeners are started in local mode only, not ${where}: use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+` }],
+      'startKafka() options',
+    )
+  }
   const wantsConfig = options.brokerConfig !== undefined && Object.keys(options.brokerConfig).length > 0
   const external = (list: string[]): KafkaHandle => {
+    noSecurity(`for an external cluster (KAFKA_BROKERS=${list.join(',')})`)
     if (wantsConfig) {
       throw new ConfigError(
         [{ option: 'brokerConfig', message: `cannot be applied to an external cluster (KAFKA_BROKERS=${list.join(',')}); unset KAFKA_BROKERS or use mode 'local' / 'container'` }],
@@ -72,10 +92,14 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     }
     return external(list)
   }
-  if (mode === 'container') return startContainerKafka(resolved)
+  if (mode === 'container') {
+    noSecurity('in container mode')
+    return startContainerKafka(resolved)
+  }
   if (mode === 'local') return startLocalKafka(resolved)
   const list = brokersFromEnv()
   if (list !== undefined) return external(list)
-  if (await containerRuntimeAvailable()) return startContainerKafka(resolved)
+  // Secured listeners exist in local mode only, so auto mode picks it for them.
+  if (options.security === undefined && (await containerRuntimeAvailable())) return startContainerKafka(resolved)
   return startLocalKafka(resolved)
 }

@@ -10,7 +10,9 @@ import { KafkatuneError } from '../errors.js'
 import { removeScratchDir, spawnGuarded, trackScratchDir, unrefChild } from './children.js'
 import type { GuardedChild } from './children.js'
 import { checkJava, ensureKafkaJars, javaExecutable, javaVersion, kafkaResource, KAFKA_VERSION } from './jars.js'
-import type { KafkaHandle, NodeControl, StartKafkaOptions } from './types.js'
+import { checkSecurity, planSecurity, scramFormatArgs, securityInfo, securityProperties } from './security.js'
+import type { SecurityPlan } from './security.js'
+import type { KafkaHandle, KafkaSecurity, NodeControl, SecureListener, StartKafkaOptions } from './types.js'
 
 const READY_LINE = 'Kafka Server started'
 const DEFAULT_START_TIMEOUT_MS = 120_000
@@ -73,9 +75,11 @@ interface NodeLayout {
   port: number
   controllerPort: number
   dir: string
+  /** One port per secured listener, in the plan's order. */
+  securePorts: number[]
 }
 
-function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Readonly<Record<string, string>> = {}): string {
+function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Readonly<Record<string, string>> = {}, plan?: SecurityPlan): string {
   const three = all.length === 3
   const rf = three ? 3 : 1
   const minIsr = three ? 2 : 1
@@ -110,6 +114,7 @@ function serverProperties(node: NodeLayout, all: NodeLayout[], extra: Readonly<R
     'background.threads': 2,
     'log.cleaner.threads': 1,
   }
+  if (plan !== undefined) Object.assign(props, securityProperties(plan, HOST, node.port, node.controllerPort, node.securePorts))
   if (three) {
     // Otherwise a node can wait minutes for shutdown approval from a controller quorum that is gone.
     props['controlled.shutdown.enable'] = false
@@ -153,7 +158,7 @@ function exited(child: GuardedChild): Promise<void> {
 }
 
 /** Run `kafka.tools.StorageTool format` for one node; a fresh data folder each start. */
-async function formatStorage(libs: string, propsFile: string, id: string, tail: LogTail, extraJvm: string[] = []): Promise<void> {
+async function formatStorage(libs: string, propsFile: string, id: string, tail: LogTail, extraJvm: string[] = [], extraArgs: string[] = []): Promise<void> {
   const child = spawnGuarded(javaExecutable(), [
     ...extraJvm,
     '-Xmx256m',
@@ -168,6 +173,7 @@ async function formatStorage(libs: string, propsFile: string, id: string, tail: 
     id,
     '-c',
     propsFile,
+    ...extraArgs,
   ])
   onLines(child, (line) => tail.push(line))
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -175,6 +181,7 @@ async function formatStorage(libs: string, propsFile: string, id: string, tail: 
     child.once('exit', (c) => resolve(c))
   })
   if (code !== 0) {
+    // The arguments carry SCRAM passwords: the message shows only the tool's output.
     throw new KafkatuneError('HARNESS', `kafkatune: formatting Kafka storage failed (exit ${code}):\n${tail.text()}`, { retriable: false })
   }
 }
@@ -194,7 +201,7 @@ class LocalNode implements NodeControl {
     private readonly extraJvm: string[] = [],
   ) {
     this.nodeId = layout.nodeId
-    this.brokerAddress = `${HOST}:${layout.port}`
+    this.brokerAddress = `${HOST}:${layout.securePorts[0] ?? layout.port}`
   }
 
   get pid(): number | undefined {
@@ -336,13 +343,29 @@ async function waitForBrokerCount(brokers: string[], count: number, timeoutMs: n
   throw new KafkatuneError('HARNESS', `kafkatune: the cluster shows ${seen} of ${count} brokers after ${timeoutMs} ms`, { cause: lastError })
 }
 
-async function startOnce(nodeCount: 1 | 3, libs: string, timeoutMs: number, extraJvm: string[], brokerConfig: Readonly<Record<string, string>>): Promise<KafkaHandle> {
+async function startOnce(
+  nodeCount: 1 | 3,
+  libs: string,
+  timeoutMs: number,
+  extraJvm: string[],
+  brokerConfig: Readonly<Record<string, string>>,
+  security: KafkaSecurity | undefined,
+): Promise<KafkaHandle> {
   const root = mkdtempSync(join(tmpdir(), 'kafkatune-kafka-'))
   trackScratchDir(root)
-  const ports = await freePorts(nodeCount * 2)
+  let plan: SecurityPlan | undefined
+  try {
+    plan = security === undefined ? undefined : planSecurity(security, root)
+  } catch (err) {
+    removeScratchDir(root)
+    throw err
+  }
+  const perNode = 2 + (plan?.listeners.length ?? 0)
+  const ports = await freePorts(nodeCount * perNode)
   const layouts: NodeLayout[] = []
-  for (let i = 1; i <= nodeCount; i++) {
-    layouts.push({ nodeId: i, port: ports[2 * i - 2] ?? 0, controllerPort: ports[2 * i - 1] ?? 0, dir: join(root, `node-${i}`) })
+  for (let i = 0; i < nodeCount; i++) {
+    const mine = ports.slice(i * perNode, (i + 1) * perNode)
+    layouts.push({ nodeId: i + 1, port: mine[0] ?? 0, controllerPort: mine[1] ?? 0, dir: join(root, `node-${i + 1}`), securePorts: mine.slice(2) })
   }
   const id = clusterId()
   const nodes: LocalNode[] = []
@@ -355,22 +378,29 @@ async function startOnce(nodeCount: 1 | 3, libs: string, timeoutMs: number, extr
       layouts.map(async (layout) => {
         mkdirSync(layout.dir, { recursive: true })
         const propsFile = join(layout.dir, 'server.properties')
-        writeFileSync(propsFile, serverProperties(layout, layouts, brokerConfig))
-        await formatStorage(libs, propsFile, id, new LogTail(), extraJvm)
+        writeFileSync(propsFile, serverProperties(layout, layouts, brokerConfig, plan), { mode: 0o600 })
+        await formatStorage(libs, propsFile, id, new LogTail(), extraJvm, scramFormatArgs(plan))
         nodes.push(new LocalNode(layout, libs, propsFile, timeoutMs, extraJvm))
       }),
     )
     nodes.sort((a, b) => a.nodeId - b.nodeId)
     await Promise.all(nodes.map((n) => n.start()))
     const brokers = nodes.map((n) => n.brokerAddress)
-    if (nodeCount > 1) await waitForBrokerCount(brokers, nodeCount, timeoutMs)
+    const plaintext = layouts.map((l) => `${HOST}:${l.port}`)
+    if (nodeCount > 1) await waitForBrokerCount(plaintext, nodeCount, timeoutMs)
     let stopped: Promise<void> | undefined
-    return {
+    const handle: KafkaHandle = {
       brokers,
       mode: 'local',
       nodes,
       stop: () => (stopped ??= stopAll()),
     }
+    if (plan === undefined) return handle
+    const addresses = { plaintext } as Record<SecureListener | 'plaintext', string[]>
+    plan.listeners.forEach((kind, i) => {
+      addresses[kind] = layouts.map((l) => `${HOST}:${l.securePorts[i] ?? 0}`)
+    })
+    return { ...handle, security: securityInfo(plan, addresses) }
   } catch (err) {
     await stopAll()
     throw err
@@ -418,7 +448,7 @@ async function ensureClassArchive(libs: string, timeoutMs: number): Promise<stri
   trackScratchDir(root)
   try {
     const [port = 0, controllerPort = 0] = await freePorts(2)
-    const layout: NodeLayout = { nodeId: 1, port, controllerPort, dir: join(root, 'node-1') }
+    const layout: NodeLayout = { nodeId: 1, port, controllerPort, dir: join(root, 'node-1'), securePorts: [] }
     mkdirSync(layout.dir, { recursive: true })
     const propsFile = join(layout.dir, 'server.properties')
     writeFileSync(propsFile, serverProperties(layout, [layout]))
@@ -457,6 +487,7 @@ export async function startLocalKafka(options: StartKafkaOptions = {}): Promise<
     throw new KafkatuneError('HARNESS', `kafkatune: startKafka({ nodes }) takes 1 or 3, got ${String(nodeCount)}`, { retriable: false })
   }
   const brokerConfig = checkBrokerConfig(options.brokerConfig)
+  const security = checkSecurity(options.security)
   checkJava()
   const libs = await ensureKafkaJars()
   const timeoutMs = startTimeout(options)
@@ -465,7 +496,7 @@ export async function startLocalKafka(options: StartKafkaOptions = {}): Promise<
   // Free ports are picked before the JVM binds them, so another process can win the race: retry on that only.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(nodeCount, libs, timeoutMs, extraJvm, brokerConfig)
+      return await startOnce(nodeCount, libs, timeoutMs, extraJvm, brokerConfig, security)
     } catch (err) {
       const portInUse = err instanceof KafkatuneError && err.details.portInUse === true
       if (!portInUse || attempt >= 3) throw err

@@ -31,6 +31,62 @@ export interface StartKafkaOptions {
    * @default 120000 (env `KAFKATUNE_KAFKA_START_TIMEOUT_MS`)
    */
   startTimeoutMs?: number
+  /**
+   * Secured client listeners (local mode only), opened beside the internal PLAINTEXT listener that the
+   * controller and inter-broker traffic keep on loopback. `brokers` then points at the first listener listed;
+   * `handle.security` has every address and the connection options a client needs. Container and external
+   * mode refuse it with `CONFIG_INVALID`.
+   * @example
+   * const kafka = await startKafka({ security: { listeners: ['sasl-ssl', 'mtls'] } })
+   * const producer = createProducer({ ...kafka.security!.connection('sasl-ssl', 'scram-sha-512') })
+   * @default undefined (one PLAINTEXT listener)
+   */
+  security?: KafkaSecurity
+}
+
+/** A secured client listener kind: `mtls` is SSL with a required client certificate. */
+export type SecureListener = 'sasl-plaintext' | 'ssl' | 'mtls' | 'sasl-ssl'
+/** SASL mechanisms the harness can enable (OAUTHBEARER with Kafka's unsecured JWS validator: tests only). */
+export type TestSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer'
+
+/** `startKafka({ security })`. */
+export interface KafkaSecurity {
+  /** Client listeners to open (at least one); the first is what `handle.brokers` points at. */
+  listeners: SecureListener[]
+  /**
+   * SASL mechanisms enabled on the SASL listeners (PLAIN users live in the JAAS config, SCRAM users are
+   * created when storage is formatted, OAUTHBEARER tokens are unsecured JWS).
+   * @default all four
+   */
+  mechanisms?: TestSaslMechanism[]
+}
+
+/** Client connection options for one listener (spread into a kafkatune factory). */
+export interface TestConnection {
+  brokers: string[]
+  ssl?: { ca: string[]; cert?: string; key?: string }
+  sasl?:
+    | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+    | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<{ value: string }> }
+}
+
+/** What `startKafka({ security })` made: addresses, the test CA, a client certificate and credentials. */
+export interface KafkaSecurityInfo {
+  readonly listeners: readonly SecureListener[]
+  readonly mechanisms: readonly TestSaslMechanism[]
+  /** Bootstrap servers per listener; `plaintext` is the internal listener (no TLS, no SASL). */
+  readonly brokers: Readonly<Record<SecureListener | 'plaintext', string[]>>
+  /** PEM of the throwaway CA that signed the broker's certificate (SAN 127.0.0.1 and localhost). */
+  readonly ca: string
+  /** PEM client certificate and key signed by the same CA (for `mtls`). */
+  readonly clientCert: string
+  readonly clientKey: string
+  /** PLAIN and SCRAM credentials (random per start). */
+  readonly users: { readonly plain: { username: string; password: string }; readonly scram: { username: string; password: string } }
+  /** Every OAUTHBEARER token handed out so far (tests grep logs for them). */
+  readonly tokensIssued: readonly string[]
+  /** Connection options for a listener (and a mechanism on SASL listeners). */
+  connection(listener: SecureListener, mechanism?: TestSaslMechanism): TestConnection
 }
 
 /** Fault control over one broker node that `startKafka()` started. */
@@ -65,6 +121,8 @@ export interface KafkaHandle {
   readonly mode: KafkaMode
   /** Per-node control; empty in `external` mode. */
   readonly nodes: NodeControl[]
+  /** Set when started with `security`. */
+  readonly security?: KafkaSecurityInfo
   /** Stop every node this handle started and remove its data (a no-op in `external` mode). */
   stop(): Promise<void>
 }
