@@ -25,6 +25,7 @@ import { OffsetTracker } from './offsets.js'
 import { checkStartPositions } from './start-positions.js'
 import type { Consumer, ConsumerEvents, RunHandlers } from './types.js'
 import { deferred, sleep, within } from '../util/async.js'
+import { backoffMs } from '../util/backoff.js'
 
 export type * from './types.js'
 
@@ -172,7 +173,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       } catch (err) {
         if (err instanceof KafkatuneError) throw err
         if ((err as { retriable?: unknown }).retriable === true && attempt < 20) {
-          await sleep(Math.min(100 * attempt, 1000))
+          await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 1000 }))
           continue
         }
         throw kafkaError(err, `Cannot read committed offsets of group ${settings.groupId}`)

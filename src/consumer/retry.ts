@@ -1,10 +1,12 @@
 import type { RetryPolicy } from '../config/types.js'
+import { backoffMs } from '../util/backoff.js'
 
-/** Delay before retry number `attempt` (1-based): `backoffMs * 2^(attempt-1)`, capped at `maxBackoffMs`. */
-export function backoffFor(attempt: number, policy: Readonly<RetryPolicy>): number {
-  const raw = policy.backoffMs * 2 ** Math.max(0, attempt - 1)
-  const cap = policy.maxBackoffMs ?? Number.POSITIVE_INFINITY
-  return Math.min(raw, cap)
+/**
+ * Delay before retry number `attempt` (1-based): the one back-off (`src/util/backoff.ts`), `backoffMs * 2^(attempt-1)`
+ * capped at `maxBackoffMs`, with the Java client's ±20% jitter unless `random` is fixed.
+ */
+export function backoffFor(attempt: number, policy: Readonly<RetryPolicy>, random?: () => number): number {
+  return backoffMs(attempt, { baseMs: policy.backoffMs, ...(policy.maxBackoffMs !== undefined ? { maxMs: policy.maxBackoffMs } : {}), ...(random ? { random } : {}) })
 }
 
 /** Outcome of running a handler with retries. */
@@ -17,7 +19,7 @@ export type RetryOutcome = { ok: true; attempts: number } | { ok: false; attempt
 export async function runWithRetries(
   fn: () => Promise<void>,
   policy: Readonly<RetryPolicy> | null,
-  hooks: { sleep: (ms: number) => Promise<void>; onRetry?: (attempt: number, error: unknown) => void; shouldStop?: () => boolean },
+  hooks: { sleep: (ms: number) => Promise<void>; onRetry?: (attempt: number, error: unknown) => void; shouldStop?: () => boolean; random?: () => number },
 ): Promise<RetryOutcome> {
   const retries = Math.max(0, (policy?.attempts ?? 1) - 1)
   let attempt = 0
@@ -31,7 +33,7 @@ export async function runWithRetries(
       }
       attempt++
       hooks.onRetry?.(attempt, error)
-      await hooks.sleep(backoffFor(attempt, policy))
+      await hooks.sleep(backoffFor(attempt, policy, hooks.random))
     }
   }
 }

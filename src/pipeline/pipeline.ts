@@ -21,6 +21,7 @@ import { toKafkajsPartitioner } from '../kafkajs/partitioner.js'
 import { createPartitioner as createKafkatunePartitioner } from '../partitioners/index.js'
 import type { PartitionerName } from '../partitioners/index.js'
 import { addOutputs, createOutputs } from './outputs.js'
+import { backoffMs } from '../util/backoff.js'
 import type { Outputs } from './outputs.js'
 
 /** A running consume-transform-produce loop. */
@@ -232,7 +233,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         // Past its own attempts a retriable error goes back to kafkajs, which rejoins or restarts the consumer.
         if (!isRetriable(err) || attempt >= MAX_TX_ATTEMPTS || !payload.isRunning() || stopping) throw err
         metrics.transactionRetries++
-        const delay = Math.min(ps.retryBackoffMaxMs, ps.retryBackoffMs * 2 ** attempt)
+        const delay = backoffMs(attempt + 1, { baseMs: ps.retryBackoffMs, maxMs: ps.retryBackoffMaxMs })
         log.debug({ topic: batch.topic, partition: batch.partition, attempt, err: (err as Error).message }, 'transaction failed, retrying')
         await new Promise((r) => setTimeout(r, delay))
         // A rebalance ends the retries: the partition may belong to another member now.

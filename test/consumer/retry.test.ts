@@ -4,8 +4,15 @@ import { backoffFor, runWithRetries } from '../../src/consumer/retry.js'
 describe('retry', () => {
   it('backs off exponentially up to maxBackoffMs', () => {
     const p = { attempts: 10, backoffMs: 100, maxBackoffMs: 500 }
-    expect([1, 2, 3, 4, 5].map((a) => backoffFor(a, p))).toEqual([100, 200, 400, 500, 500])
-    expect(backoffFor(4, { attempts: 10, backoffMs: 10 })).toBe(80)
+    const mid = () => 0.5 // jitter factor 1
+    expect([1, 2, 3, 4, 5].map((a) => backoffFor(a, p, mid))).toEqual([100, 200, 400, 500, 500])
+    expect(backoffFor(4, { attempts: 10, backoffMs: 10 }, mid)).toBe(80)
+    // The Java client's ±20% jitter around each step.
+    for (let i = 0; i < 200; i++) {
+      const d = backoffFor(3, p)
+      expect(d).toBeGreaterThanOrEqual(320)
+      expect(d).toBeLessThanOrEqual(480)
+    }
   })
 
   it('calls at most `attempts` times and reports the last error', async () => {
@@ -17,7 +24,7 @@ describe('retry', () => {
         throw new Error(`fail ${calls}`)
       },
       { attempts: 3, backoffMs: 5 },
-      { sleep: async (ms) => void sleeps.push(ms) },
+      { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
     )
     expect(calls).toBe(3)
     expect(sleeps).toEqual([5, 10])
