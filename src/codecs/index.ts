@@ -1,4 +1,5 @@
-import kafkajs from 'kafkajs'
+import { gzip, unzip } from 'node:zlib'
+import { promisify } from 'node:util'
 import { KafkatuneError } from '../errors.js'
 import { loadLz4 } from './lz4.js'
 import { loadSnappy } from './snappy.js'
@@ -7,15 +8,23 @@ import { loadZstd } from './zstd.js'
 
 export type { CodecName, KafkaCodec } from './types.js'
 
-// kafkajs is CommonJS and Node's ESM loader does not see `CompressionCodecs` as a named export.
-const { CompressionCodecs, CompressionTypes } = kafkajs
-
 type Loader = () => { codec: KafkaCodec } | { error: Error }
 
-const LOADERS: Record<Exclude<CodecName, 'gzip'>, { type: number; load: Loader; pkg: string }> = {
-  snappy: { type: CompressionTypes.Snappy, load: loadSnappy, pkg: 'snappy' },
-  lz4: { type: CompressionTypes.LZ4, load: loadLz4, pkg: 'lz4-napi' },
-  zstd: { type: CompressionTypes.ZSTD, load: loadZstd, pkg: '@mongodb-js/zstd' },
+/** Kafka's compression type ids (the attributes bits of a record batch). */
+export const COMPRESSION_TYPE_IDS = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const
+
+const LOADERS: Record<Exclude<CodecName, 'gzip'>, { load: Loader; pkg: string }> = {
+  snappy: { load: loadSnappy, pkg: 'snappy' },
+  lz4: { load: loadLz4, pkg: 'lz4-napi' },
+  zstd: { load: loadZstd, pkg: '@mongodb-js/zstd' },
+}
+
+const gzipAsync = promisify(gzip)
+const unzipAsync = promisify(unzip)
+/** gzip from Node's zlib (what kafkajs' own gzip codec uses too). */
+const GZIP: KafkaCodec = {
+  compress: (encoder) => gzipAsync(encoder.buffer),
+  decompress: (buffer) => unzipAsync(buffer),
 }
 
 const loaded = new Map<CodecName, { codec: KafkaCodec } | { error: Error }>()
@@ -31,10 +40,7 @@ function load(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error
 
 /** The codec kafkatune uses for `name`, or a `KafkatuneError` (`CONFIG_INVALID`) saying which package failed to load. */
 export function getCodec(name: CodecName): KafkaCodec {
-  if (name === 'gzip') {
-    const factory = (CompressionCodecs as Record<number, () => KafkaCodec>)[CompressionTypes.GZIP]
-    return factory!()
-  }
+  if (name === 'gzip') return GZIP
   const entry = load(name)
   if ('error' in entry) {
     throw new KafkatuneError('CONFIG_INVALID', `compression '${name}' is unavailable: package ${LOADERS[name].pkg} did not load (${entry.error.message})`, {
@@ -52,21 +58,9 @@ export function codecAvailable(name: string): boolean {
   return 'codec' in load(name)
 }
 
-/**
- * Registers snappy, lz4 and zstd into kafkajs' process-wide `CompressionCodecs` (producing and consuming
- * both need it); idempotent. Returns the codecs now registered; a codec whose package failed to load is
- * left out (and reported by `codecAvailable`).
- */
-export function registerCodecs(): CodecName[] {
-  const registry = CompressionCodecs as Record<number, () => KafkaCodec>
-  const registered: CodecName[] = ['gzip']
-  for (const name of ['snappy', 'lz4', 'zstd'] as const) {
-    const entry = load(name)
-    if ('codec' in entry) {
-      const codec = entry.codec
-      registry[LOADERS[name].type] = () => codec
-      registered.push(name)
-    }
-  }
-  return registered
+/** Loads a codec once; `{ error }` when its package did not load. */
+export function loadCodec(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error: Error } {
+  return load(name)
 }
+
+export { registerCodecs } from '../kafkajs/codecs.js'

@@ -9,7 +9,7 @@ export {
   kafkajsSendOptions,
   kafkajsCompression,
   kafkajsLogCreator,
-} from './kafkajs.js'
+} from '../kafkajs/config.js'
 export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES } from './defaults.js'
 export { BROKER_SETTINGS } from './broker.js'
 export type { BrokerSetting } from './broker.js'

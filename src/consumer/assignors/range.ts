@@ -1,5 +1,5 @@
 import type { AssignFn } from './types.js'
-import { toKafkajsAssigner } from './kafkajs.js'
+import { toKafkajsAssigner } from '../../kafkajs/assignors.js'
 import { addTo, emptyAssignment, sortedMembers } from './types.js'
 
 /** Protocol name shared with the Java client's RangeAssignor. */

@@ -1,6 +1,6 @@
 import type { AssignFn, AssignorMember, TP } from './types.js'
 import type { PartitionAssigner } from 'kafkajs'
-import { toKafkajsAssigner } from './kafkajs.js'
+import { toKafkajsAssigner } from '../../kafkajs/assignors.js'
 import { addTo, allPartitions, emptyAssignment } from './types.js'
 import { decodeStickyUserData, encodeStickyUserData } from './sticky-userdata.js'
 import type { StickyMemory } from './sticky-userdata.js'

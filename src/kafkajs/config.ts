@@ -11,8 +11,8 @@ import {
 } from 'kafkajs'
 import { cachingTokenProvider } from '../security/oauth.js'
 import type { Logger } from 'pino'
-import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
-import type { CompressionName, SaslOptions } from './types.js'
+import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from '../config/resolved.js'
+import type { CompressionName, SaslOptions } from '../config/types.js'
 
 function kafkajsLevel(logger: Logger): KafkajsLogLevel {
   switch (logger.level) {

@@ -1,6 +1,6 @@
 import { AssignerProtocol } from 'kafkajs'
 import type { Assigner, PartitionAssigner } from 'kafkajs'
-import type { AssignFn, AssignorMember } from './types.js'
+import type { AssignFn, AssignorMember } from '../consumer/assignors/types.js'
 
 /**
  * Wraps a pure assign function as a kafkajs custom assigner.
