@@ -114,9 +114,16 @@ export type CommitStrategyConfig =
   | { strategy: 'interval'; intervalMs: number }
   | { strategy: 'hybrid'; size: number; intervalMs: number }
 
+/**
+ * Per-record handler retries (Spring's DefaultErrorHandler with an exponential back-off).
+ * @example { attempts: 3, backoffMs: 200, maxBackoffMs: 5000 } // one call, then at most two retries after ~200 and ~400 ms
+ */
 export interface RetryPolicy {
+  /** Handler calls in all, the first one included: `3` is one call and at most two retries. */
   attempts: number
+  /** Delay before the first retry, doubled for each next one, with the Java client's ±20% jitter. */
   backoffMs: number
+  /** Largest delay between two calls (before jitter). @default no cap */
   maxBackoffMs?: number
 }
 
@@ -148,9 +155,12 @@ export interface ConsumerTuning {
   partitionAssignors?: AssignorName[]
   /** How many partitions are processed in parallel. @default 1 */
   partitionsConsumedConcurrently?: number
-  /** Per-message retries before the record fails (or goes to the dead-letter topic). */
+  /**
+   * Per-record retries before the record fails (then it goes to `deadLetterTopic`, or stops the consumer).
+   * `attempts` counts calls, not retries. @default none: one call, no retry
+   */
   retry?: RetryPolicy
-  /** Where a message goes after its retries are spent. */
+  /** Where a record goes after its retries are spent (with its headers plus where and why). @default none: the consumer stops */
   deadLetterTopic?: string
   /** key.deserializer, by name. @default 'string' */
   keyDeserializer?: SerializerName
