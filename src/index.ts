@@ -48,6 +48,6 @@ export type {
 export { createPipeline } from './pipeline/index.js'
 export type { Pipeline, PipelineMetrics } from './pipeline/index.js'
 export { createAdmin } from './admin/index.js'
-export type { Admin, EnsureTopicOptions, TopicDescription, TopicLag } from './admin/index.js'
+export type { Admin, ClusterDescription, EnsureTopicOptions, GroupDescription, TopicDescription, TopicLag } from './admin/index.js'
 export { registerCodecs, codecAvailable } from './codecs/index.js'
 export type { CodecName } from './codecs/index.js'
