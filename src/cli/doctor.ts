@@ -124,7 +124,9 @@ export function doctorCommand(): Command {
       const out = createOutput({ json: flags.json === true })
       const plan = clientPlan(flags.preset, flags.set)
       const facts = await gather(flags, out)
-      const findings = diagnose(facts, plan)
+      const bootstrap = connectionFrom(flags).brokers.join(',')
+      // The rules write Kafka tool commands with a $BROKERS placeholder; show the cluster actually checked.
+      const findings = diagnose(facts, plan).map((f) => (f.fix.command === undefined ? f : { ...f, fix: { ...f.fix, command: f.fix.command.replaceAll('$BROKERS', bootstrap) } }))
       if (out.json) {
         out.emit({
           cluster: { clusterId: facts.clusterId, controller: facts.controller, brokers: facts.nodeIds },
