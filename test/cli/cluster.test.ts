@@ -215,8 +215,9 @@ describe('kafkatune bench', () => {
     const r = await runCli(['bench', '--brokers', B, '--seconds', '2', '--partitions', '2', '--rate', '500', '--json', '--goal', 'latency'], { timeoutMs: 110_000 })
     expect(r.code, r.stderr).toBe(0)
     const doc = JSON.parse(r.stdout) as {
-      results: { preset: string; latency: { records: number; p50Ms: number; p99Ms: number; cpuPct: number }; throughput: { records: number; producerPerSec: number; producerMBps: number; endToEndPerSec: number } }[]
+      results: { preset: string; latency: { records: number; p50Ms: number; p99Ms: number; cpuPct: number }; throughput: { records: number; producerPerSec: number; producerMBps: number; consumerPerSec: number; consumerMBps: number } }[]
       recommendation: { goal: string; preset: string; reason: string }
+      recommendations: Record<string, { preset: string; reason: string }>
     }
     expect(doc.results.map((x) => x.preset)).toEqual(['low-latency', 'high-throughput', 'exactly-once'])
     for (const x of doc.results) {
@@ -227,10 +228,12 @@ describe('kafkatune bench', () => {
       expect(x.throughput.records).toBeGreaterThan(0)
       expect(x.throughput.producerPerSec).toBeGreaterThan(0)
       expect(x.throughput.producerMBps).toBeGreaterThan(0)
-      expect(x.throughput.endToEndPerSec).toBeGreaterThan(0)
+      expect(x.throughput.consumerPerSec).toBeGreaterThan(0)
+      expect(x.throughput.consumerMBps).toBeGreaterThan(0)
     }
     expect(doc.recommendation.goal).toBe('latency')
     expect(doc.recommendation.reason).toMatch(/p99/)
+    expect(doc.recommendations.durability?.preset).toBe('exactly-once')
     const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin()
     await admin.connect()
     const left = (await admin.listTopics()).filter((t) => t.startsWith('kafkatune-bench'))
@@ -245,8 +248,9 @@ describe('kafkatune bench', () => {
     try {
       const scratch = async () => (await admin.listTopics()).filter((t) => t.startsWith('kafkatune-bench'))
       const deadline = Date.now() + 30_000
-      while ((await scratch()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-      expect(await scratch()).toHaveLength(1)
+      // Two per preset: one for the latency phase, one for the burst.
+      while ((await scratch()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      expect(await scratch()).toHaveLength(2)
       c.child.kill('SIGINT')
       const r = await c.done
       expect(r.code).toBe(130)

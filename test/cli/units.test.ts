@@ -91,7 +91,7 @@ describe('bench', () => {
     const r = (preset: PresetResult['preset'], perSec: number, p99: number): PresetResult => ({
       preset,
       latency: { offeredPerSec: 1000, records: 1000, p50Ms: p99 / 2, p99Ms: p99, maxMs: p99, cpuPct: 10 },
-      throughput: { records: perSec, producerPerSec: perSec, producerMBps: perSec / 10_000, endToEndPerSec: perSec, endToEndMBps: perSec / 10_000, cpuPct: 50 },
+      throughput: { records: perSec, producerPerSec: perSec, producerMBps: perSec / 10_000, producerCpuPct: 50, consumerPerSec: perSec, consumerMBps: perSec / 10_000, consumerCpuPct: 40 },
     })
     const results = [r('low-latency', 10_000, 5), r('high-throughput', 40_000, 60), r('exactly-once', 8_000, 40)]
     expect(recommend(results, 'throughput')?.preset).toBe('high-throughput')
