@@ -20,6 +20,8 @@ export interface BenchSettings {
   partitions: number
   /** Records per second offered in the latency phase. */
   rate: number
+  /** Seconds of untimed traffic before the first preset (a just-started broker is still warming up). */
+  warmupSeconds: number
   presets: readonly BuiltinPresetName[]
   /** Scratch topics start with this; they are deleted afterwards. */
   topicPrefix: string
@@ -66,6 +68,16 @@ export async function runBench(s: BenchSettings): Promise<PresetResult[]> {
   const created: string[] = []
   const results: PresetResult[] = []
   try {
+    const first = s.presets[0]
+    if (first !== undefined && s.warmupSeconds > 0) {
+      const base = `${s.topicPrefix}-warmup-${randomBytes(3).toString('hex')}`
+      const topics = { latency: `${base}-latency`, burst: `${base}-burst` }
+      created.push(topics.latency, topics.burst)
+      s.progress('warm-up', 'setup', 0)
+      await admin.ensureTopic({ name: topics.latency, partitions: s.partitions })
+      await admin.ensureTopic({ name: topics.burst, partitions: s.partitions })
+      await benchPreset({ ...s, seconds: s.warmupSeconds, progress: () => s.progress('warm-up', 'setup', 0) }, first, topics)
+    }
     for (const preset of s.presets) {
       if (s.signal.aborted) break
       const base = `${s.topicPrefix}-${preset}-${randomBytes(3).toString('hex')}`

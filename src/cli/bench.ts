@@ -3,7 +3,7 @@ import { presets } from '../index.js'
 import type { BuiltinPresetName } from '../index.js'
 import { runBench } from './bench-run.js'
 import type { PresetResult } from './bench-run.js'
-import { connectionFrom, positiveInt, probeCluster, withConnectionFlags } from './connection.js'
+import { connectionFrom, nonNegativeInt, positiveInt, probeCluster, withConnectionFlags } from './connection.js'
 import type { ConnectionFlags } from './connection.js'
 import { EXIT, UsageError } from './exit.js'
 import { createOutput, renderTable } from './output.js'
@@ -17,6 +17,7 @@ interface BenchFlags extends ConnectionFlags {
   seconds: number
   partitions: number
   rate: number
+  warmup: number
   goal: Goal
   preset: string[]
   json?: boolean
@@ -102,6 +103,7 @@ export function benchCommand(): Command {
       .option('--seconds <n>', 'seconds per preset, half for latency and half for throughput', (v) => positiveInt('--seconds', v), 20)
       .option('--partitions <n>', 'partitions of the scratch topic', (v) => positiveInt('--partitions', v), 6)
       .option('--rate <records/s>', 'offered rate of the latency phase', (v) => positiveInt('--rate', v), 1000)
+      .option('--warmup <seconds>', 'untimed traffic before the first preset (0: none)', (v) => nonNegativeInt('--warmup', v), 3)
       .addOption(new Option('--goal <goal>', 'what the recommendation optimises').choices(['throughput', 'latency', 'durability']).default('throughput'))
       .option('-p, --preset <name>', 'measure only this preset (repeatable; default: all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--json', 'print one JSON document'),
@@ -127,11 +129,13 @@ export function benchCommand(): Command {
           seconds: flags.seconds,
           partitions: flags.partitions,
           rate: flags.rate,
+          warmupSeconds: flags.warmup,
           presets: chosen,
           topicPrefix: 'kafkatune-bench',
           signal: abort.signal,
           warn: (message) => out.note(`kafkatune: ${message}`),
           progress: (preset, phase, fraction) => {
+            if (preset === 'warm-up') return out.progress('warming up the broker and clients...')
             const i = chosen.indexOf(preset as BuiltinPresetName)
             const total = (i + (phase === 'throughput' ? 0.5 : 0) + Math.min(1, fraction) / 2) / chosen.length
             const bar = '#'.repeat(Math.round(total * 30)).padEnd(30, '.')
@@ -149,7 +153,7 @@ export function benchCommand(): Command {
       const rec = recommend(results, flags.goal)
       if (out.json) {
         out.emit({
-          settings: { size: flags.size, seconds: flags.seconds, partitions: flags.partitions, rate: flags.rate },
+          settings: { size: flags.size, seconds: flags.seconds, partitions: flags.partitions, rate: flags.rate, warmupSeconds: flags.warmup },
           method: {
             latency: 'records offered at a fixed rate; delay from send() to the consumer handler',
             throughput: 'a burst as fast as the producer accepts (produced = acked records / time to the last ack), then drained by a new consumer group (consumed = records / time from the first to the last record)',

@@ -39,6 +39,13 @@ export function positiveInt(flag: string, raw: string): number {
   return n
 }
 
+/** Parses a non-negative integer flag or fails with a usage error. */
+export function nonNegativeInt(flag: string, raw: string): number {
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} expects an integer >= 0, got '${raw}'`)
+  return n
+}
+
 /** A logger for the clients: silent unless `--verbose`, and then on stderr so stdout stays data. */
 export function cliLogger(verbose: boolean | undefined): Logger {
   return pino({ level: verbose === true ? 'warn' : 'silent', base: undefined }, pino.destination(2))

@@ -212,7 +212,7 @@ describe('kafkatune tail', () => {
 
 describe('kafkatune bench', () => {
   it('prints records/s, MB/s, latency percentiles and CPU per preset, recommends one, deletes its topics', async () => {
-    const r = await runCli(['bench', '--brokers', B, '--seconds', '2', '--partitions', '2', '--rate', '500', '--json', '--goal', 'latency'], { timeoutMs: 110_000 })
+    const r = await runCli(['bench', '--brokers', B, '--seconds', '2', '--warmup', '1', '--partitions', '2', '--rate', '500', '--json', '--goal', 'latency'], { timeoutMs: 110_000 })
     expect(r.code, r.stderr).toBe(0)
     const doc = JSON.parse(r.stdout) as {
       results: { preset: string; latency: { records: number; p50Ms: number; p99Ms: number; cpuPct: number }; throughput: { records: number; producerPerSec: number; producerMBps: number; consumerPerSec: number; consumerMBps: number } }[]
@@ -242,7 +242,7 @@ describe('kafkatune bench', () => {
   })
 
   it('Ctrl-C stops, deletes the scratch topic and exits 130', async () => {
-    const c = startCli(['bench', '--brokers', B, '--seconds', '60', '--preset', 'low-latency'])
+    const c = startCli(['bench', '--brokers', B, '--seconds', '60', '--warmup', '0', '--preset', 'low-latency'])
     const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin()
     await admin.connect()
     try {
