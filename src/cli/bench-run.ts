@@ -1,5 +1,5 @@
 /**
- * The measurements behind `kafkatune bench`, on the public API only. Per preset:
+ * The measurements behind `kafkatune bench`, on the public API only. For each preset:
  * (1) latency: a consumer reads a scratch topic while records are offered at a fixed rate; the delay from
  *     send() to the consumer's handler, after a short warm-up;
  * (2) throughput: a burst produced as fast as the producer accepts records (no consumer running), then a new
@@ -62,32 +62,39 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 const now = () => performance.timeOrigin + performance.now()
 const cpuPct = (used: NodeJS.CpuUsage, wallMs: number) => round(((used.user + used.system) / 1000 / Math.max(1, wallMs)) * 100)
 
-/** Runs every preset in turn; scratch topics are deleted even when aborted or failing. */
+/**
+ * Every preset's latency phase first, then every preset's burst: a burst leaves garbage to collect and a
+ * broker busy flushing, which would land in the next preset's latency numbers. Scratch topics are deleted
+ * even when aborted or failing.
+ */
 export async function runBench(s: BenchSettings): Promise<PresetResult[]> {
   const admin = createAdmin(s.connection)
   const created: string[] = []
-  const results: PresetResult[] = []
+  const scratch = async (label: string): Promise<string> => {
+    const name = `${s.topicPrefix}-${label}-${randomBytes(3).toString('hex')}`
+    created.push(name)
+    await admin.ensureTopic({ name, partitions: s.partitions })
+    return name
+  }
   try {
     const first = s.presets[0]
-    if (first !== undefined && s.warmupSeconds > 0) {
-      const base = `${s.topicPrefix}-warmup-${randomBytes(3).toString('hex')}`
-      const topics = { latency: `${base}-latency`, burst: `${base}-burst` }
-      created.push(topics.latency, topics.burst)
+    if (first !== undefined && s.warmupSeconds > 0 && !s.signal.aborted) {
       s.progress('warm-up', 'setup', 0)
-      await admin.ensureTopic({ name: topics.latency, partitions: s.partitions })
-      await admin.ensureTopic({ name: topics.burst, partitions: s.partitions })
-      await benchPreset({ ...s, seconds: s.warmupSeconds, progress: () => s.progress('warm-up', 'setup', 0) }, first, topics)
+      await measureLatency({ ...s, seconds: s.warmupSeconds * 2, progress: () => s.progress('warm-up', 'setup', 0) }, first, await scratch('warmup'))
     }
+    const latency = new Map<BuiltinPresetName, PresetResult['latency']>()
     for (const preset of s.presets) {
       if (s.signal.aborted) break
-      const base = `${s.topicPrefix}-${preset}-${randomBytes(3).toString('hex')}`
-      const topics = { latency: `${base}-latency`, burst: `${base}-burst` }
-      created.push(topics.latency, topics.burst)
       s.progress(preset, 'setup', 0)
-      await admin.ensureTopic({ name: topics.latency, partitions: s.partitions })
-      await admin.ensureTopic({ name: topics.burst, partitions: s.partitions })
-      results.push(await benchPreset(s, preset, topics))
+      latency.set(preset, await measureLatency(s, preset, await scratch(`${preset}-latency`)))
     }
+    const results: PresetResult[] = []
+    for (const preset of s.presets) {
+      const lat = latency.get(preset)
+      if (s.signal.aborted || lat === undefined) break
+      results.push({ preset, latency: lat, throughput: await measureThroughput(s, preset, await scratch(`${preset}-burst`)) })
+    }
+    return results
   } finally {
     for (const t of created) {
       try {
@@ -98,7 +105,6 @@ export async function runBench(s: BenchSettings): Promise<PresetResult[]> {
     }
     await admin.disconnect()
   }
-  return results
 }
 
 /** A consumer of the preset on a new group, resolved (with the `performance.now()` of its join) once it joined. */
@@ -129,24 +135,35 @@ async function joinedConsumer(
   return { consumer, joinedAt: joinedAt || performance.now() }
 }
 
-async function benchPreset(s: BenchSettings, preset: BuiltinPresetName, topics: { latency: string; burst: string }): Promise<PresetResult> {
+function producerFor(s: BenchSettings, preset: BuiltinPresetName, topic: string): Producer<string, Buffer> {
   const transactional = presets[preset].requiresTransactionalId === true
-  const value = randomBytes(s.size)
-  const phaseMs = (s.seconds * 1000) / 2
-  const producer: Producer<string, Buffer> = createProducer<string, Buffer>({
+  return createProducer<string, Buffer>({
     ...s.connection,
     preset: preset as 'low-latency',
     valueSerializer: serializers.bytes(),
-    ...(transactional ? { transactionalId: `${topics.latency}-txn` } : {}),
+    ...(transactional ? { transactionalId: `${topic}-txn` } : {}),
   })
+}
+
+async function closeAll(s: BenchSettings, producer: Producer<string, Buffer>, consumers: Consumer<string, Buffer>[]): Promise<void> {
+  for (const c of consumers) await c.disconnect().catch((err: unknown) => s.warn(`consumer disconnect: ${err instanceof Error ? err.message : String(err)}`))
+  await producer.disconnect().catch((err: unknown) => s.warn(`producer disconnect: ${err instanceof Error ? err.message : String(err)}`))
+}
+
+/**
+ * Records offered at a fixed rate for half of `s.seconds`, producer and consumer in this process; the first
+ * fifth (at most 1 s) warms up connections, fetch sessions and the JIT and is not counted.
+ */
+async function measureLatency(s: BenchSettings, preset: BuiltinPresetName, topic: string): Promise<PresetResult['latency']> {
+  const transactional = presets[preset].requiresTransactionalId === true
+  const value = randomBytes(s.size)
+  const phaseMs = (s.seconds * 1000) / 2
+  const producer = producerFor(s, preset, topic)
   const consumers: Consumer<string, Buffer>[] = []
   try {
     await producer.connect()
-
-    // Phase 1: latency at a fixed offered rate. The first fifth (at most 1 s) warms up connections, fetch
-    // sessions and the JIT and is not counted.
     const latencies: number[] = []
-    const reader = await joinedConsumer(s, preset, topics.latency, (msgs) => {
+    const reader = await joinedConsumer(s, preset, topic, (msgs) => {
       const at = now()
       for (const m of msgs) if (m.headers[PHASE]?.toString() === 'l') latencies.push(at - Number(m.headers[SENT]?.toString()))
     })
@@ -164,7 +181,7 @@ async function benchPreset(s: BenchSettings, preset: BuiltinPresetName, topics: 
         const ids = Array.from({ length: due }, (_, i) => offered + i)
         offered += due
         if (!warm) counted += due
-        const acked = sendAll(producer, transactional, ids, topics.latency, value, warm ? 'w' : 'l')
+        const acked = sendAll(producer, transactional, ids, topic, value, warm ? 'w' : 'l')
         // Acks are not awaited (the next tick must go out on time), except a transaction's commit.
         if (transactional) await acked
         else acked.catch((err: unknown) => (failure ??= err))
@@ -174,13 +191,35 @@ async function benchPreset(s: BenchSettings, preset: BuiltinPresetName, topics: 
     }
     await producer.flush()
     if (failure !== undefined) throw failure
-    const latencyDeadline = performance.now() + 15_000
-    while (!s.signal.aborted && latencies.length < counted && performance.now() < latencyDeadline) await sleep(20)
-    const latencyCpu = cpuPct(process.cpuUsage(cpu0), performance.now() - t0)
+    const deadline = performance.now() + 15_000
+    while (!s.signal.aborted && latencies.length < counted && performance.now() < deadline) await sleep(20)
+    const cpu = cpuPct(process.cpuUsage(cpu0), performance.now() - t0)
     latencies.sort((a, b) => a - b)
+    return {
+      offeredPerSec: s.rate,
+      records: latencies.length,
+      p50Ms: round(percentile(latencies, 50)),
+      p99Ms: round(percentile(latencies, 99)),
+      maxMs: round(latencies[latencies.length - 1] ?? 0),
+      cpuPct: cpu,
+    }
+  } finally {
+    await closeAll(s, producer, consumers)
+  }
+}
 
-    // Phase 2a: the burst, with at most a buffer's worth (the preset's bufferMemory) waiting for acks.
-    const bufferMemory = Number(explainConfig('producer', { brokers: ['127.0.0.1:9092'], preset: preset as 'low-latency', ...(transactional ? { transactionalId: 'x' } : {}) }).find((r) => r.option === 'bufferMemory')?.value)
+/** A burst produced with nothing consuming (at most a buffer's worth outstanding), then drained by a new group alone. */
+async function measureThroughput(s: BenchSettings, preset: BuiltinPresetName, topic: string): Promise<PresetResult['throughput']> {
+  const transactional = presets[preset].requiresTransactionalId === true
+  const value = randomBytes(s.size)
+  const phaseMs = (s.seconds * 1000) / 2
+  const producer = producerFor(s, preset, topic)
+  const consumers: Consumer<string, Buffer>[] = []
+  try {
+    await producer.connect()
+    const bufferMemory = Number(
+      explainConfig('producer', { brokers: ['127.0.0.1:9092'], preset: preset as 'low-latency', ...(transactional ? { transactionalId: 'x' } : {}) }).find((r) => r.option === 'bufferMemory')?.value,
+    )
     const window = Math.max(1000, Math.min(200_000, Math.floor((bufferMemory * 0.8) / (s.size + 64))))
     const chunk = transactional ? 500 : 1000
     let sent = 0
@@ -190,8 +229,8 @@ async function benchPreset(s: BenchSettings, preset: BuiltinPresetName, topics: 
     while (!s.signal.aborted && performance.now() - t1 < phaseMs * 0.6) {
       const ids = Array.from({ length: chunk }, (_, i) => sent + i)
       sent += chunk
-      const p = sendAll(producer, transactional, ids, topics.burst, value, 't')
-      // Every rejection is seen: through await below, or through Promise.all after the loop.
+      const p = sendAll(producer, transactional, ids, topic, value, 't')
+      // Every rejection is seen: through the awaits below or Promise.all after the loop.
       p.catch(() => undefined)
       pending.push(p)
       if (transactional) await p
@@ -204,47 +243,35 @@ async function benchPreset(s: BenchSettings, preset: BuiltinPresetName, topics: 
     const produceMs = Math.max(1, performance.now() - t1)
     const producerCpu = cpuPct(process.cpuUsage(cpu1), produceMs)
 
-    // Phase 2b: a new group drains the burst alone, timed from its join to the last record.
     let drained = 0
     let lastAt = 0
     const cpu2 = process.cpuUsage()
     const t2 = performance.now()
-    const drainer = await joinedConsumer(s, preset, topics.burst, (msgs) => {
+    const drainer = await joinedConsumer(s, preset, topic, (msgs) => {
       drained += msgs.length
       lastAt = performance.now()
     })
     consumers.push(drainer.consumer)
-    const drainDeadline = performance.now() + 60_000
-    while (!s.signal.aborted && drained < sent && performance.now() < drainDeadline) {
+    const deadline = performance.now() + 60_000
+    while (!s.signal.aborted && drained < sent && performance.now() < deadline) {
       s.progress(preset, 'throughput', 0.6 + 0.4 * (drained / Math.max(1, sent)))
       await sleep(20)
     }
+    // Timed from the join, so the group's join does not count against the consumer.
     const drainMs = Math.max(1, lastAt - drainer.joinedAt)
     const consumerCpu = cpuPct(process.cpuUsage(cpu2), performance.now() - t2)
     const mb = (n: number) => (n * s.size) / 1e6
     return {
-      preset,
-      latency: {
-        offeredPerSec: s.rate,
-        records: latencies.length,
-        p50Ms: round(percentile(latencies, 50)),
-        p99Ms: round(percentile(latencies, 99)),
-        maxMs: round(latencies[latencies.length - 1] ?? 0),
-        cpuPct: latencyCpu,
-      },
-      throughput: {
-        records: sent,
-        producerPerSec: Math.round((sent / produceMs) * 1000),
-        producerMBps: round((mb(sent) / produceMs) * 1000, 2),
-        producerCpuPct: producerCpu,
-        consumerPerSec: Math.round((drained / drainMs) * 1000),
-        consumerMBps: round((mb(drained) / drainMs) * 1000, 2),
-        consumerCpuPct: consumerCpu,
-      },
+      records: sent,
+      producerPerSec: Math.round((sent / produceMs) * 1000),
+      producerMBps: round((mb(sent) / produceMs) * 1000, 2),
+      producerCpuPct: producerCpu,
+      consumerPerSec: Math.round((drained / drainMs) * 1000),
+      consumerMBps: round((mb(drained) / drainMs) * 1000, 2),
+      consumerCpuPct: consumerCpu,
     }
   } finally {
-    for (const c of consumers) await c.disconnect().catch((err: unknown) => s.warn(`consumer disconnect: ${err instanceof Error ? err.message : String(err)}`))
-    await producer.disconnect().catch((err: unknown) => s.warn(`producer disconnect: ${err instanceof Error ? err.message : String(err)}`))
+    await closeAll(s, producer, consumers)
   }
 }
 

@@ -137,7 +137,8 @@ export function benchCommand(): Command {
           progress: (preset, phase, fraction) => {
             if (preset === 'warm-up') return out.progress('warming up the broker and clients...')
             const i = chosen.indexOf(preset as BuiltinPresetName)
-            const total = (i + (phase === 'throughput' ? 0.5 : 0) + Math.min(1, fraction) / 2) / chosen.length
+            // All latency phases run first, then all bursts.
+            const total = ((phase === 'throughput' ? chosen.length : 0) + i + Math.min(1, fraction)) / (2 * chosen.length)
             const bar = '#'.repeat(Math.round(total * 30)).padEnd(30, '.')
             out.progress(`[${bar}] ${preset} ${phase}`)
           },
