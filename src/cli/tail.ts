@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { createAdmin, createConsumer, serializers } from '../index.js'
-import type { ConsumedMessage } from '../index.js'
+import type { ConsumedMessage, Serializer } from '../index.js'
 import { connectionFrom, positiveInt, probeCluster, withConnectionFlags } from './connection.js'
 import type { ConnectionFlags } from './connection.js'
 import { EXIT, UsageError } from './exit.js'
@@ -11,7 +12,50 @@ import { untilSignal } from './signals.js'
 
 const PAST_MAX = new Error('--max reached')
 
-type ValueFormat = 'string' | 'json' | 'bytes'
+/** How values are shown: as text, parsed JSON, hex, or decoded Avro (schemaless with a schema file, or registry framed). */
+export type ValueFormat = { kind: 'string' | 'json' | 'bytes' } | { kind: 'avro' | 'registry'; serializer: Serializer<unknown> }
+
+/** Parses `--value`: string, json, bytes, avro=<schema.avsc>, registry=<url>. */
+export function parseValueFormat(raw: string): ValueFormat {
+  if (raw === 'string' || raw === 'json' || raw === 'bytes') return { kind: raw }
+  const eq = raw.indexOf('=')
+  const kind = eq > 0 ? raw.slice(0, eq) : raw
+  const arg = eq > 0 ? raw.slice(eq + 1) : ''
+  if (kind === 'avro' && arg !== '') {
+    let schema: unknown
+    try {
+      schema = JSON.parse(readFileSync(arg, 'utf8')) as unknown
+    } catch (err) {
+      throw new UsageError(`--value avro=${arg}: cannot read an Avro schema (JSON) from that file: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    return { kind: 'avro', serializer: serializers.avro(schema as object) as Serializer<unknown> }
+  }
+  if (kind === 'registry' && /^https?:\/\/\S+$/.test(arg)) return { kind: 'registry', serializer: serializers.schemaRegistry<unknown>({ host: arg }) }
+  throw new UsageError(`--value: expected string, json, bytes, avro=<schema file> or registry=<http(s) url>, got '${raw}'`)
+}
+
+/** Renders a payload as the user asked; a record that does not decode is shown raw, never dropped. */
+export async function decodeValue(buf: Buffer | null, format: ValueFormat, topic: string): Promise<unknown> {
+  if (buf === null) return null
+  switch (format.kind) {
+    case 'bytes':
+      return buf.toString('hex')
+    case 'string':
+      return buf.toString('utf8')
+    case 'json':
+      try {
+        return JSON.parse(buf.toString('utf8')) as unknown
+      } catch {
+        return { invalidJson: buf.toString('utf8') }
+      }
+    default:
+      try {
+        return await format.serializer.deserialize(buf, { topic, part: 'value' })
+      } catch (err) {
+        return { undecodable: buf.toString('hex'), error: err instanceof Error ? err.message : String(err) }
+      }
+  }
+}
 
 interface TailFlags extends ConnectionFlags {
   group?: string
@@ -21,41 +65,28 @@ interface TailFlags extends ConnectionFlags {
   json?: boolean
 }
 
-/** Renders a payload as the user asked; a record that is not valid JSON is shown raw, never dropped. */
-export function decodeValue(buf: Buffer | null, format: ValueFormat): unknown {
-  if (buf === null) return null
-  if (format === 'bytes') return buf.toString('hex')
-  const text = buf.toString('utf8')
-  if (format === 'string') return text
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return { invalidJson: text }
-  }
-}
-
 function headersOf(msg: ConsumedMessage<Buffer, Buffer>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(msg.headers)) if (v !== undefined) out[k] = v.toString('utf8')
   return out
 }
 
-function printRecord(out: Output, msg: ConsumedMessage<Buffer, Buffer>, format: ValueFormat): void {
+async function printRecord(out: Output, msg: ConsumedMessage<Buffer, Buffer>, format: ValueFormat): Promise<void> {
   const record = {
     topic: msg.topic,
     partition: msg.partition,
     offset: msg.offset,
     timestamp: msg.timestamp,
     key: msg.key === null ? null : msg.key.toString('utf8'),
-    value: decodeValue(msg.value, format),
+    value: await decodeValue(msg.value, format, msg.topic),
     headers: headersOf(msg),
   }
   if (out.json) {
     // One JSON document per line: the stream can be piped into jq as records arrive.
-    process.stdout.write(`${JSON.stringify(record)}\n`)
+    process.stdout.write(`${JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v))}\n`)
     return
   }
-  const value = typeof record.value === 'string' ? record.value : JSON.stringify(record.value)
+  const value = typeof record.value === 'string' ? record.value : JSON.stringify(record.value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
   const headers = Object.keys(record.headers).length > 0 ? `  ${out.paint('dim', JSON.stringify(record.headers))}` : ''
   out.line(`${out.paint('cyan', `p${record.partition}`)} ${out.paint('dim', `@${record.offset}`)}  ${out.paint('yellow', record.key ?? '(no key)')}  ${value}${headers}`)
 }
@@ -68,7 +99,11 @@ export function tailCommand(): Command {
       .argument('<topic>', 'the topic to read')
       .option('-g, --group <id>', 'read as this consumer group and commit what was printed (default: a throwaway group that never commits)')
       .option('--from-beginning', 'start at the oldest record (default: only new records, or the group\'s committed position)')
-      .addOption(new Option('--value <format>', 'how to show values').choices(['string', 'json', 'bytes']).default('string'))
+      .addOption(
+        new Option('--value <format>', 'how to show values: string, json, bytes (hex), avro=<schema.avsc> (schemaless Avro), registry=<url> (Confluent wire format)')
+          .argParser(parseValueFormat)
+          .default({ kind: 'string' }, 'string'),
+      )
       .option('-n, --max <count>', 'stop after this many records', (v) => positiveInt('--max', v))
       .option('--json', 'one JSON document per record and line'),
   )
@@ -113,7 +148,7 @@ export function tailCommand(): Command {
           // A record past --max must not count as handled, or the group would commit it unprinted.
           if (flags.max !== undefined && seen >= flags.max) throw PAST_MAX
           seen++
-          printRecord(out, msg, flags.value)
+          await printRecord(out, msg, flags.value)
           if (flags.max !== undefined && seen >= flags.max) finish()
         },
       })
