@@ -251,6 +251,8 @@ describe('kafkatune bench', () => {
   it('prints records/s, MB/s, latency percentiles and CPU per preset, recommends one, deletes its topics', async () => {
     const r = await runCli(['bench', '--brokers', B, '--seconds', '2', '--warmup', '1', '--partitions', '2', '--rate', '500', '--json', '--goal', 'latency'], { timeoutMs: 110_000 })
     expect(r.code, r.stderr).toBe(0)
+    // Not a terminal: no progress bar on stderr.
+    expect(r.stderr).toBe('')
     const doc = JSON.parse(r.stdout) as {
       results: { preset: string; latency: { records: number; p50Ms: number; p99Ms: number; cpuPct: number }; throughput: { records: number; producerPerSec: number; producerMBps: number; consumerPerSec: number; consumerMBps: number } }[]
       recommendation: { goal: string; preset: string; reason: string }

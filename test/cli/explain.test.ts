@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { runCli } from './run-cli.js'
+import { CLI, runCli } from './run-cli.js'
 
 interface Row {
   option: string
@@ -70,6 +71,17 @@ describe('kafkatune explain', () => {
     const r = await runCli(args)
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(message)
+  })
+
+  it('colour only on a terminal (script(1) gives the command a pty), and never with NO_COLOR', () => {
+    const onTty = (env: Record<string, string | undefined>) =>
+      spawnSync('script', ['-qec', `${process.execPath} ${CLI} explain producer --preset low-latency`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env } })
+    const tty = onTty({})
+    expect(tty.status).toBe(0)
+    expect(tty.stdout).toContain('\x1b[32m1\x1b[39m')
+    const plain = onTty({ NO_COLOR: '1' })
+    expect(plain.stdout).toContain('acks')
+    expect(plain.stdout).not.toContain('\x1b[')
   })
 
   it('--help on every command, exit 0', async () => {
