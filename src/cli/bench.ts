@@ -55,7 +55,7 @@ export function recommend(results: readonly PresetResult[], goal: Goal): { prese
 }
 
 function printHuman(out: Output, flags: BenchFlags, results: readonly PresetResult[], rec: ReturnType<typeof recommend>): void {
-  out.line(out.paint('bold', `Latency at a fixed offered rate (${flags.rate} records/s, ${flags.size} B values, ${flags.seconds / 2} s per preset): send() to consumer handler`))
+  out.line(out.paint('bold', `Latency at a fixed offered rate (${flags.rate} records/s, ${flags.size} B values, ${flags.seconds / 2} s per preset in 0.5 s turns): send() to consumer handler`))
   out.line(
     renderTable(
       ['preset', 'records', 'p50 ms', 'p99 ms', 'max ms', 'client CPU'],
@@ -137,8 +137,8 @@ export function benchCommand(): Command {
           progress: (preset, phase, fraction) => {
             if (preset === 'warm-up') return out.progress('warming up the broker and clients...')
             const i = chosen.indexOf(preset as BuiltinPresetName)
-            // All latency phases run first, then all bursts.
-            const total = ((phase === 'throughput' ? chosen.length : 0) + i + Math.min(1, fraction)) / (2 * chosen.length)
+            // The presets share the latency phase (taking turns), then each runs its burst.
+            const total = phase === 'throughput' ? 0.5 + (i + Math.min(1, fraction)) / (2 * chosen.length) : phase === 'latency' ? Math.min(1, fraction) / 2 : 0
             const bar = '#'.repeat(Math.round(total * 30)).padEnd(30, '.')
             out.progress(`[${bar}] ${preset} ${phase}`)
           },
@@ -156,7 +156,7 @@ export function benchCommand(): Command {
         out.emit({
           settings: { size: flags.size, seconds: flags.seconds, partitions: flags.partitions, rate: flags.rate, warmupSeconds: flags.warmup },
           method: {
-            latency: 'records offered at a fixed rate; delay from send() to the consumer handler',
+            latency: 'records offered at a fixed rate, the presets taking turns in 0.5 s slices after a warm-up; delay from send() to the consumer handler',
             throughput: 'a burst as fast as the producer accepts (produced = acked records / time to the last ack), then drained by a new consumer group (consumed = records / time from the first to the last record)',
             cpu: 'this process as a share of one core; the latency phase runs producer and consumer together',
           },
