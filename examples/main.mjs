@@ -1,12 +1,13 @@
 // The main job: start (or reuse) a real Kafka, then measure what each preset promises with the
 // `kafkatune bench` command: latency at a fixed offered rate (low-latency's promise), throughput from a
 // burst (high-throughput's), and what exactly-once's guarantees cost. `npm run demo` builds first.
-// Env: KAFKA_BROKERS to use your own cluster; DEMO_SECONDS (default 8) per preset; DEMO_RATE (default 1000).
+// Env: KAFKA_BROKERS to use your own cluster; DEMO_SECONDS (default 10) per preset; DEMO_RATE (default 1000).
+// A just-started broker is still warming up (JIT, first segments): 5 s of untimed traffic go first.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { startKafka } from '../dist/testing.js'
 
-const seconds = process.env.DEMO_SECONDS ?? '8'
+const seconds = process.env.DEMO_SECONDS ?? '10'
 const rate = process.env.DEMO_RATE ?? '1000'
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
@@ -23,7 +24,7 @@ process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 let code = 1
 try {
-  const bench = spawn(process.execPath, [cli, 'bench', '--brokers', kafka.brokers.join(','), '--seconds', seconds, '--rate', rate, '--goal', 'latency'], {
+  const bench = spawn(process.execPath, [cli, 'bench', '--brokers', kafka.brokers.join(','), '--seconds', seconds, '--rate', rate, '--warmup', '5', '--goal', 'latency'], {
     stdio: 'inherit',
   })
   code = await new Promise((resolve) => bench.on('exit', (c, signal) => resolve(c ?? (signal ? 130 : 1))))
