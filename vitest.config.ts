@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-// Two projects: fast pure tests, and integration tests that share one real broker per file.
+// Three projects: fast pure tests, integration tests that share one real broker, and the built command (test/cli).
 export default defineConfig({
   test: {
     projects: [
@@ -8,7 +8,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**', 'test/testing/**'],
+          exclude: ['test/integration/**', 'test/testing/**', 'test/cli/**'],
           typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'] },
         },
       },
@@ -20,6 +20,16 @@ export default defineConfig({
           hookTimeout: 240_000,
           fileParallelism: false,
           globalSetup: ['test/integration/global-setup.ts'],
+        },
+      },
+      {
+        // The built `kafkatune` command run as a child process; files with a cluster start their own broker.
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
         },
       },
     ],

@@ -25,7 +25,7 @@ try {
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' }))
   const { filename, files } = packed[0]
   const paths = files.map((f) => f.path)
-  for (const needed of ['kafka/pom.xml', 'kafka/log4j2.properties', 'dist/testing.js', 'dist/testing.cjs', 'dist/testing.d.ts', 'dist/testing.d.cts']) {
+  for (const needed of ['kafka/pom.xml', 'kafka/log4j2.properties', 'dist/testing.js', 'dist/testing.cjs', 'dist/testing.d.ts', 'dist/testing.d.cts', 'dist/cli.js']) {
     if (!paths.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
   }
   log(`packed ${filename} (${files.length} files)`)
@@ -71,6 +71,14 @@ try {
     join(app, 'cjs.cjs'),
     `const { startKafka, KAFKA_VERSION } = require('kafkatune/testing')\nconst MAIN = require('kafkatune')\nconst { Kafka, logLevel } = require('kafkajs')\nconst FLAVOUR = 'cjs'\n;(async () => {${body}})().catch((err) => { console.error(err); process.exit(1) })\n`,
   )
+  // The `kafkatune` command is linked into node_modules/.bin and runs with the installed dependencies.
+  log('running npx kafkatune explain producer --json...')
+  const cli = spawnSync('npx', ['--no-install', 'kafkatune', 'explain', 'producer', '--preset', 'low-latency', '--json'], { cwd: app, encoding: 'utf8', timeout: 60_000 })
+  const acks = cli.status === 0 ? JSON.parse(cli.stdout).rows.find((r) => r.option === 'acks')?.value : undefined
+  if (acks !== 1) {
+    failed = true
+    log(`npx kafkatune FAILED (exit ${cli.status ?? cli.signal}): ${cli.stderr}`)
+  }
   for (const file of ['esm.mjs', 'cjs.cjs']) {
     log(`running ${file}...`)
     const res = spawnSync(process.execPath, [file], { cwd: app, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 })

@@ -57,7 +57,7 @@ export type {
 export { createPipeline } from './pipeline/index.js'
 export type { Pipeline, PipelineMetrics } from './pipeline/index.js'
 export { createAdmin } from './admin/index.js'
-export type { Admin, EnsureTopicOptions, TopicDescription, TopicLag } from './admin/index.js'
+export type { Admin, ClusterDescription, EnsureTopicOptions, GroupDescription, TopicDescription, TopicLag } from './admin/index.js'
 export { codecAvailable } from './codecs/index.js'
 export { registerCodecs } from './kafkajs/codecs.js'
 export type { CodecName } from './codecs/index.js'

@@ -35,6 +35,22 @@ export interface TopicLag {
   partitions: { partition: number; committed: string | null; low: string; high: string; lag: number }[]
 }
 
+/** The brokers of a cluster and its controller. */
+export interface ClusterDescription {
+  clusterId: string
+  controller: number | null
+  brokers: { nodeId: number; host: string; port: number }[]
+}
+
+/** A consumer group's state and members (as the group coordinator reports them). */
+export interface GroupDescription {
+  groupId: string
+  /** `Stable`, `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Dead` (no such group) or `Unknown`. */
+  state: string
+  protocol: string
+  members: { memberId: string; clientId: string; clientHost: string }[]
+}
+
 /** Topic and group administration; see `createAdmin`. */
 export interface Admin {
   connect(): Promise<void>
@@ -43,6 +59,15 @@ export interface Admin {
   describeTopic(name: string): Promise<TopicDescription>
   /** Committed offset vs high watermark per partition; a partition without a commit counts from its low watermark. */
   lag(options: { groupId: string; topic: string }): Promise<TopicLag>
+  /** Deletes a topic (a no-op when it does not exist). */
+  deleteTopic(name: string): Promise<void>
+  /** Names of the topics in the cluster, internal ones (`__consumer_offsets`, ...) included. */
+  listTopics(): Promise<string[]>
+  /** Cluster id, controller and brokers. */
+  describeCluster(): Promise<ClusterDescription>
+  /** The effective settings of one broker (server.properties and defaults), by Kafka name. */
+  describeBroker(nodeId: number): Promise<Record<string, string>>
+  describeGroup(groupId: string): Promise<GroupDescription>
   disconnect(): Promise<void>
 }
 
@@ -151,6 +176,51 @@ export function createAdmin(options: ConnectionOptions): Admin {
           })
           .sort((a, b) => a.partition - b.partition)
         return { groupId, topic, total: partitions.reduce((n, p) => n + p.lag, 0), partitions }
+      }),
+
+    deleteTopic: (name) =>
+      wrap(`deleteTopic ${name}`, async () => {
+        await ready()
+        const existing = await admin.listTopics()
+        if (existing.includes(name)) await admin.deleteTopics({ topics: [name], timeout: 10_000 })
+      }),
+
+    listTopics: () =>
+      wrap('listTopics', async () => {
+        await ready()
+        return (await admin.listTopics()).sort()
+      }),
+
+    describeCluster: () =>
+      wrap('describeCluster', async () => {
+        await ready()
+        const c = await admin.describeCluster()
+        return {
+          clusterId: c.clusterId,
+          controller: c.controller ?? null,
+          brokers: c.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })).sort((a, b) => a.nodeId - b.nodeId),
+        }
+      }),
+
+    describeBroker: (nodeId) =>
+      wrap(`describeBroker ${nodeId}`, async () => {
+        await ready()
+        const res = await admin.describeConfigs({ resources: [{ type: 4, name: String(nodeId) }], includeSynonyms: false })
+        return Object.fromEntries((res.resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]))
+      }),
+
+    describeGroup: (groupId) =>
+      wrap(`describeGroup ${groupId}`, async () => {
+        await ready()
+        const { groups } = await admin.describeGroups([groupId])
+        const g = groups[0]
+        if (g === undefined) return { groupId, state: 'Dead', protocol: '', members: [] }
+        return {
+          groupId,
+          state: g.state,
+          protocol: g.protocol,
+          members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })),
+        }
       }),
 
     disconnect: async () => {

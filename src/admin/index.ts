@@ -1,2 +1,2 @@
 export { createAdmin } from './admin.js'
-export type { Admin, EnsureTopicOptions, TopicDescription, TopicLag } from './admin.js'
+export type { Admin, ClusterDescription, EnsureTopicOptions, GroupDescription, TopicDescription, TopicLag } from './admin.js'
