@@ -165,7 +165,6 @@ async function startCluster(
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_SESSION]: session }
   const short = session.slice(0, 8)
   const networkName = `kafkatune-${short}`
-  const network = await client.network.create({ Name: networkName, CheckDuplicate: true, Labels: labels })
   const ports = await freePorts(nodeCount)
   // Nodes find each other by container name, which the runtime's DNS resolves on a user-defined network. Not network
   // aliases: Testcontainers then attaches the default network too, and a disconnected node would still reach the
@@ -173,6 +172,12 @@ async function startCluster(
   const plans: NodePlan[] = ports.map((hostPort, i) => ({ nodeId: i + 1, name: `kafkatune-${short}-kafka-${i + 1}`, hostPort }))
   const layout = { kind: 'container', advertisedHost: host, nodes: plans } as const
   const clusterId = newClusterId()
+  // Before anything is created: a brokerConfig the image cannot take fails here.
+  const environments = plans.map((plan) => ({
+    ...containerEnvironment(brokerPlan({ nodeCount, nodeId: plan.nodeId, clusterId, network: layout, brokerConfig })),
+    ...jvmEnvironment(),
+  }))
+  const network = await client.network.create({ Name: networkName, CheckDuplicate: true, Labels: labels })
 
   // Bind published ports to loopback when the runtime is local: the broker is for this machine's tests only.
   class KafkaNodeContainer extends tc.GenericContainer {
@@ -186,13 +191,13 @@ async function startCluster(
 
   // allSettled: on a failure every other node has been created too, so removing the session finds them all.
   const settled = await Promise.allSettled(
-    plans.map((plan) => {
+    plans.map((plan, i) => {
       let container = new KafkaNodeContainer(image)
         .withName(plan.name)
         .withHostname(`kafka-${plan.nodeId}`)
         .withNetworkMode(networkName)
         .withLabels(labels)
-        .withEnvironment({ ...containerEnvironment(brokerPlan({ nodeCount, nodeId: plan.nodeId, clusterId, network: layout, brokerConfig })), ...jvmEnvironment() })
+        .withEnvironment(environments[i] ?? {})
         .withExposedPorts({ container: CONTAINER_PORTS.client, host: plan.hostPort })
         .withWaitStrategy(tc.Wait.forLogMessage(READY_LINE))
         .withStartupTimeout(timeoutMs)
