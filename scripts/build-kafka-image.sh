@@ -90,8 +90,9 @@ install -m 0755 "$root/container/kafka-bin.sh" "$stage/opt/kafka/bin/kafka-bin.s
 for name in kafka-run-class.sh kafka-server-start.sh kafka-storage.sh kafka-topics.sh kafka-metadata-quorum.sh kafka-consumer-groups.sh; do
   ln -s kafka-bin.sh "$stage/opt/kafka/bin/$name"
 done
-install -m 0644 "$root/container/server.properties" "$root/container/log4j2.yaml" "$root/container/tools-log4j2.yaml" \
-  "$stage/etc/kafka/docker/"
+# No server.properties: the wrapper writes it from the KAFKA_* variables of the harness's broker plan
+# (src/testing/broker-plan.ts), which are passed at run time, so a plan change needs no new image.
+install -m 0644 "$root/container/log4j2.yaml" "$root/container/tools-log4j2.yaml" "$stage/etc/kafka/docker/"
 printf '%s\n' "$kafka_version" >"$stage/opt/kafka/VERSION"
 cp "$base_tar" "$stage/image.tar"
 tar -C "$stage" --owner=0 --group=0 -rf "$stage/image.tar" ./opt/kafka ./etc/kafka ./mnt/shared ./var/lib/kafka

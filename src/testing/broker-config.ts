@@ -1,12 +1,12 @@
 /**
  * `startKafka({ brokerConfig })`: broker settings (server.properties) over the harness defaults, checked
- * before anything starts, written to server.properties (local mode) or as `KAFKA_*` variables (containers).
+ * before anything starts, merged into the node's broker plan (broker-plan.ts).
  */
 import { ConfigError } from '../errors.js'
 import type { ConfigProblem } from '../errors.js'
 
 /** Settings the harness owns (identity, listeners, quorum, storage): changing them would break its control. */
-const HARNESS_OWNED = new Set([
+export const HARNESS_OWNED_PROPERTIES: ReadonlySet<string> = new Set([
   'process.roles',
   'node.id',
   'controller.quorum.voters',
@@ -31,7 +31,7 @@ export function checkBrokerConfig(config: Readonly<Record<string, string | numbe
     const option = `brokerConfig['${name}']`
     if (!NAME.test(name)) {
       problems.push({ option, message: 'is not a broker property name (lower case, dot separated, e.g. log.retention.ms)' })
-    } else if (HARNESS_OWNED.has(name)) {
+    } else if (HARNESS_OWNED_PROPERTIES.has(name)) {
       problems.push({ option, message: 'is set by the harness (node identity, listeners, quorum, storage) and cannot be overridden' })
     } else if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'string' && typeof value !== 'boolean') {
       problems.push({ option, message: 'must be a string, a finite number or a boolean' })

@@ -4,224 +4,37 @@
  * `apache/kafka` image is, so `apache/kafka:<version>` and the image `scripts/build-kafka-image.sh` builds
  * offline behave the same. `testcontainers` is an optional peer dependency, loaded only here.
  */
-import { spawn } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
-import { request as httpRequest } from 'node:http'
-import { createServer } from 'node:net'
-import { Kafka, logLevel } from 'kafkajs'
-import { ConfigError, KafkatuneError } from '../errors.js'
-import { brokerConfigVariable, checkBrokerConfig } from './broker-config.js'
+import { randomUUID } from 'node:crypto'
+import { KafkatuneError } from '../errors.js'
+import { checkBrokerConfig } from './broker-config.js'
+import { brokerPlan, CONTAINER_PORTS, containerEnvironment, containerSecurityRefused } from './broker-plan.js'
+import type { ContainerNodeAddress } from './broker-plan.js'
+import { loadTestcontainers, runtimeClient } from './container-runtime.js'
+import type { DockerContainer, RuntimeClient, Testcontainers } from './container-runtime.js'
+import { containerLog, lastLines, LABEL_MANAGED, LABEL_SESSION, removeSession, sessionLogs, startReaper } from './container-session.js'
 import { KAFKA_VERSION } from './jars.js'
+import { freePorts, LOOPBACK, newClusterId, pollUntil, READY_LINE, startTimeout, STOP_GRACE_MS, waitForBrokerCount } from './lifecycle.js'
 import type { KafkaHandle, NodeControl, StartKafkaOptions } from './types.js'
+
+export { containerRuntimeAvailable } from './container-runtime.js'
 
 /** The image container mode runs unless `image` / `KAFKATUNE_KAFKA_IMAGE` names another: the official one, same version as the local jars. */
 export const DEFAULT_KAFKA_IMAGE = `apache/kafka:${KAFKA_VERSION}`
 
-type Testcontainers = typeof import('testcontainers')
-type RuntimeClient = Awaited<ReturnType<Testcontainers['getContainerRuntimeClient']>>
-type DockerContainer = ReturnType<RuntimeClient['container']['getById']>
 type DockerNetwork = ReturnType<RuntimeClient['network']['getById']>
 type StartedContainer = Awaited<ReturnType<InstanceType<Testcontainers['GenericContainer']>['start']>>
 
-const READY_LINE = 'Kafka Server started'
-const DEFAULT_START_TIMEOUT_MS = 120_000
-const DETECT_TIMEOUT_MS = 5_000
-const STOP_GRACE_S = 10
-/** Every container and network kafkatune starts carries these labels (`scripts/podman-setup.sh` removes leftovers by the first). */
-const LABEL_MANAGED = 'dev.kafkatune.managed'
-const LABEL_SESSION = 'dev.kafkatune.session'
-const CLIENT_PORT = 9092
-const CONTROLLER_PORT = 9093
-const BROKER_PORT = 9094
-
-const ENABLE_HINT =
-  'Start Docker, or Podman\'s Docker API (`source scripts/podman-setup.sh` sets DOCKER_HOST and starts `podman system service`), or use mode "local" (Java 17+) or "external" (KAFKA_BROKERS)'
-
-async function loadTestcontainers(): Promise<Testcontainers> {
-  try {
-    return await import('testcontainers')
-  } catch (err) {
-    throw new KafkatuneError(
-      'HARNESS',
-      `kafkatune: container mode needs the optional peer dependency 'testcontainers' (npm install --save-dev testcontainers@11); or use mode "local" (Java 17+) or "external" (KAFKA_BROKERS).`,
-      { cause: err, retriable: false },
-    )
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)
-    timer.unref()
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (err: unknown) => {
-        clearTimeout(timer)
-        reject(err instanceof Error ? err : new Error(String(err)))
-      },
-    )
-  })
-}
-
-/**
- * When DOCKER_HOST names a socket or TCP endpoint, check it answers an HTTP request (any answer: a TLS port says 400)
- * within `ms`: otherwise a host that accepts and never answers would leave dockerode's request, and so the process,
- * hanging.
- */
-function dockerHostAnswers(ms: number): Promise<boolean> {
-  const raw = process.env.DOCKER_HOST ?? ''
-  let target: { socketPath: string } | { host: string; port: number } | undefined
-  if (raw.startsWith('unix://')) target = { socketPath: raw.slice('unix://'.length) }
-  else if (/^(tcp|http|https):\/\//.test(raw)) {
-    try {
-      const url = new URL(raw.replace(/^tcp:/, 'http:'))
-      target = { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)) }
-    } catch {
-      return Promise.resolve(false)
-    }
-  }
-  if (target === undefined) return Promise.resolve(true)
-  const options = target
-  return new Promise((resolve) => {
-    const req = httpRequest({ ...options, path: '/_ping', method: 'GET', timeout: ms }, (res) => {
-      res.resume()
-      req.destroy()
-      resolve(true)
-    })
-    req.once('timeout', () => {
-      req.destroy()
-      resolve(false)
-    })
-    req.once('error', () => resolve(false))
-    req.end()
-  })
-}
-
-let runtimeAnswer: Promise<boolean> | undefined
-
-/**
- * True when a container runtime (Docker, or Podman's Docker API) answers within a few seconds; quiet, and asked
- * once per process.
- */
-export function containerRuntimeAvailable(): Promise<boolean> {
-  runtimeAnswer ??= (async () => {
-    try {
-      if (!(await dockerHostAnswers(DETECT_TIMEOUT_MS))) return false
-      const tc = await loadTestcontainers()
-      await withTimeout(tc.getContainerRuntimeClient(), DETECT_TIMEOUT_MS, 'container runtime')
-      return true
-    } catch {
-      return false
-    }
-  })()
-  return runtimeAnswer
-}
-
-async function runtimeClient(tc: Testcontainers): Promise<RuntimeClient> {
-  if (!(await dockerHostAnswers(DETECT_TIMEOUT_MS))) {
-    throw new KafkatuneError('HARNESS', `kafkatune: container mode: DOCKER_HOST=${process.env.DOCKER_HOST ?? ''} does not answer. ${ENABLE_HINT}.`, {
-      retriable: false,
-    })
-  }
-  try {
-    return await withTimeout(tc.getContainerRuntimeClient(), DETECT_TIMEOUT_MS * 2, 'container runtime')
-  } catch (err) {
-    throw new KafkatuneError('HARNESS', `kafkatune: container mode found no working container runtime (${(err as Error).message}). ${ENABLE_HINT}.`, {
-      cause: err,
-      retriable: false,
-    })
-  }
-}
-
-function startTimeout(options: StartKafkaOptions): number {
-  if (options.startTimeoutMs !== undefined) return options.startTimeoutMs
-  const env = Number(process.env.KAFKATUNE_KAFKA_START_TIMEOUT_MS)
-  return Number.isFinite(env) && env > 0 ? env : DEFAULT_START_TIMEOUT_MS
-}
-
-/** Distinct free TCP ports on the loopback interface, all held open until every one is chosen. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer()
-          server.unref()
-          server.once('error', reject)
-          server.listen(0, '127.0.0.1', () => resolve(server))
-        }),
-    ),
-  )
-  const ports = servers.map((s) => {
-    const address = s.address()
-    return typeof address === 'object' && address !== null ? address.port : 0
-  })
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
-  return ports
-}
-
-/** A Kafka cluster id: 16 random bytes, base64url without padding, never starting with '-'. */
-function clusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url')
-    if (!id.startsWith('-')) return id
-  }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '127.0.0.1' || host === '::1'
-}
-
-interface NodePlan {
+interface NodePlan extends ContainerNodeAddress {
   nodeId: number
-  name: string
-  hostPort: number
 }
 
 /**
- * `KAFKA_*` variables for one node, the way the official image reads them: PLAINTEXT for clients on the host
- * (advertised as the published port), BROKER for traffic between nodes by container name, CONTROLLER for the KRaft quorum.
+ * JVM and logging variables of the image's start script (not broker properties: the wrapper keeps these for itself).
+ * The same small heap and serial GC as local mode; env KAFKATUNE_KAFKA_JVM_OPTS replaces the heap options.
  */
-function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster: string, brokerConfig: Readonly<Record<string, string>>): Record<string, string> {
-  const three = all.length === 3
-  const rf = three ? '3' : '1'
-  const minIsr = three ? '2' : '1'
+function jvmEnvironment(): Record<string, string> {
   const custom = process.env.KAFKATUNE_KAFKA_JVM_OPTS
-  const env: Record<string, string> = {
-    CLUSTER_ID: cluster,
-    KAFKA_NODE_ID: String(node.nodeId),
-    KAFKA_PROCESS_ROLES: 'broker,controller',
-    KAFKA_CONTROLLER_QUORUM_VOTERS: all.map((n) => `${n.nodeId}@${n.name}:${CONTROLLER_PORT}`).join(','),
-    KAFKA_LISTENERS: `PLAINTEXT://0.0.0.0:${CLIENT_PORT},CONTROLLER://0.0.0.0:${CONTROLLER_PORT},BROKER://0.0.0.0:${BROKER_PORT}`,
-    KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${node.hostPort},BROKER://${node.name}:${BROKER_PORT}`,
-    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,BROKER:PLAINTEXT',
-    KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-    KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
-    KAFKA_LOG_DIRS: '/tmp/kraft-combined-logs',
-    KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'true',
-    KAFKA_NUM_PARTITIONS: '1',
-    KAFKA_DEFAULT_REPLICATION_FACTOR: rf,
-    KAFKA_MIN_INSYNC_REPLICAS: minIsr,
-    // One partition per internal topic: the first group join / transaction is quick on a test broker.
-    KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: rf,
-    KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS: '1',
-    KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: rf,
-    KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: minIsr,
-    KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS: '1',
-    KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: rf,
-    KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: minIsr,
-    KAFKA_SHARE_COORDINATOR_STATE_TOPIC_NUM_PARTITIONS: '1',
-    KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-    // Fewer threads: several brokers share few cores.
-    KAFKA_NUM_NETWORK_THREADS: '2',
-    KAFKA_NUM_IO_THREADS: '2',
-    KAFKA_NUM_RECOVERY_THREADS_PER_DATA_DIR: '1',
-    KAFKA_BACKGROUND_THREADS: '2',
-    KAFKA_LOG_CLEANER_THREADS: '1',
+  return {
     // Quiet logs but keep the readiness line. Not KAFKA_LOG4J_ROOT_LOGLEVEL: Kafka 4.1's wrapper then drops the
     // root logger's appender and the broker prints nothing at all.
     KAFKA_LOG4J_LOGGERS:
@@ -231,174 +44,42 @@ function nodeEnvironment(node: NodePlan, all: NodePlan[], host: string, cluster:
     // A node that restarts or reconnects may come back on another address: look names up again after 2 s, not 30.
     KAFKA_OPTS: '-Dsun.net.inetaddr.ttl=2 -Dsun.net.inetaddr.negative.ttl=1',
   }
-  if (three) {
-    // Otherwise a node can wait minutes for shutdown approval from a controller quorum that is gone.
-    env.KAFKA_CONTROLLED_SHUTDOWN_ENABLE = 'false'
-  }
-  for (const [name, value] of Object.entries(brokerConfig)) env[brokerConfigVariable(name)] = value
-  return env
 }
 
-/**
- * A small detached Node process that removes this session's containers and network once the test process is
- * gone, however it ended (Ryuk is often unavailable, e.g. on Podman without registry access). `stop()` ends it by pid.
- */
-const REAPER_SOURCE = `
-const http = require('node:http')
-const [ppid, label, target] = [Number(process.argv[1]), process.argv[2], JSON.parse(process.argv[3])]
-function call(method, path) {
-  return new Promise((resolve) => {
-    const req = http.request({ ...target, method, path, timeout: 15000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c) => (body += c))
-      res.on('end', () => resolve(body))
-    })
-    req.on('error', () => resolve(''))
-    req.on('timeout', () => req.destroy())
-    req.end()
-  })
-}
-async function reap() {
-  const filters = encodeURIComponent(JSON.stringify({ label: [label] }))
-  let containers = []
-  try { containers = JSON.parse(await call('GET', '/containers/json?all=1&filters=' + filters)) } catch {}
-  await Promise.all(containers.map((c) => call('DELETE', '/containers/' + c.Id + '?force=1&v=1')))
-  let networks = []
-  try { networks = JSON.parse(await call('GET', '/networks?filters=' + filters)) } catch {}
-  await Promise.all(networks.map((n) => call('DELETE', '/networks/' + n.Id)))
-}
-setInterval(() => {
-  try { process.kill(ppid, 0) } catch { reap().finally(() => process.exit(0)) }
-}, 1000)
-`
-
-interface Reaper {
-  stop(): void
-}
-
-/** Start the reaper when the runtime is reachable over a unix socket or plain HTTP (TLS engines have Ryuk). */
-function startReaper(client: RuntimeClient, session: string): Reaper {
-  const modem = ((client.container.dockerode as unknown as { modem?: Record<string, unknown> }).modem ?? {})
-  let target: Record<string, unknown> | undefined
-  if (typeof modem.socketPath === 'string') target = { socketPath: modem.socketPath }
-  else if (modem.protocol === 'http' && typeof modem.host === 'string') target = { host: modem.host, port: modem.port }
-  if (target === undefined) return { stop: () => undefined }
-  const child = spawn(process.execPath, ['-e', REAPER_SOURCE, String(process.pid), `${LABEL_SESSION}=${session}`, JSON.stringify(target)], {
-    detached: true,
-    stdio: 'ignore',
-  })
-  child.on('error', () => undefined)
-  child.unref()
-  return {
-    stop: () => {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(child.pid, 'SIGKILL')
-        } catch {
-          // Already gone.
-        }
-      }
-    },
-  }
-}
-
-/** Remove every container and network of one session (force, volumes too); errors are collected, not thrown. */
-async function removeSession(client: RuntimeClient, session: string): Promise<void> {
-  const dockerode = client.container.dockerode
-  const filters = { label: [`${LABEL_SESSION}=${session}`] }
-  const containers = await dockerode.listContainers({ all: true, filters }).catch(() => [])
-  await Promise.all(containers.map((c) => dockerode.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)))
-  const networks = await dockerode.listNetworks({ filters }).catch(() => [])
-  await Promise.all(networks.map((n) => dockerode.getNetwork(n.Id).remove().catch(() => undefined)))
-}
-
-/** The last log lines of every container of a session, for error messages. */
-async function sessionLogs(client: RuntimeClient, session: string): Promise<string> {
-  const dockerode = client.container.dockerode
-  const containers = await dockerode.listContainers({ all: true, filters: { label: [`${LABEL_SESSION}=${session}`] } }).catch(() => [])
-  const parts = await Promise.all(
-    containers.map(async (c) => `--- ${c.Names[0] ?? c.Id} (${c.State}):\n${lastLines(await containerLog(client.container.getById(c.Id)), 25)}`),
-  )
-  return parts.join('\n')
-}
-
-async function containerLog(container: DockerContainer): Promise<string> {
-  try {
-    const raw: unknown = await container.logs({ stdout: true, stderr: true, follow: false })
-    return Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)
-  } catch {
-    return ''
-  }
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '127.0.0.1' || host === '::1'
 }
 
 function countReady(log: string): number {
   return log.split(READY_LINE).length - 1
 }
 
-function lastLines(log: string, n = 40): string {
-  // Docker's multiplexed log frames carry 8 binary header bytes; drop what is not printable.
-  return log
-    .replace(/[\u0000-\u0008\u000e-\u001f]/g, '')
-    .split('\n')
-    .slice(-n)
-    .join('\n')
-}
-
-async function sleep(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 async function waitForReadyCount(container: DockerContainer, count: number, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const log = await containerLog(container)
-    if (countReady(log) >= count) return
-    const state = await container.inspect().then(
-      (i) => i.State,
-      () => undefined,
-    )
-    if (state !== undefined && !state.Running) {
-      throw new KafkatuneError('HARNESS', `kafkatune: ${what} exited (code ${state.ExitCode}) before it was ready; last lines:\n${lastLines(log)}`, {
-        retriable: false,
-      })
-    }
-    if (Date.now() >= deadline) {
-      throw new KafkatuneError('HARNESS', `kafkatune: ${what} was not ready within ${timeoutMs} ms; last lines:\n${lastLines(log)}`, { retriable: false })
-    }
-    await sleep(200)
-  }
+  let log = ''
+  const ready = await pollUntil(
+    async () => {
+      log = await containerLog(container)
+      if (countReady(log) >= count) return true
+      const state = await container.inspect().then(
+        (i) => i.State,
+        () => undefined,
+      )
+      if (state !== undefined && !state.Running) {
+        throw new KafkatuneError('HARNESS', `kafkatune: ${what} exited (code ${state.ExitCode}) before it was ready; last lines:\n${lastLines(log)}`, {
+          retriable: false,
+        })
+      }
+      return false
+    },
+    timeoutMs,
+    200,
+  )
+  if (!ready) throw new KafkatuneError('HARNESS', `kafkatune: ${what} was not ready within ${timeoutMs} ms; last lines:\n${lastLines(log)}`, { retriable: false })
 }
 
 async function waitForState(container: DockerContainer, running: boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while ((await container.inspect()).State.Running !== running) {
-    if (Date.now() >= deadline) throw new Error(`container ${container.id} did not become ${running ? 'running' : 'stopped'} within ${timeoutMs} ms`)
-    await sleep(100)
-  }
-}
-
-/** Wait until the cluster reports `count` live brokers (a 3-node cluster is usable only then). */
-async function waitForBrokerCount(brokers: string[], count: number, timeoutMs: number): Promise<void> {
-  const admin = new Kafka({ clientId: 'kafkatune-harness', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin()
-  const deadline = Date.now() + timeoutMs
-  let seen = 0
-  try {
-    for (;;) {
-      try {
-        await admin.connect()
-        seen = (await admin.describeCluster()).brokers.length
-        if (seen >= count) return
-      } catch {
-        // Not up yet.
-      }
-      if (Date.now() >= deadline) {
-        throw new KafkatuneError('HARNESS', `kafkatune: the container cluster showed ${seen} of ${count} brokers within ${timeoutMs} ms`, { retriable: false })
-      }
-      await sleep(250)
-    }
-  } finally {
-    await admin.disconnect().catch(() => undefined)
+  if (!(await pollUntil(async () => (await container.inspect()).State.Running === running, timeoutMs, 100))) {
+    throw new Error(`container ${container.id} did not become ${running ? 'running' : 'stopped'} within ${timeoutMs} ms`)
   }
 }
 
@@ -430,8 +111,9 @@ function nodeControl(
       await waitForState(container, false, 30_000)
     },
     async stop() {
-      await container.stop({ t: STOP_GRACE_S }).catch(ignoreNotModified)
-      await waitForState(container, false, (STOP_GRACE_S + 20) * 1000)
+      // The runtime's stop is SIGTERM, then SIGKILL after the grace period (and it copes with a paused container).
+      await container.stop({ t: STOP_GRACE_MS / 1000 }).catch(ignoreNotModified)
+      await waitForState(container, false, STOP_GRACE_MS + 20_000)
     },
     async start() {
       const before = countReady(await containerLog(container))
@@ -483,13 +165,19 @@ async function startCluster(
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_SESSION]: session }
   const short = session.slice(0, 8)
   const networkName = `kafkatune-${short}`
-  const network = await client.network.create({ Name: networkName, CheckDuplicate: true, Labels: labels })
   const ports = await freePorts(nodeCount)
   // Nodes find each other by container name, which the runtime's DNS resolves on a user-defined network. Not network
   // aliases: Testcontainers then attaches the default network too, and a disconnected node would still reach the
   // others through it.
   const plans: NodePlan[] = ports.map((hostPort, i) => ({ nodeId: i + 1, name: `kafkatune-${short}-kafka-${i + 1}`, hostPort }))
-  const cluster = clusterId()
+  const layout = { kind: 'container', advertisedHost: host, nodes: plans } as const
+  const clusterId = newClusterId()
+  // Before anything is created: a brokerConfig the image cannot take fails here.
+  const environments = plans.map((plan) => ({
+    ...containerEnvironment(brokerPlan({ nodeCount, nodeId: plan.nodeId, clusterId, network: layout, brokerConfig })),
+    ...jvmEnvironment(),
+  }))
+  const network = await client.network.create({ Name: networkName, CheckDuplicate: true, Labels: labels })
 
   // Bind published ports to loopback when the runtime is local: the broker is for this machine's tests only.
   class KafkaNodeContainer extends tc.GenericContainer {
@@ -503,17 +191,17 @@ async function startCluster(
 
   // allSettled: on a failure every other node has been created too, so removing the session finds them all.
   const settled = await Promise.allSettled(
-    plans.map((plan) => {
+    plans.map((plan, i) => {
       let container = new KafkaNodeContainer(image)
         .withName(plan.name)
         .withHostname(`kafka-${plan.nodeId}`)
         .withNetworkMode(networkName)
         .withLabels(labels)
-        .withEnvironment(nodeEnvironment(plan, plans, host, cluster, brokerConfig))
-        .withExposedPorts({ container: CLIENT_PORT, host: plan.hostPort })
+        .withEnvironment(environments[i] ?? {})
+        .withExposedPorts({ container: CONTAINER_PORTS.client, host: plan.hostPort })
         .withWaitStrategy(tc.Wait.forLogMessage(READY_LINE))
         .withStartupTimeout(timeoutMs)
-      if (isLoopback(host)) container = container.bindPortsTo('127.0.0.1')
+      if (isLoopback(host)) container = container.bindPortsTo(LOOPBACK)
       return container.start()
     }),
   )
@@ -544,12 +232,7 @@ export async function startContainerKafka(options: StartKafkaOptions = {}): Prom
     throw new KafkatuneError('HARNESS', `kafkatune: nodes must be 1 or 3, got ${String(nodeCount)}`, { retriable: false })
   }
   const brokerConfig = checkBrokerConfig(options.brokerConfig)
-  if (options.security !== undefined) {
-    throw new ConfigError(
-      [{ option: 'security', message: "secured listeners are started in local mode only, not in container mode: use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+" }],
-      'startKafka() options',
-    )
-  }
+  if (options.security !== undefined) throw containerSecurityRefused()
   const envImage = process.env.KAFKATUNE_KAFKA_IMAGE
   const image = options.image ?? (envImage !== undefined && envImage !== '' ? envImage : DEFAULT_KAFKA_IMAGE)
   const timeoutMs = startTimeout(options)

@@ -141,17 +141,16 @@ export function scramFormatArgs(plan: SecurityPlan | undefined): string[] {
 
 const jaasValue = (s: string): string => `"${s}"`
 
-/** server.properties entries for the secured listeners of one node (`ports`: one per listener, in order). */
-export function securityProperties(plan: SecurityPlan, host: string, plaintextPort: number, controllerPort: number, ports: readonly number[]): Record<string, string> {
-  const listeners = [`PLAINTEXT://${host}:${plaintextPort}`, `CONTROLLER://${host}:${controllerPort}`]
-  const advertised = [`PLAINTEXT://${host}:${plaintextPort}`]
-  const map = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT']
+/** Kafka listener name and security protocol of each secured listener, in the plan's order. */
+export function secureListenerSpecs(plan: SecurityPlan): { name: string; protocol: string }[] {
+  return plan.listeners.map((kind) => ({ ...LISTENER[kind] }))
+}
+
+/** Per-listener server.properties entries of the secured listeners: key stores and SASL login modules. */
+export function secureListenerProperties(plan: SecurityPlan): Record<string, string> {
   const props: Record<string, string> = {}
-  plan.listeners.forEach((kind, i) => {
+  for (const kind of plan.listeners) {
     const { name, protocol } = LISTENER[kind]
-    listeners.push(`${name}://${host}:${ports[i] ?? 0}`)
-    advertised.push(`${name}://${host}:${ports[i] ?? 0}`)
-    map.push(`${name}:${protocol}`)
     const prefix = `listener.name.${name.toLowerCase()}`
     if (protocol !== 'SASL_PLAINTEXT') {
       props[`${prefix}.ssl.keystore.type`] = 'PKCS12'
@@ -177,13 +176,8 @@ export function securityProperties(plan: SecurityPlan, host: string, plaintextPo
         }
       }
     }
-  })
-  return {
-    listeners: listeners.join(','),
-    'advertised.listeners': advertised.join(','),
-    'listener.security.protocol.map': map.join(','),
-    ...props,
   }
+  return props
 }
 
 /** An unsecured (alg "none") JWS that Kafka's test validator accepts: never for a real cluster. */

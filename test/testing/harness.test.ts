@@ -95,6 +95,8 @@ describe('startKafka: modes and errors', () => {
 
   it('external mode without KAFKA_BROKERS is a HARNESS error', async () => {
     delete process.env.KAFKA_BROKERS
+    // KAFKATUNE_KAFKA_MODE (e.g. =local for a run without containers) would override the option.
+    delete process.env.KAFKATUNE_KAFKA_MODE
     const err = await rejection(startKafka({ mode: 'external' }))
     expect(isKafkatuneError(err, 'HARNESS')).toBe(true)
     expect((err as Error).message).toContain('KAFKA_BROKERS')
