@@ -1,7 +1,9 @@
 import kafkajs from 'kafkajs'
 import { KafkatuneError } from '../errors.js'
+import { createGzipCodec } from './gzip.js'
 import { loadLz4 } from './lz4.js'
 import { loadSnappy } from './snappy.js'
+import type { CodecLookup } from '../protocol/types.js'
 import type { CodecName, KafkaCodec } from './types.js'
 import { loadZstd } from './zstd.js'
 
@@ -18,6 +20,7 @@ const LOADERS: Record<Exclude<CodecName, 'gzip'>, { type: number; load: Loader; 
   zstd: { type: CompressionTypes.ZSTD, load: loadZstd, pkg: '@mongodb-js/zstd' },
 }
 
+let gzip: KafkaCodec | undefined
 const loaded = new Map<CodecName, { codec: KafkaCodec } | { error: Error }>()
 
 function load(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error: Error } {
@@ -31,10 +34,7 @@ function load(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error
 
 /** The codec kafkatune uses for `name`, or a `KafkatuneError` (`CONFIG_INVALID`) saying which package failed to load. */
 export function getCodec(name: CodecName): KafkaCodec {
-  if (name === 'gzip') {
-    const factory = (CompressionCodecs as Record<number, () => KafkaCodec>)[CompressionTypes.GZIP]
-    return factory!()
-  }
+  if (name === 'gzip') return (gzip ??= createGzipCodec())
   const entry = load(name)
   if ('error' in entry) {
     throw new KafkatuneError('CONFIG_INVALID', `compression '${name}' is unavailable: package ${LOADERS[name].pkg} did not load (${entry.error.message})`, {
@@ -51,6 +51,9 @@ export function codecAvailable(name: string): boolean {
   if (name !== 'snappy' && name !== 'lz4' && name !== 'zstd') return false
   return 'codec' in load(name)
 }
+
+/** The codecs of kafkatune's own record batches (`src/protocol`), by compression name. */
+export const recordsCodecs: CodecLookup = (name) => getCodec(name).records
 
 /**
  * Registers snappy, lz4 and zstd into kafkajs' process-wide `CompressionCodecs` (producing and consuming
