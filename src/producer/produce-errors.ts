@@ -1,0 +1,40 @@
+/** How a failed produce request is handled, from the kafkajs error it failed with (see `FailureKind`). */
+import { KafkatuneError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
+import { FENCED_TYPES, RESET_TYPES, TOO_LARGE_TYPES, inspectKafkajsError } from '../kafkajs/errors.js'
+import type { FailureKind, OutboundBatch, SendFailure } from './sender.js'
+
+/** Classifies a failed produce request. */
+export function classifyProduceError(err: unknown, transactional: boolean, batches: readonly OutboundBatch[]): SendFailure {
+  if (err instanceof KafkatuneError) return { kind: err.code === 'FENCED' ? 'fenced' : 'fatal', error: err }
+  if (err instanceof Error && err.name === 'SequenceResetNeeded') {
+    return { kind: 'reset', error: new KafkatuneError('KAFKA', `Produce needs a new producer id: ${err.message}`, { cause: err, retriable: true }) }
+  }
+  const info = inspectKafkajsError(err)
+  const where = batches.map((b) => `${b.topic}[${b.partition}]`).join(', ')
+  const details = { partitions: where, kafkaError: info.type ?? info.name }
+  const type = info.type ?? ''
+  let kind: FailureKind
+  let code: ErrorCode = 'KAFKA'
+  if (transactional && FENCED_TYPES.has(type)) {
+    kind = 'fenced'
+    code = 'FENCED'
+  } else if (!transactional && type === 'PRODUCER_FENCED') {
+    kind = 'reset'
+  } else if (RESET_TYPES.has(type)) {
+    // Inside a transaction the producer cannot be swapped: the transaction fails and is reset after abort.
+    kind = transactional ? 'fatal' : 'reset'
+  } else if (TOO_LARGE_TYPES.has(type)) {
+    kind = 'isolate'
+    code = 'RECORD_TOO_LARGE'
+  } else if (info.retriable) {
+    kind = 'retriable'
+  } else {
+    kind = 'isolate'
+  }
+  const message =
+    code === 'FENCED'
+      ? `Producer fenced: another producer with transactional.id took over (${type}); this producer will not write again`
+      : `Produce to ${where} failed: ${info.message}${type !== '' ? ` (${type})` : ''}`
+  return { kind, error: new KafkatuneError(code, message, { cause: err, retriable: kind === 'retriable', details }) }
+}
