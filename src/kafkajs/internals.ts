@@ -120,3 +120,16 @@ export async function sendThroughBroker<P>(broker: KafkajsBroker, request: Kafka
   if (typeof send !== 'function') throw layoutError('Broker sendRequest is not a function')
   return (await (send as (r: object) => Promise<unknown>).call(broker, { request, response })) as P | undefined
 }
+
+/**
+ * The connected broker `nodeId`. A cluster that has not loaded metadata yet knows only its seed brokers:
+ * kafkajs refreshes metadata when a broker is not found, so one more look finds it.
+ */
+export async function findBroker(cluster: KafkajsCluster, nodeId: number): Promise<KafkajsBroker> {
+  try {
+    return await cluster.findBroker({ nodeId })
+  } catch (err) {
+    if (err instanceof Error && err.name === 'KafkaJSBrokerNotFound') return await cluster.findBroker({ nodeId })
+    throw err
+  }
+}

@@ -8,7 +8,7 @@ import type { Kafka } from 'kafkajs'
 import type { ProduceRequest } from '../protocol/produce.js'
 import { inspectKafkajsError, TRANSIENT_TXN_TYPES } from './errors.js'
 import type { KafkajsCluster, KafkajsEosManager } from './internals.js'
-import { createCluster, createEosManager } from './internals.js'
+import { createCluster, createEosManager, findBroker } from './internals.js'
 import type { ProduceResult } from './produce.js'
 import { sendProduce } from './produce.js'
 
@@ -119,7 +119,7 @@ export class ProducerPlane {
 
   /** Sends kafkatune's Produce request to broker `nodeId` through kafkajs's connection to it. */
   async produce(nodeId: number, request: ProduceRequest): Promise<ProduceResult[]> {
-    const broker = await this.cluster.findBroker({ nodeId })
+    const broker = await findBroker(this.cluster, nodeId)
     return await sendProduce(broker, request)
   }
 
