@@ -6,7 +6,6 @@
  */
 import type { Kafka } from 'kafkajs'
 import type { ProduceRequest } from '../protocol/produce.js'
-import { inspectKafkajsError, TRANSIENT_TXN_TYPES } from './errors.js'
 import type { KafkajsCluster, KafkajsEosManager } from './internals.js'
 import { createCluster, createEosManager, findBroker } from './internals.js'
 import type { ProduceResult } from './produce.js'
@@ -20,6 +19,9 @@ export interface ProducerPlaneOptions {
   /** How long AddPartitionsToTxn keeps retrying transient answers (CONCURRENT_TRANSACTIONS right after a commit). */
   addPartitionsDeadlineMs: number
 }
+
+/** AddPartitionsToTxn answers that mean "ask again shortly" (the Java client's TransactionManager retries them). */
+const TRANSIENT_ADD_PARTITIONS = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR'])
 
 /** Back-off between AddPartitionsToTxn attempts on a transient answer (the Java client's fixed 20 ms). */
 const ADD_PARTITIONS_BACKOFF_MS = 20
@@ -98,8 +100,8 @@ export class ProducerPlane {
         await eos.addPartitionsToTransaction(topicData)
         return
       } catch (err) {
-        const type = inspectKafkajsError(err).type
-        if (type === null || !TRANSIENT_TXN_TYPES.has(type) || Date.now() >= deadline) throw err
+        const type = (err as { type?: unknown }).type
+        if (typeof type !== 'string' || !TRANSIENT_ADD_PARTITIONS.has(type) || Date.now() >= deadline) throw err
         await new Promise((r) => setTimeout(r, ADD_PARTITIONS_BACKOFF_MS))
       }
     }

@@ -8,17 +8,15 @@ import type { Admin, Kafka } from 'kafkajs'
 import { recordsCodecs } from '../codecs/index.js'
 import type { ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
-import { FENCED_TYPES, TRANSIENT_TXN_TYPES, inspectKafkajsError, kafkaError } from '../kafkajs/errors.js'
 import { kafkajsErrorFromCode } from '../kafkajs/internals.js'
 import type { ProduceResult } from '../kafkajs/produce.js'
 import { ProducerPlane } from '../kafkajs/producer-plane.js'
 import type { ProducePartitionData, ProduceTopicData } from '../protocol/produce.js'
 import { BatchEncoding } from './batch-encoding.js'
-import { classifyProduceError } from './produce-errors.js'
+import { FENCED_TYPES, TRANSIENT_TXN_TYPES, classifyProduceError, inspectKafkajsError, kafkaError } from './produce-errors.js'
 import type { OutboundBatch, PartitionAck, PartitionAckResult, SendFailure, SenderEngine } from './sender.js'
 
-export { inspectKafkajsError, kafkaError } from '../kafkajs/errors.js'
-export { classifyProduceError } from './produce-errors.js'
+export { classifyProduceError, inspectKafkajsError, kafkaError } from './produce-errors.js'
 
 interface TopicMetadata {
   leaders: number[]
