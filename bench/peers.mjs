@@ -7,7 +7,8 @@
  *
  *   npm run build && (cd bench && npm install) && node bench/peers.mjs
  *   BENCH_ROUNDS=3 BENCH_SCALE=1 KAFKA_BROKERS=127.0.0.1:9092 node bench/peers.mjs
- *   BENCH_PROFILE=1 node bench/peers.mjs     # also writes a --cpu-prof of each kafkatune child to bench/profiles/
+ *   BENCH_PROFILE=1 node bench/peers.mjs     # a CPU profile of each kafkatune run's timed window, in bench/profiles/
+ *   node bench/profile-summary.mjs bench/profiles/kafkatune-100-lz4-r1.cpuprofile   # where that CPU went
  *
  * Client CPU is `process.cpuUsage()` of the contender's process over the timed window (first send to last
  * ack); peak RSS is sampled every 20 ms. The broker runs on the same machine: read the ratios, which come
@@ -29,18 +30,40 @@ function payloads(bytes, count = 16_384) {
   return Array.from({ length: count }, () => Buffer.from(randomBytes(bytes).toString('base64').slice(0, bytes)))
 }
 
+/** With BENCH_PROFILE: a V8 CPU profile of the timed window only (startup and warm-up left out). */
+async function profiled(fn) {
+  const dir = process.env.BENCH_PROFILE_DIR
+  if (!dir) return await fn()
+  const { Session } = await import('node:inspector')
+  const { writeFileSync } = await import('node:fs')
+  const session = new Session()
+  session.connect()
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))))
+  await post('Profiler.enable')
+  await post('Profiler.setSamplingInterval', { interval: 200 })
+  await post('Profiler.start')
+  try {
+    return await fn()
+  } finally {
+    const { profile } = await post('Profiler.stop')
+    writeFileSync(join(dir, `${process.env.BENCH_PROFILE_NAME ?? 'profile'}.cpuprofile`), JSON.stringify(profile))
+    session.disconnect()
+  }
+}
+
 /** Times `fn` (which sends `count` records and resolves when all are acknowledged). */
 async function timed(count, fn) {
   if (global.gc) global.gc()
-  let peak = process.memoryUsage().rss
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
+  let peak = process.memoryUsage.rss()
+  // memoryUsage.rss(): memoryUsage() walks the heap spaces, which showed up in profiles.
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  await fn()
+  await profiled(fn)
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
   clearInterval(sampler)
-  return { records: count, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: Math.max(peak, process.memoryUsage().rss) / 1048576 }
+  return { records: count, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: Math.max(peak, process.memoryUsage.rss()) / 1048576 }
 }
 
 const contenders = {
@@ -127,11 +150,10 @@ async function child() {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
 }
 
-function runChild(name, args, profileDir) {
-  const nodeArgs = ['--expose-gc']
-  if (profileDir !== null) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
+function runChild(name, args, profileDir, profileName) {
+  const env = profileDir === null ? process.env : { ...process.env, BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: profileName }
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--child', name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'], env })
     let out = ''
     let err = ''
     p.stdout.on('data', (c) => (out += c))
@@ -178,7 +200,7 @@ async function main() {
         for (const name of order) {
           const topic = `peers-${name}-${Date.now()}-${seq++}`
           await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true })
-          const r = await runChild(name, { brokers, topic, bytes: cfg.bytes, count: cfg.count, compression: cfg.compression }, name === 'kafkatune' ? profileDir : null)
+          const r = await runChild(name, { brokers, topic, bytes: cfg.bytes, count: cfg.count, compression: cfg.compression }, name === 'kafkatune' ? profileDir : null, `kafkatune-${cfg.bytes}-${cfg.compression}-r${round + 1}`)
           const key = `${cfg.label} ${cfg.compression}|${name}`
           if (!results.has(key)) results.set(key, [])
           results.get(key).push(r)
@@ -192,20 +214,24 @@ async function main() {
     await handle?.stop()
   }
   const lines = [
-    `Run ${new Date().toISOString()}, Node ${process.version}, ${rounds} interleaved rounds, medians (min-max of records/s in brackets); ratios are to kafkatune in the same run.`,
+    `Run ${new Date().toISOString()}, Node ${process.version}, ${rounds} interleaved rounds, medians (min-max of records/s in brackets). Ratios come from the same run; \"per-round\" ratios pair kafkatune with the client in the same round (same background load).`,
     '',
-    '| records | compression | client | records/s | vs kafkatune | client CPU s / 1M records | peak RSS MB |',
-    '|---|---|---|---:|---:|---:|---:|',
+    '| records | compression | client | records/s | kafkatune vs client, records/s (per-round ratios) | client CPU s / 1M records | kafkatune CPU / client CPU | peak RSS MB |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
   ]
   for (const cfg of configs) {
-    const base = median(results.get(`${cfg.label} ${cfg.compression}|kafkatune`)?.map((r) => r.records / r.seconds) ?? [NaN])
+    const tune = results.get(`${cfg.label} ${cfg.compression}|kafkatune`) ?? []
+    const tuneCpu = median(tune.map((r) => (r.cpuSeconds / r.records) * 1e6))
     for (const name of names) {
       const rs = results.get(`${cfg.label} ${cfg.compression}|${name}`) ?? []
       const rates = rs.map((r) => r.records / r.seconds)
       const rate = median(rates)
       const cpu = median(rs.map((r) => (r.cpuSeconds / r.records) * 1e6))
       const rss = median(rs.map((r) => r.peakRssMb))
-      lines.push(`| ${cfg.label} | ${cfg.compression} | ${name} | ${rate.toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ${(rate / base).toFixed(2)}x | ${cpu.toFixed(2)} | ${rss.toFixed(0)} |`)
+      // Paired per round: the same round ran both under the same background load.
+      const paired = rs.map((r, i) => (tune[i] === undefined ? NaN : tune[i].records / tune[i].seconds / (r.records / r.seconds)))
+      const ratio = name === 'kafkatune' ? '1.00x' : `${median(paired).toFixed(2)}x (${paired.map((x) => x.toFixed(2)).join(', ')})`
+      lines.push(`| ${cfg.label} | ${cfg.compression} | ${name} | ${rate.toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ${ratio} | ${cpu.toFixed(2)} | ${(tuneCpu / cpu).toFixed(2)} | ${rss.toFixed(0)} |`)
     }
   }
   console.log(`\n${lines.join('\n')}`)

@@ -57,7 +57,8 @@ export function encodeProduceRequest(req: ProduceRequest): Buffer {
     for (const p of t.partitions) {
       pos = buf.writeInt32BE(p.partition, pos)
       pos = buf.writeInt32BE(p.records.length, pos)
-      pos += p.records.copy(buf, pos)
+      buf.set(p.records, pos)
+      pos += p.records.length
     }
   }
   if (pos !== size) throw new Error(`produce request size mismatch: measured ${size}, wrote ${pos}`)
