@@ -166,6 +166,22 @@ function runChild(name, args, profileDir, profileName) {
   })
 }
 
+/** Creates a topic and polls until every partition has a leader (kafkajs's waitForLeaders can throw UNKNOWN_TOPIC_OR_PARTITION right after creation). */
+async function createTopic(admin, topic) {
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: false })
+  for (let i = 0; i < 200; i++) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] })
+      const parts = md.topics[0]?.partitions ?? []
+      if (parts.length === PARTITIONS && parts.every((p) => p.leader >= 0)) return
+    } catch {
+      // not there yet
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`topic ${topic} has no leaders after 10 s`)
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -199,7 +215,7 @@ async function main() {
         const order = names.map((_, i) => names[(i + round) % names.length])
         for (const name of order) {
           const topic = `peers-${name}-${Date.now()}-${seq++}`
-          await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true })
+          await createTopic(admin, topic)
           const r = await runChild(name, { brokers, topic, bytes: cfg.bytes, count: cfg.count, compression: cfg.compression }, name === 'kafkatune' ? profileDir : null, `kafkatune-${cfg.bytes}-${cfg.compression}-r${round + 1}`)
           const key = `${cfg.label} ${cfg.compression}|${name}`
           if (!results.has(key)) results.set(key, [])

@@ -6,6 +6,7 @@ import { Kafka } from 'kafkajs'
 import type { KafkaConfig, LogEntry, logLevel } from 'kafkajs'
 import { registerCodecs } from './codecs/index.js'
 import { toKafkajsClientConfig } from './config/index.js'
+import { useKafkatuneFetchDecoder } from './kafkajs/fetch-decoder.js'
 import type { ResolvedConnection } from './config/index.js'
 
 /**
@@ -32,5 +33,9 @@ export function createKafkaClient(settings: ResolvedConnection & { requestTimeou
   registerCodecs()
   const config = toKafkajsClientConfig(settings)
   if (config.logCreator !== undefined) config.logCreator = withoutDeliberateWarnings(config.logCreator)
-  return new Kafka(config)
+  const kafka = new Kafka(config)
+  // Fetched record batches of this client's consumers go through kafkatune's decoder (CRC checked, one
+  // decompression per batch, zero-copy keys and values); kafkajs's modules and other clients are untouched.
+  useKafkatuneFetchDecoder(kafka)
+  return kafka
 }
