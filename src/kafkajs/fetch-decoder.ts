@@ -117,12 +117,17 @@ async function decodeMessages(r: Reader): Promise<unknown[]> {
     return await legacyMessageSet!(new KjsDecoder!(records), size)
   }
   const { batches } = await decodeRecordBatches(records, { codecs: recordsCodecs })
+  fetchDecoderStats.batches += batches.length
   return toKafkajsMessages(batches)
 }
+
+/** Fetch responses and record batches decoded by kafkatune's decoder in this process (for metrics and tests). */
+export const fetchDecoderStats = { responses: 0, batches: 0 }
 
 /** Decodes a Fetch v11 response body into kafkajs's decoded shape (see kafkajs `fetch/v11/response.js`). */
 export async function decodeFetchV11(raw: Buffer): Promise<Record<string, unknown>> {
   const r = new Reader(raw)
+  fetchDecoderStats.responses++
   const clientSideThrottleTime = r.int32()
   const errorCode = r.int16()
   const sessionId = r.int32()

@@ -15,7 +15,9 @@ import { createCluster, findBroker } from '../../src/kafkajs/internals.js'
 import type { KafkajsCluster } from '../../src/kafkajs/internals.js'
 import { sendFetch } from '../../src/kafkajs/fetch.js'
 import { ProducerPlane } from '../../src/kafkajs/producer-plane.js'
-import { createProducer } from '../../src/index.js'
+import { createConsumer, createProducer } from '../../src/index.js'
+import type { ConsumedMessage } from '../../src/index.js'
+import { fetchDecoderStats } from '../../src/kafkajs/fetch-decoder.js'
 import type { CompressionName, DecodedBatch, RecordHeader, RecordInput } from '../../src/protocol/index.js'
 import { decodeControlRecord, decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/index.js'
 import { brokers, createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
@@ -247,6 +249,29 @@ describe('kafkatune record batches on the real broker', () => {
     expect(aborted).toEqual([])
     // kafkajs read_uncommitted sees every data record; kafkatune's decoded data records match it.
     expect(await kafkajsRead(topic, 6, true)).toEqual(asKafkajs(batches))
+  })
+
+  it('a kafkatune consumer decodes fetched batches with kafkatune\'s decoder; a plain kafkajs consumer keeps its own', async () => {
+    const topic = uniqueName('dp-consume')
+    await createTopic(topic, 2)
+    const p = createProducer<string, string>({ brokers: brokers(), compression: 'lz4', logger: quiet })
+    await p.connect()
+    await Promise.all(Array.from({ length: 200 }, (_, i) => p.send({ topic, key: `k${i}`, value: `v${i}`, headers: { n: String(i) } })))
+    await p.disconnect()
+    const before = { ...fetchDecoderStats }
+    const seen = await kafkajsRead(topic, 200)
+    expect(fetchDecoderStats).toEqual(before)
+    const consumer = createConsumer<string, string>({ brokers: brokers(), groupId: uniqueName('dp-tune'), topics: [topic], logger: quiet, autoOffsetReset: 'earliest' })
+    const got: ConsumedMessage<string, string>[] = []
+    await consumer.connect()
+    await consumer.run({ eachMessage: async (m) => void got.push(m) })
+    await waitFor(() => got.length >= 200, 60_000)
+    await consumer.stop()
+    expect(fetchDecoderStats.responses).toBeGreaterThan(before.responses)
+    expect(fetchDecoderStats.batches).toBeGreaterThan(before.batches)
+    const key = (m: { key: unknown; value: unknown }) => `${String(m.key)}=${String(m.value)}`
+    expect(got.map(key).sort()).toEqual(seen.map((m) => `${m.key!.toString()}=${m.value!.toString()}`).sort())
+    expect(got.find((m) => m.key === 'k7')?.headers).toMatchObject({ n: expect.anything() })
   })
 
   it('a plain kafkajs client in the same process works as before next to a kafkatune producer', async () => {
