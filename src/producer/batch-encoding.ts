@@ -35,6 +35,8 @@ export interface BatchEncodingOptions {
   /** Sequence numbers and a producer id are written (idempotent or transactional producers). */
   idempotent: boolean
   transactional: boolean
+  /** Told each new encoding's size without and with compression. */
+  onSizes?: (uncompressedBytes: number, encodedBytes: number) => void
 }
 
 /** Encodes batches and tracks sequences (see the file comment). */
@@ -88,6 +90,7 @@ export class BatchEncoding {
       producerEpoch: this.options.idempotent ? this.producerEpoch : -1,
       baseSequence,
       transactional: this.options.transactional,
+      onSizes: this.options.onSizes,
     })
     // The record reports the create time its batch carries (one shared string per dispatch).
     let nowString: string | null = null

@@ -45,6 +45,7 @@ export class KafkajsProducerEngine implements SenderEngine {
   constructor(
     private readonly kafka: Kafka,
     private readonly settings: ProducerSettings<unknown, unknown>,
+    onSizes?: (uncompressedBytes: number, encodedBytes: number) => void,
   ) {
     this.idempotent = settings.idempotent || settings.transactionalId !== null
     this.acks = settings.acks === 'all' ? -1 : settings.acks
@@ -54,7 +55,7 @@ export class KafkajsProducerEngine implements SenderEngine {
       transactionTimeoutMs: settings.transactionTimeoutMs,
       addPartitionsDeadlineMs: Math.min(settings.deliveryTimeoutMs, settings.transactionTimeoutMs) / 2,
     })
-    this.encoding = new BatchEncoding({ compression: settings.compression, codecs: recordsCodecs, idempotent: this.idempotent, transactional: this.transactional })
+    this.encoding = new BatchEncoding({ compression: settings.compression, codecs: recordsCodecs, idempotent: this.idempotent, transactional: this.transactional, onSizes })
   }
 
   get transactional(): boolean {

@@ -148,9 +148,9 @@ export function createProducer<K = string, V = string>(options: ProducerOptions<
 export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V>): Producer<K, V> {
   const logger = settings.logger.child({ component: 'kafkatune.producer' })
   const kafka = createKafkaClient(settings)
-  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>)
-  const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const metrics = new ProducerMetricsRecorder()
+  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire))
+  const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
   const listeners = new Map<keyof ProducerEvents, Set<Listener>>()
   const emit = <E extends keyof ProducerEvents>(event: E, payload: ProducerEvents[E]): void => {

@@ -45,6 +45,8 @@ export interface EncodeBatchOptions {
   control?: boolean
   /** @default 'create' */
   timestampType?: 'create' | 'log-append'
+  /** Told the batch's size without and with compression (for metrics). */
+  onSizes?: (uncompressedBytes: number, encodedBytes: number) => void
 }
 
 const INT32_MAX = 0x7fffffff
@@ -220,6 +222,7 @@ function finish(buf: Buffer, count: number, m: Measured, o: EncodeBatchOptions, 
   buf.writeInt32BE(o.baseSequence ?? -1, 53)
   buf.writeInt32BE(count, 57)
   buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
+  o.onSizes?.(RECORD_BATCH_HEADER_BYTES + m.recordsBytes, buf.length)
   return buf
 }
 

@@ -184,7 +184,11 @@ describe('kafkatune record batches on the real broker', () => {
           p.send({ topic, partition: 0, key: i % 4 === 0 ? null : `k${i}`, value: i % 4 === 1 ? null : `v${i}`, headers: i % 2 === 0 ? { h: `x${i}`, '': Buffer.from([0, 255]) } : undefined, timestamp: i % 3 === 0 ? T0 + i : undefined }),
         ),
       )
+      const ratio = p.metrics().compressionRatio
       await p.disconnect()
+      // Compressed size over the uncompressed batch: exactly 1 without compression, below 1 for these repetitive values otherwise.
+      if (compression === 'none') expect(ratio).toBe(1)
+      else expect(ratio).toBeLessThan(1)
       expect(sent.map((m) => m.offset)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)))
       const { batches } = await fetchBatches(topic)
       expect(batches.every((b) => b.compression === compression && b.producerId >= 0n && b.baseSequence >= 0)).toBe(true)
