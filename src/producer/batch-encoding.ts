@@ -6,13 +6,18 @@
  * sequence, so the broker recognises a copy it already wrote. Pure: no I/O.
  */
 import type { CodecLookup, CompressionName } from '../protocol/types.js'
-import { encodeRecordBatch } from '../protocol/record-batch-encode.js'
+import { prepareRecordBatch } from '../protocol/record-batch-encode.js'
+import type { RecordBatchWriter } from '../protocol/record-batch-encode.js'
 import type { OutboundBatch } from './sender.js'
+
+/** What the request body takes: the batch's bytes, or a writer that puts them there (uncompressed). */
+export type BatchBytes = Buffer | Promise<Buffer> | RecordBatchWriter
 
 interface Encoded {
   generation: number
   baseSequence: number
-  bytes: Buffer | Promise<Buffer>
+  /** A writer until it wrote; then a view of the bytes it wrote (a resend copies those). */
+  bytes: BatchBytes
 }
 
 interface PartitionState {
@@ -67,7 +72,7 @@ export class BatchEncoding {
    * create time get `now`, the time their batch first goes out. Throws `SequenceResetNeeded` when an
    * idempotent producer would otherwise reuse the sequence of a batch that may have been written.
    */
-  encode(batch: OutboundBatch, now: number): Buffer | Promise<Buffer> {
+  encode(batch: OutboundBatch, now: number): BatchBytes {
     const cached = this.encoded.get(batch)
     if (cached !== undefined && cached.generation === this.generation) {
       if (this.options.idempotent) this.state(batch).unresolved = batch
@@ -82,7 +87,7 @@ export class BatchEncoding {
       baseSequence = st.next
       st.unresolved = batch
     }
-    const bytes = encodeRecordBatch(batch.records, {
+    const prepared = prepareRecordBatch(batch.records, {
       defaultTimestamp: now,
       compression: this.options.compression,
       codecs: this.options.codecs,
@@ -95,8 +100,19 @@ export class BatchEncoding {
     // The record reports the create time its batch carries (one shared string per dispatch).
     let nowString: string | null = null
     for (const r of batch.records) if (r.timestamp === '') (r as { timestamp: string }).timestamp = nowString ??= String(now)
-    this.encoded.set(batch, { generation: this.generation, baseSequence, bytes })
-    return bytes
+    const entry: Encoded = { generation: this.generation, baseSequence, bytes: prepared }
+    if (!Buffer.isBuffer(prepared) && !(prepared instanceof Promise)) {
+      // Written straight into the request body; the view of what it wrote is what a resend sends.
+      entry.bytes = {
+        size: prepared.size,
+        writeInto(buf, offset) {
+          prepared.writeInto(buf, offset)
+          entry.bytes = buf.subarray(offset, offset + prepared.size)
+        },
+      }
+    }
+    this.encoded.set(batch, entry)
+    return entry.bytes
   }
 
   /**

@@ -13,6 +13,7 @@ import type { ProduceResult } from '../kafkajs/produce.js'
 import { ProducerPlane } from '../kafkajs/producer-plane.js'
 import type { ProducePartitionData, ProduceTopicData } from '../protocol/produce.js'
 import { BatchEncoding } from './batch-encoding.js'
+import type { BatchBytes } from './batch-encoding.js'
 import { FENCED_TYPES, TRANSIENT_TXN_TYPES, classifyProduceError, inspectKafkajsError, kafkaError } from './produce-errors.js'
 import type { OutboundBatch, PartitionAck, PartitionAckResult, SendFailure, SenderEngine } from './sender.js'
 
@@ -121,7 +122,7 @@ export class KafkajsProducerEngine implements SenderEngine {
     const perTopic = new Map<string, ProducePartitionData[]>()
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i] as OutboundBatch
-      const bytes = encoded[i] as Buffer | Promise<Buffer>
+      const bytes = encoded[i] as BatchBytes
       let partitions = perTopic.get(b.topic)
       if (partitions === undefined) {
         perTopic.set(b.topic, (partitions = []))

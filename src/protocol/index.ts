@@ -4,8 +4,8 @@
  */
 export * from './types.js'
 export { crc32c, crc32cJs, crc32cImplementation } from './crc32c.js'
-export { encodeRecordBatch, controlRecordKey, RECORD_BATCH_HEADER_BYTES } from './record-batch-encode.js'
-export type { EncodeBatchOptions } from './record-batch-encode.js'
+export { encodeRecordBatch, prepareRecordBatch, controlRecordKey, RECORD_BATCH_HEADER_BYTES } from './record-batch-encode.js'
+export type { EncodeBatchOptions, RecordBatchWriter } from './record-batch-encode.js'
 export { decodeRecordBatch, decodeRecordBatches, decodeRecordBatchHeader, decodeControlRecord } from './record-batch-decode.js'
 export type { DecodeOptions } from './record-batch-decode.js'
 export { encodeProduceRequest, decodeProduceResponse, PRODUCE_API_KEY, PRODUCE_VERSION } from './produce.js'

@@ -8,6 +8,7 @@
  * The request header (api key, version, correlation id, client id) is the connection's job.
  */
 import { KafkatuneError } from '../errors.js'
+import type { RecordBatchWriter } from './record-batch-encode.js'
 
 export const PRODUCE_API_KEY = 0
 export const PRODUCE_VERSION = 7
@@ -15,7 +16,8 @@ export const PRODUCE_VERSION = 7
 /** One partition's encoded RecordBatch in a produce request. */
 export interface ProducePartitionData {
   partition: number
-  records: Buffer
+  /** The encoded batch, or a writer that encodes it straight into the request body. */
+  records: Buffer | RecordBatchWriter
 }
 
 export interface ProduceTopicData {
@@ -31,14 +33,14 @@ export interface ProduceRequest {
   topics: readonly ProduceTopicData[]
 }
 
-/** Encodes a Produce v7 request body into one buffer (batches copied once). */
+/** Encodes a Produce v7 request body into one buffer (encoded batches copied once, writers write in place). */
 export function encodeProduceRequest(req: ProduceRequest): Buffer {
   const txn = req.transactionalId
   const txnBytes = txn === null ? 0 : Buffer.byteLength(txn)
   let size = 2 + txnBytes + 2 + 4 + 4
   for (const t of req.topics) {
     size += 2 + Buffer.byteLength(t.topic) + 4
-    for (const p of t.partitions) size += 4 + 4 + p.records.length
+    for (const p of t.partitions) size += 4 + 4 + (Buffer.isBuffer(p.records) ? p.records.length : p.records.size)
   }
   const buf = Buffer.allocUnsafe(size)
   let pos = 0
@@ -56,9 +58,16 @@ export function encodeProduceRequest(req: ProduceRequest): Buffer {
     pos = buf.writeInt32BE(t.partitions.length, pos)
     for (const p of t.partitions) {
       pos = buf.writeInt32BE(p.partition, pos)
-      pos = buf.writeInt32BE(p.records.length, pos)
-      buf.set(p.records, pos)
-      pos += p.records.length
+      const records = p.records
+      if (Buffer.isBuffer(records)) {
+        pos = buf.writeInt32BE(records.length, pos)
+        buf.set(records, pos)
+        pos += records.length
+      } else {
+        pos = buf.writeInt32BE(records.size, pos)
+        records.writeInto(buf, pos)
+        pos += records.size
+      }
     }
   }
   if (pos !== size) throw new Error(`produce request size mismatch: measured ${size}, wrote ${pos}`)

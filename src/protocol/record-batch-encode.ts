@@ -174,19 +174,33 @@ function measure(records: readonly RecordInput[], defaultTimestamp: number): Mea
 }
 
 /**
- * Encodes `records` as one RecordBatch v2 (offsets 0..n-1 relative to `baseOffset`).
- * Synchronous without compression; with a codec it may wait for it.
+ * An uncompressed batch measured but not yet written: `writeInto` writes its `size` bytes at `offset` of
+ * a larger buffer (a Produce request body), which saves copying a separately encoded batch into it.
  */
-export function encodeRecordBatch(records: readonly RecordInput[], options: EncodeBatchOptions): Buffer | Promise<Buffer> {
+export interface RecordBatchWriter {
+  readonly size: number
+  writeInto(buf: Buffer, offset: number): void
+}
+
+/**
+ * Prepares `records` as one RecordBatch v2 (offsets 0..n-1 relative to `baseOffset`): a writer without
+ * compression (nothing is copied until it writes), the encoded bytes with a codec (which may be async).
+ */
+export function prepareRecordBatch(records: readonly RecordInput[], options: EncodeBatchOptions): RecordBatchWriter | Buffer | Promise<Buffer> {
   if (records.length === 0) throw invalid('a batch needs at least one record')
   if (records.length > INT32_MAX) throw invalid('too many records')
   const compression = options.compression ?? 'none'
   const m = measure(records, options.defaultTimestamp)
   if (compression === 'none') {
-    const buf = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + m.recordsBytes)
-    const end = writeRecords(buf, RECORD_BATCH_HEADER_BYTES, records, m.bodySizes, m.deltas)
-    if (end !== buf.length) throw new Error(`record batch size mismatch: measured ${buf.length}, wrote ${end}`)
-    return finish(buf, records.length, m, options, 0)
+    const size = RECORD_BATCH_HEADER_BYTES + m.recordsBytes
+    return {
+      size,
+      writeInto(buf, offset) {
+        const end = writeRecords(buf, offset + RECORD_BATCH_HEADER_BYTES, records, m.bodySizes, m.deltas)
+        if (end !== offset + size) throw new Error(`record batch size mismatch: measured ${size}, wrote ${end - offset}`)
+        finish(buf, offset, size, records.length, m, options, 0)
+      },
+    }
   }
   const codecs = options.codecs
   if (codecs === undefined) throw invalid(`compression '${compression}' needs a codec lookup`)
@@ -197,33 +211,46 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Enco
   const id = COMPRESSION_IDS[compression]
   const withHeader = (c: Buffer): Buffer => {
     const buf = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + c.length)
-    c.copy(buf, RECORD_BATCH_HEADER_BYTES)
-    return finish(buf, records.length, m, options, id)
+    buf.set(c, RECORD_BATCH_HEADER_BYTES)
+    finish(buf, 0, buf.length, records.length, m, options, id)
+    return buf
   }
   return compressed instanceof Promise ? compressed.then(withHeader) : withHeader(compressed)
 }
 
-function finish(buf: Buffer, count: number, m: Measured, o: EncodeBatchOptions, compressionId: number): Buffer {
+/**
+ * Encodes `records` as one RecordBatch v2 (offsets 0..n-1 relative to `baseOffset`).
+ * Synchronous without compression; with a codec it may wait for it.
+ */
+export function encodeRecordBatch(records: readonly RecordInput[], options: EncodeBatchOptions): Buffer | Promise<Buffer> {
+  const prepared = prepareRecordBatch(records, options)
+  if (Buffer.isBuffer(prepared) || prepared instanceof Promise) return prepared
+  const buf = Buffer.allocUnsafe(prepared.size)
+  prepared.writeInto(buf, 0)
+  return buf
+}
+
+/** Writes the 61-byte header of the batch at `start` (its records are in place) and its CRC. */
+function finish(buf: Buffer, start: number, size: number, count: number, m: Measured, o: EncodeBatchOptions, compressionId: number): void {
   let attributes = compressionId
   if (o.timestampType === 'log-append') attributes |= LOG_APPEND_TIME_FLAG
   if (o.transactional === true) attributes |= TRANSACTIONAL_FLAG
   if (o.control === true) attributes |= CONTROL_FLAG
-  buf.writeBigInt64BE(o.baseOffset ?? 0n, 0)
-  buf.writeInt32BE(buf.length - 12, 8)
-  buf.writeInt32BE(o.partitionLeaderEpoch ?? -1, 12)
-  buf.writeInt8(2, 16)
-  buf.writeInt16BE(attributes, ATTRIBUTES_OFFSET)
-  buf.writeInt32BE(count - 1, 23)
-  writeInt64(buf, 27, m.baseTimestamp)
-  writeInt64(buf, 35, m.maxTimestamp)
+  buf.writeBigInt64BE(o.baseOffset ?? 0n, start)
+  buf.writeInt32BE(size - 12, start + 8)
+  buf.writeInt32BE(o.partitionLeaderEpoch ?? -1, start + 12)
+  buf.writeInt8(2, start + 16)
+  buf.writeInt16BE(attributes, start + ATTRIBUTES_OFFSET)
+  buf.writeInt32BE(count - 1, start + 23)
+  writeInt64(buf, start + 27, m.baseTimestamp)
+  writeInt64(buf, start + 35, m.maxTimestamp)
   const pid = o.producerId ?? -1n
-  buf.writeBigInt64BE(typeof pid === 'bigint' ? pid : BigInt(pid), 43)
-  buf.writeInt16BE(o.producerEpoch ?? -1, 51)
-  buf.writeInt32BE(o.baseSequence ?? -1, 53)
-  buf.writeInt32BE(count, 57)
-  buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
-  o.onSizes?.(RECORD_BATCH_HEADER_BYTES + m.recordsBytes, buf.length)
-  return buf
+  buf.writeBigInt64BE(typeof pid === 'bigint' ? pid : BigInt(pid), start + 43)
+  buf.writeInt16BE(o.producerEpoch ?? -1, start + 51)
+  buf.writeInt32BE(o.baseSequence ?? -1, start + 53)
+  buf.writeInt32BE(count, start + 57)
+  buf.writeUInt32BE(crc32c(buf.subarray(start + ATTRIBUTES_OFFSET, start + size)), start + CRC_OFFSET)
+  o.onSizes?.(RECORD_BATCH_HEADER_BYTES + m.recordsBytes, size)
 }
 
 /** Writes a safe integer as int64 big-endian without a BigInt. */

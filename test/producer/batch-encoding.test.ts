@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { recordsCodecs } from '../../src/codecs/index.js'
 import { decodeRecordBatch } from '../../src/protocol/index.js'
 import { BatchEncoding, SequenceResetNeeded } from '../../src/producer/batch-encoding.js'
+import type { BatchBytes } from '../../src/producer/batch-encoding.js'
 import type { OutboundBatch, OutboundRecord } from '../../src/producer/sender.js'
 
 function record(value: string, timestamp = ''): OutboundRecord {
@@ -18,8 +19,16 @@ const idempotent = (transactional = false): BatchEncoding => {
   return enc
 }
 
-const header = async (bytes: Buffer | Promise<Buffer>) => {
-  const b = await decodeRecordBatch(await bytes, 0, { codecs: recordsCodecs })
+/** The bytes of an encoding; a writer writes at offset 3 of a larger buffer, as into a request body. */
+async function materialize(bytes: BatchBytes): Promise<Buffer> {
+  if (Buffer.isBuffer(bytes) || bytes instanceof Promise) return await bytes
+  const body = Buffer.alloc(bytes.size + 10)
+  bytes.writeInto(body, 3)
+  return body.subarray(3, 3 + bytes.size)
+}
+
+const header = async (bytes: BatchBytes) => {
+  const b = await decodeRecordBatch(await materialize(bytes), 0, { codecs: recordsCodecs })
   return { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, transactional: b.transactional, timestamps: b.records.map((r) => r.timestamp) }
 }
 
@@ -67,6 +76,19 @@ describe('BatchEncoding', () => {
     const after = enc.encode(a, 6)
     expect(after).not.toBe(before)
     expect(await header(after)).toMatchObject({ producerId: 7n, producerEpoch: 1, baseSequence: 0, timestamps: [5, 5] })
+  })
+
+  it('without compression the batch is written straight into the request body, and a resend sends what was written', async () => {
+    const enc = new BatchEncoding({ compression: 'none', codecs: recordsCodecs, idempotent: true, transactional: false })
+    enc.setIdentity(5n, 0)
+    const a = batch(0, 3)
+    const first = enc.encode(a, 10)
+    expect(Buffer.isBuffer(first)).toBe(false)
+    const written = await materialize(first)
+    const again = enc.encode(a, 99)
+    expect(Buffer.isBuffer(again)).toBe(true)
+    expect(again).toEqual(written)
+    expect(await header(again)).toMatchObject({ producerId: 5n, baseSequence: 0, timestamps: [10, 10, 10] })
   })
 
   it('transactional batches carry the flag; producers without idempotence write no id or sequence', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { decodeProduceResponse, encodeProduceRequest } from '../../src/protocol/produce.js'
+import { encodeRecordBatch, prepareRecordBatch } from '../../src/protocol/record-batch-encode.js'
 
 describe('Produce v7', () => {
   it('encodes the request body field by field', () => {
@@ -19,6 +20,17 @@ describe('Produce v7', () => {
     const noTxn = encodeProduceRequest({ transactionalId: null, acks: 1, timeoutMs: 1, topics: [] })
     expect(noTxn.readInt16BE(0)).toBe(-1)
     expect(noTxn.length).toBe(12)
+  })
+
+  it('a batch writer puts the same bytes into the body as a separately encoded batch', () => {
+    const records = [{ key: Buffer.from('k'), value: Buffer.from('v'), headers: [{ key: 'h', value: null }], timestamp: 5 }, { key: null, value: null }]
+    const opts = { defaultTimestamp: 7, producerId: 3n, producerEpoch: 1, baseSequence: 9 }
+    const encoded = encodeRecordBatch(records, opts) as Buffer
+    const writer = prepareRecordBatch(records, opts)
+    if (Buffer.isBuffer(writer) || writer instanceof Promise) throw new Error('expected a writer without compression')
+    const a = encodeProduceRequest({ transactionalId: null, acks: 1, timeoutMs: 1, topics: [{ topic: 't', partitions: [{ partition: 0, records: encoded }, { partition: 1, records: encoded }] }] })
+    const b = encodeProduceRequest({ transactionalId: null, acks: 1, timeoutMs: 1, topics: [{ topic: 't', partitions: [{ partition: 0, records: encoded }, { partition: 1, records: writer }] }] })
+    expect(b).toEqual(a)
   })
 
   it('decodes a response with offsets beyond 2^53 and rejects a truncated one', () => {
