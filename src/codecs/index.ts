@@ -53,7 +53,10 @@ export function codecAvailable(name: string): boolean {
 }
 
 /** The codecs of kafkatune's own record batches (`src/protocol`), by compression name. */
-export const recordsCodecs: CodecLookup = (name) => getCodec(name).records
+export const recordsCodecs: CodecLookup = (name) => {
+  const codec = getCodec(name)
+  return codec.records ?? { compress: (data) => codec.compress({ buffer: data }), decompress: (data) => codec.decompress(data) }
+}
 
 /**
  * Registers snappy, lz4 and zstd into kafkajs' process-wide `CompressionCodecs` (producing and consuming

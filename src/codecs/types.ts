@@ -6,9 +6,9 @@ export interface KafkaCodec {
   decompress(buffer: Buffer): Promise<Buffer>
   /**
    * The same codec on plain buffers for kafkatune's own record batches: synchronous up to `SYNC_LIMIT`
-   * (no promise per batch), asynchronous above.
+   * (no promise per batch), asynchronous above. Codecs without it are used through `compress`/`decompress`.
    */
-  records: RecordsCodec
+  records?: RecordsCodec
 }
 
 /** Codecs kafkatune registers into kafkajs (gzip is built into kafkajs). */
