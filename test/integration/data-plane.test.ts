@@ -9,8 +9,6 @@ import kafkajs from 'kafkajs'
 import { pino } from 'pino'
 import type { Admin, Consumer, Kafka } from 'kafkajs'
 import { recordsCodecs, registerCodecs } from '../../src/codecs/index.js'
-import { createKafkaClient } from '../../src/client.js'
-import { resolveProducerConfig } from '../../src/config/index.js'
 import { createCluster, findBroker } from '../../src/kafkajs/internals.js'
 import type { KafkajsCluster } from '../../src/kafkajs/internals.js'
 import { sendFetch } from '../../src/kafkajs/fetch.js'
@@ -283,7 +281,7 @@ describe('kafkatune record batches on the real broker', () => {
     await createTopic(topic, 2, { 'max.message.bytes': '2000' })
     const tune = createProducer({ brokers: brokers(), logger: quiet })
     await tune.connect()
-    const plain = createKafkaClient(resolveProducerConfig({ brokers: brokers() })).producer({ idempotent: true })
+    const plain = testKafka('dp-plain').producer({ idempotent: true })
     await plain.connect()
     const [tuned] = await Promise.all([tune.send({ topic, partition: 0, value: 'from-kafkatune' }), plain.send({ topic, messages: [{ partition: 1, value: 'from-kafkajs' }] })])
     expect(tuned.offset).toBe('0')
