@@ -1,8 +1,8 @@
-import { gzip, unzip } from 'node:zlib'
-import { promisify } from 'node:util'
 import { KafkatuneError } from '../errors.js'
+import { createGzipCodec } from './gzip.js'
 import { loadLz4 } from './lz4.js'
 import { loadSnappy } from './snappy.js'
+import type { CodecLookup } from '../protocol/types.js'
 import type { CodecName, KafkaCodec } from './types.js'
 import { loadZstd } from './zstd.js'
 
@@ -19,14 +19,7 @@ const LOADERS: Record<Exclude<CodecName, 'gzip'>, { load: Loader; pkg: string }>
   zstd: { load: loadZstd, pkg: '@mongodb-js/zstd' },
 }
 
-const gzipAsync = promisify(gzip)
-const unzipAsync = promisify(unzip)
-/** gzip from Node's zlib (what kafkajs' own gzip codec uses too). */
-const GZIP: KafkaCodec = {
-  compress: (encoder) => gzipAsync(encoder.buffer),
-  decompress: (buffer) => unzipAsync(buffer),
-}
-
+let gzip: KafkaCodec | undefined
 const loaded = new Map<CodecName, { codec: KafkaCodec } | { error: Error }>()
 
 function load(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error: Error } {
@@ -40,7 +33,7 @@ function load(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error
 
 /** The codec kafkatune uses for `name`, or a `KafkatuneError` (`CONFIG_INVALID`) saying which package failed to load. */
 export function getCodec(name: CodecName): KafkaCodec {
-  if (name === 'gzip') return GZIP
+  if (name === 'gzip') return (gzip ??= createGzipCodec())
   const entry = load(name)
   if ('error' in entry) {
     throw new KafkatuneError('CONFIG_INVALID', `compression '${name}' is unavailable: package ${LOADERS[name].pkg} did not load (${entry.error.message})`, {
@@ -56,6 +49,12 @@ export function codecAvailable(name: string): boolean {
   if (name === 'none' || name === 'gzip') return true
   if (name !== 'snappy' && name !== 'lz4' && name !== 'zstd') return false
   return 'codec' in load(name)
+}
+
+/** The codecs of kafkatune's own record batches (`src/protocol`), by compression name. */
+export const recordsCodecs: CodecLookup = (name) => {
+  const codec = getCodec(name)
+  return codec.records ?? { compress: (data) => codec.compress({ buffer: data }), decompress: (data) => codec.decompress(data) }
 }
 
 /** Loads a codec once; `{ error }` when its package did not load. */

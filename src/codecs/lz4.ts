@@ -14,14 +14,18 @@ interface Lz4Module {
  * checksums, as Kafka's `KafkaLZ4BlockOutputStream` writes and reads for record batches (magic v2).
  */
 export function createLz4Codec(mod: Lz4Module): KafkaCodec {
+  const records = {
+    compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= SYNC_LIMIT ? mod.compressFrameSync(input) : mod.compressFrame(input)),
+    decompress: (buffer: Buffer): Buffer | Promise<Buffer> => (buffer.length <= SYNC_LIMIT ? mod.decompressFrameSync(buffer) : mod.decompressFrame(buffer)),
+  }
   return {
     async compress(encoder) {
-      const input = encoder.buffer
-      return input.length <= SYNC_LIMIT ? mod.compressFrameSync(input) : await mod.compressFrame(input)
+      return await records.compress(encoder.buffer)
     },
     async decompress(buffer) {
-      return buffer.length <= SYNC_LIMIT ? mod.decompressFrameSync(buffer) : await mod.decompressFrame(buffer)
+      return await records.decompress(buffer)
     },
+    records,
   }
 }
 

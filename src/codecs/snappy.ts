@@ -60,17 +60,25 @@ function asBuffer(out: Buffer | string): Buffer {
 export function createSnappyCodec(mod: SnappyModule): KafkaCodec {
   const decompressBlock = async (block: Buffer): Promise<Buffer> =>
     block.length <= SYNC_LIMIT ? asBuffer(mod.uncompressSync(block, { asBuffer: true })) : asBuffer(await mod.uncompress(block, { asBuffer: true }))
+  const decompress = async (buffer: Buffer): Promise<Buffer> => {
+    if (!isXerialFramed(buffer)) return await decompressBlock(buffer)
+    const out: Buffer[] = []
+    for (const block of xerialBlocks(buffer)) out.push(await decompressBlock(block))
+    return out.length === 1 ? out[0]! : Buffer.concat(out)
+  }
+  const records = {
+    compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= SYNC_LIMIT ? mod.compressSync(input) : mod.compress(input)),
+    decompress: (buffer: Buffer): Buffer | Promise<Buffer> => {
+      if (buffer.length <= SYNC_LIMIT && !isXerialFramed(buffer)) return asBuffer(mod.uncompressSync(buffer, { asBuffer: true }))
+      return decompress(buffer)
+    },
+  }
   return {
     async compress(encoder) {
-      const input = encoder.buffer
-      return input.length <= SYNC_LIMIT ? mod.compressSync(input) : await mod.compress(input)
+      return await records.compress(encoder.buffer)
     },
-    async decompress(buffer) {
-      if (!isXerialFramed(buffer)) return await decompressBlock(buffer)
-      const out: Buffer[] = []
-      for (const block of xerialBlocks(buffer)) out.push(await decompressBlock(block))
-      return out.length === 1 ? out[0]! : Buffer.concat(out)
-    },
+    decompress,
+    records,
   }
 }
 

@@ -1,7 +1,14 @@
+import type { RecordsCodec } from '../protocol/types.js'
+
 /** The codec shape kafkajs calls: `compress` gets its `Encoder` (we read `.buffer`). */
 export interface KafkaCodec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>
   decompress(buffer: Buffer): Promise<Buffer>
+  /**
+   * The same codec on plain buffers for kafkatune's own record batches: synchronous up to `SYNC_LIMIT`
+   * (no promise per batch), asynchronous above. Codecs without it are used through `compress`/`decompress`.
+   */
+  records?: RecordsCodec
 }
 
 /** Codecs kafkatune registers into kafkajs (gzip is built into kafkajs). */

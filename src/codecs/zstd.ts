@@ -18,6 +18,10 @@ export function createZstdCodec(mod: ZstdModule, level = ZSTD_DEFAULT_LEVEL): Ka
     async decompress(buffer) {
       return await mod.decompress(buffer)
     },
+    records: {
+      compress: (input) => mod.compress(input, level),
+      decompress: (buffer) => mod.decompress(buffer),
+    },
   }
 }
 

@@ -9,6 +9,7 @@ import { toKafkajsClientConfig } from '../config/index.js'
 import type { ResolvedConnection } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { patchRequestQueueTimer } from './timer-patch.js'
+import { useKafkatuneFetchDecoder } from './fetch-decoder.js'
 import { classifyAuthError, classifyTlsConnectError, TransportWatch, watchedSocketFactory } from '../security/transport.js'
 
 interface ClientSecurity {
@@ -49,6 +50,9 @@ export function createKafkaClient(settings: ResolvedConnection & { requestTimeou
   const kafka = new Kafka(config)
   const sasl = settings.sasl as { mechanism?: string; username?: unknown } | undefined
   security.set(kafka, { watch, mechanism: sasl?.mechanism, username: typeof sasl?.username === 'string' ? sasl.username : undefined })
+  // Fetched record batches of this client's consumers go through kafkatune's decoder (CRC checked, one
+  // decompression per batch, zero-copy keys and values); kafkajs's modules and other clients are untouched.
+  useKafkatuneFetchDecoder(kafka)
   return kafka
 }
 

@@ -80,8 +80,8 @@ export function inspectKafkajsError(err: unknown): KafkajsErrorInfo {
     if (next === undefined || next === e) break
     e = next
   }
-  // Answers that are final whatever kafkajs' flag says.
-  if (info.type !== null && (FENCED_TYPES.has(info.type) || TOO_LARGE_TYPES.has(info.type) || UNKNOWN_TOPIC_TYPES.has(info.type))) info.retriable = false
+  // Answers that are final whatever kafkajs' flag says (an unknown topic is not: it may be being created).
+  if (info.type !== null && (FENCED_TYPES.has(info.type) || TOO_LARGE_TYPES.has(info.type))) info.retriable = false
   return info
 }
 

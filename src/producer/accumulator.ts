@@ -66,8 +66,8 @@ export interface AccumulatorOptions {
   /** Most bytes of one partition in one drained unit (max.request.size minus overhead). */
   maxDrainBytes: number
   /**
-   * Most records of one partition in one drained unit (and in one batch): kafkajs groups records per
-   * partition in quadratic time, so this bounds the CPU one request costs it.
+   * Most records of one partition in one drained unit (and in one batch); the producer sets no cap
+   * (its own encoding is linear), tests use small ones.
    */
   maxDrainRecords: number
   /**

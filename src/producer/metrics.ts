@@ -66,6 +66,8 @@ export class ProducerMetricsRecorder {
   private batchBytesMax = 0
   private retries = 0
   private resets = 0
+  private uncompressedBytes = 0
+  private encodedBytes = 0
   private readonly errors: Partial<Record<ErrorCode, number>> = {}
 
   constructor(private readonly now: () => number = Date.now) {
@@ -94,6 +96,12 @@ export class ProducerMetricsRecorder {
     if (records > 1) this.recordLatency.add(now - newestSendAt)
   }
 
+  /** A batch was encoded: its size without and with compression. */
+  encoded(uncompressedBytes: number, encodedBytes: number): void {
+    this.uncompressedBytes += uncompressedBytes
+    this.encodedBytes += encodedBytes
+  }
+
   retried(): void {
     this.retries++
   }
@@ -118,7 +126,7 @@ export class ProducerMetricsRecorder {
       batchRecordsMax: this.batchRecordsMax,
       batchBytesAvg: this.batches === 0 ? 0 : this.bytesSent / this.batches,
       batchBytesMax: this.batchBytesMax,
-      compressionRatio: null,
+      compressionRatio: this.uncompressedBytes === 0 ? null : this.encodedBytes / this.uncompressedBytes,
       requestLatencyP50Ms: this.requestLatency.percentile(50),
       requestLatencyP99Ms: this.requestLatency.percentile(99),
       recordLatencyP50Ms: this.recordLatency.percentile(50),

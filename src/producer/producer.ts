@@ -21,16 +21,13 @@ import type { TransactionToken } from './transaction.js'
 import type { Producer, ProducerEvents, ProducerRecord, RecordMetadata } from './types.js'
 
 /**
- * Most records of one partition in one produce request: kafkajs groups records per partition in
- * quadratic time (see notes/kafkajs.md), so larger units cost more CPU than they save.
- */
-const MAX_RECORDS_PER_PARTITION_REQUEST = 500
-
-/**
- * Most bytes of one partition merged into one request (unless batchSize is larger): kafkajs encodes
- * into growing buffers, so very large per-partition units cost more CPU per byte (measured with 1 KiB records).
+ * Most bytes of one partition merged into one request (unless batchSize is larger): lingering batches
+ * of one partition go out together, but one partition does not fill a whole request on its own.
  */
 const MAX_BYTES_PER_PARTITION_REQUEST = 256 * 1024
+
+/** No record-count cap on a batch: kafkatune encodes batches itself (kafkajs's grouping was quadratic). */
+const MAX_RECORDS_PER_PARTITION_REQUEST = Number.MAX_SAFE_INTEGER
 
 
 interface PendingHost {
@@ -151,9 +148,9 @@ export function createProducer<K = string, V = string>(options: ProducerOptions<
 export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V>): Producer<K, V> {
   const logger = settings.logger.child({ component: 'kafkatune.producer' })
   const kafka = createKafkaClient(settings)
-  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>)
-  const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const metrics = new ProducerMetricsRecorder()
+  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire))
+  const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
   const listeners = new Map<keyof ProducerEvents, Set<Listener>>()
   const emit = <E extends keyof ProducerEvents>(event: E, payload: ProducerEvents[E]): void => {
@@ -173,10 +170,9 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     lingerMs: settings.lingerMs,
     maxDrainBytes: Math.min(settings.maxRequestSize, Math.max(settings.batchSize, MAX_BYTES_PER_PARTITION_REQUEST)),
     maxDrainRecords: MAX_RECORDS_PER_PARTITION_REQUEST,
-    // One unit per partition in flight, always: two concurrent kafkajs sendBatch calls may reach the
-    // socket in either order (async compression, metadata refreshes), which reorders a partition even
-    // without errors (measured: the same-key order test fails with 5). maxInFlightRequests still bounds
-    // the requests per broker, each carrying other partitions.
+    // One unit per partition in flight: sequence numbers advance when the broker acknowledges a batch
+    // (batch-encoding.ts), which keeps order across retries without the Java client's in-flight
+    // re-sequencing. maxInFlightRequests still bounds the requests per broker, each carrying other partitions.
     maxInFlightPerPartition: 1,
     onBatchClosed: partitioner.onBatchClosed === undefined ? undefined : (t, p) => partitioner.onBatchClosed?.(t, p),
   })

@@ -38,10 +38,7 @@ export interface ProducerMetrics {
   batchRecordsMax: number
   batchBytesAvg: number
   batchBytesMax: number
-  /**
-   * Compressed / uncompressed size; `null` because kafkajs does not expose compressed sizes per
-   * request, so the byte figures here are uncompressed payload bytes.
-   */
+  /** Encoded / uncompressed size of the record batches encoded so far (1 without compression); null before the first. */
   compressionRatio: number | null
   /** Produce request latency (dispatch to broker response), ms, over the last 4,096 requests. */
   requestLatencyP50Ms: number

@@ -29,6 +29,9 @@ describe('ProducerMetricsRecorder', () => {
     expect(s.errors).toEqual({ DELIVERY_TIMEOUT: 5 })
     expect(s.retries).toBe(1)
     expect(s.compressionRatio).toBeNull()
+    m.encoded(1_000, 250)
+    m.encoded(3_000, 750)
+    expect(m.snapshot({ inUse: 0, capacity: 1, recordsInFlight: 0 }).compressionRatio).toBe(0.25)
     expect([s.bufferBytesInUse, s.bufferMemory, s.recordsInFlight]).toEqual([7, 100, 2])
   })
 

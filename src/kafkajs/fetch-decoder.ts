@@ -1,0 +1,204 @@
+/**
+ * kafkatune's record decoder under kafkajs's consumer, for clients kafkatune built: kafkajs sends its
+ * Fetch v11 request as always, and the response's record batches are decoded by `src/protocol` (CRC
+ * checked, one decompression per batch, keys and values as views into the batch) into exactly the message
+ * objects kafkajs's own decoder builds. Only brokers of clusters created by that one `Kafka` instance are
+ * touched; kafkajs's modules and any other client in the process are not.
+ */
+import { createRequire } from 'node:module'
+import type { Kafka } from 'kafkajs'
+import { recordsCodecs } from '../codecs/index.js'
+import { decodeRecordBatches } from '../protocol/record-batch-decode.js'
+import type { DecodedBatch } from '../protocol/types.js'
+
+const requireFromHere = createRequire(import.meta.url)
+const FETCH_API_KEY = 1
+const MAGIC_OFFSET = 16
+const INSTALLED = Symbol.for('kafkatune.fetchDecoder')
+
+/** A message as kafkajs's record decoder returns it (`recordBatch/record/v0/decoder.js`). */
+export interface KafkajsRecord {
+  magicByte: number
+  attributes: number
+  timestamp: string
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, Buffer | null | (Buffer | null)[]>
+  isControlRecord: boolean
+  batchContext: Record<string, unknown>
+}
+
+/** A tiny reader for the non-record parts of the response. */
+class Reader {
+  pos = 0
+  constructor(readonly buf: Buffer) {}
+  int16(): number {
+    const v = this.buf.readInt16BE(this.pos)
+    this.pos += 2
+    return v
+  }
+  int32(): number {
+    const v = this.buf.readInt32BE(this.pos)
+    this.pos += 4
+    return v
+  }
+  int64(): string {
+    const v = this.buf.readBigInt64BE(this.pos).toString()
+    this.pos += 8
+    return v
+  }
+  string(): string {
+    const len = this.int16()
+    const s = this.buf.toString('utf8', this.pos, this.pos + len)
+    this.pos += len
+    return s
+  }
+}
+
+/** kafkajs's message objects for decoded batches (same fields, same string offsets and timestamps). */
+export function toKafkajsMessages(batches: readonly DecodedBatch[]): KafkajsRecord[] {
+  const out: KafkajsRecord[] = []
+  for (const b of batches) {
+    const firstOffset = b.baseOffset.toString()
+    const batchContext = {
+      firstOffset,
+      firstTimestamp: String(b.baseTimestamp),
+      partitionLeaderEpoch: b.partitionLeaderEpoch,
+      inTransaction: b.transactional,
+      isControlBatch: b.control,
+      lastOffsetDelta: b.lastOffsetDelta,
+      producerId: b.producerId.toString(),
+      producerEpoch: b.producerEpoch,
+      firstSequence: b.baseSequence,
+      maxTimestamp: String(b.maxTimestamp),
+      timestampType: b.timestampType === 'log-append' ? 1 : 0,
+      magicByte: 2,
+    }
+    const base = Number(b.baseOffset)
+    const safe = Number.isSafeInteger(base + b.lastOffsetDelta)
+    for (const r of b.records) {
+      const headers: KafkajsRecord['headers'] = {}
+      for (const h of r.headers) {
+        const prev = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined
+        headers[h.key] = prev === undefined ? h.value : Array.isArray(prev) ? prev.concat([h.value]) : [prev, h.value]
+      }
+      out.push({
+        magicByte: 2,
+        attributes: 0,
+        timestamp: String(r.timestamp),
+        offset: safe ? String(base + r.offsetDelta) : r.offset.toString(),
+        key: r.key,
+        value: r.value,
+        headers,
+        isControlRecord: b.control,
+        batchContext,
+      })
+    }
+  }
+  return out
+}
+
+let legacyMessageSet: ((decoder: unknown, size: number) => Promise<unknown[]>) | null = null
+let KjsDecoder: (new (b: Buffer) => unknown) | null = null
+
+async function decodeMessages(r: Reader): Promise<unknown[]> {
+  const size = r.int32()
+  if (size <= 0 || r.pos + size > r.buf.length) {
+    if (size > 0) r.pos = r.buf.length
+    return []
+  }
+  const records = r.buf.subarray(r.pos, r.pos + size)
+  r.pos += size
+  if (records.length > MAGIC_OFFSET && records.readInt8(MAGIC_OFFSET) !== 2) {
+    // Message sets of the old formats (v0/v1): kafkajs's own decoder, as before.
+    legacyMessageSet ??= requireFromHere('kafkajs/src/protocol/messageSet/decoder.js') as typeof legacyMessageSet
+    KjsDecoder ??= requireFromHere('kafkajs/src/protocol/decoder.js') as typeof KjsDecoder
+    return await legacyMessageSet!(new KjsDecoder!(records), size)
+  }
+  const { batches } = await decodeRecordBatches(records, { codecs: recordsCodecs })
+  fetchDecoderStats.batches += batches.length
+  return toKafkajsMessages(batches)
+}
+
+/** Fetch responses and record batches decoded by kafkatune's decoder in this process (for metrics and tests). */
+export const fetchDecoderStats = { responses: 0, batches: 0 }
+
+/** Decodes a Fetch v11 response body into kafkajs's decoded shape (see kafkajs `fetch/v11/response.js`). */
+export async function decodeFetchV11(raw: Buffer): Promise<Record<string, unknown>> {
+  const r = new Reader(raw)
+  fetchDecoderStats.responses++
+  const clientSideThrottleTime = r.int32()
+  const errorCode = r.int16()
+  const sessionId = r.int32()
+  const responses = []
+  for (let t = r.int32(); t > 0; t--) {
+    const topicName = r.string()
+    const partitions = []
+    for (let p = r.int32(); p > 0; p--) {
+      const partition = r.int32()
+      const partitionErrorCode = r.int16()
+      const highWatermark = r.int64()
+      const lastStableOffset = r.int64()
+      const lastStartOffset = r.int64()
+      const abortedTransactions = []
+      for (let a = r.int32(); a > 0; a--) abortedTransactions.push({ producerId: r.int64(), firstOffset: r.int64() })
+      const preferredReadReplica = r.int32()
+      const messages = await decodeMessages(r)
+      partitions.push({ partition, errorCode: partitionErrorCode, highWatermark, lastStableOffset, lastStartOffset, abortedTransactions, preferredReadReplica, messages })
+    }
+    responses.push({ topicName, partitions })
+  }
+  return { throttleTime: 0, clientSideThrottleTime, errorCode, sessionId, responses }
+}
+
+type Protocol = (args: unknown) => { request: { apiVersion: number }; response: { decode: (raw: Buffer) => Promise<unknown>; parse: unknown } }
+interface PatchableBroker {
+  connect(): Promise<void>
+  lookupRequest: (apiKey: number, definition: unknown) => Protocol
+}
+
+function patchBroker(broker: PatchableBroker): void {
+  const connect = broker.connect.bind(broker)
+  broker.connect = async () => {
+    await connect()
+    const lookup = broker.lookupRequest as PatchableBroker['lookupRequest'] & { [INSTALLED]?: true }
+    if (lookup[INSTALLED] === true) return
+    const patched = ((apiKey: number, definition: unknown) => {
+      const protocol = lookup(apiKey, definition)
+      if (apiKey !== FETCH_API_KEY) return protocol
+      return (args: unknown) => {
+        const built = protocol(args)
+        return built.request.apiVersion === 11 ? { ...built, response: { ...built.response, decode: decodeFetchV11 } } : built
+      }
+    }) as PatchableBroker['lookupRequest'] & { [INSTALLED]?: true }
+    patched[INSTALLED] = true
+    broker.lookupRequest = patched
+  }
+}
+
+/**
+ * Makes every cluster `kafka` creates from now on decode fetched records with kafkatune's decoder.
+ * Returns false (nothing changed) when the kafkajs layout is not the one this was written for.
+ */
+export function useKafkatuneFetchDecoder(kafka: Kafka): boolean {
+  const target = kafka as unknown as Record<symbol, unknown>
+  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
+  if (key === undefined || typeof target[key] !== 'function' || target[INSTALLED] === true) return target[INSTALLED] === true
+  const create = target[key] as (options: unknown) => { brokerPool?: { createBroker?: (o: unknown) => PatchableBroker } }
+  target[key] = (options: unknown) => {
+    const cluster = create(options)
+    const pool = cluster.brokerPool
+    if (pool !== undefined && typeof pool.createBroker === 'function') {
+      const createBroker = pool.createBroker
+      pool.createBroker = (o: unknown) => {
+        const broker = createBroker(o)
+        if (typeof broker.connect === 'function') patchBroker(broker)
+        return broker
+      }
+    }
+    return cluster
+  }
+  target[INSTALLED] = true
+  return true
+}

@@ -1,0 +1,135 @@
+/**
+ * The kafkajs 2.2.4 internals kafkatune's data plane builds on, reached in one place and checked when
+ * first used: a `Cluster` built by the client's own factory (so brokers, TLS, SASL, retry, socket factory
+ * and logger are the client's), the idempotence/transaction manager (`eosManager`), a broker's request
+ * path, and kafkajs's protocol errors by code. kafkajs is pinned and no longer released, so these shapes
+ * are frozen; a different layout fails fast with a clear error instead of misbehaving.
+ */
+import { createRequire } from 'node:module'
+import type { Kafka } from 'kafkajs'
+import { KafkatuneError } from '../errors.js'
+
+const requireFromHere = createRequire(import.meta.url)
+
+/** A kafkajs request object, as `Connection.send` takes it. */
+export interface KafkajsRequest {
+  apiKey: number
+  apiVersion: number
+  apiName: string
+  expectResponse?: () => boolean
+  encode(): Promise<{ buf: Buffer; readonly buffer: Buffer }>
+}
+
+/** A kafkajs response parser. */
+export interface KafkajsResponse<D, P> {
+  decode(payload: Buffer): Promise<D>
+  parse(decoded: D): Promise<P>
+}
+
+/** The parts of a kafkajs `Broker` the data plane uses. */
+export interface KafkajsBroker {
+  nodeId: number
+  connectionPool: { send(protocolRequest: { request: KafkajsRequest; response: KafkajsResponse<unknown, unknown>; requestTimeout?: number }): Promise<unknown> }
+}
+
+/** The parts of a kafkajs `Cluster` the data plane uses. */
+export interface KafkajsCluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  isConnected(): boolean
+  findBroker(args: { nodeId: number }): Promise<KafkajsBroker>
+  addTargetTopic(topic: string): Promise<void>
+  refreshMetadata(): Promise<void>
+}
+
+/** kafkajs's idempotence/transaction manager (`src/producer/eosManager`). */
+export interface KafkajsEosManager {
+  getProducerId(): number | string
+  getProducerEpoch(): number
+  initProducerId(): Promise<void>
+  isInitialized(): boolean
+  isInTransaction(): boolean
+  beginTransaction(): void
+  addPartitionsToTransaction(topicData: { topic: string; partitions: { partition: number }[] }[]): Promise<void>
+  sendOffsets(args: { consumerGroupId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+interface ClusterOptions {
+  metadataMaxAge?: number
+  allowAutoTopicCreation?: boolean
+  maxInFlightRequests?: number | null
+  instrumentationEmitter?: unknown
+}
+
+type EosFactory = (args: { logger: unknown; cluster: KafkajsCluster; transactionTimeout: number; transactional: boolean; transactionalId?: string }) => KafkajsEosManager
+
+function layoutError(what: string, cause?: unknown): KafkatuneError {
+  return new KafkatuneError('KAFKA', `kafkajs internals are not the 2.2.4 layout kafkatune's data plane was written for (${what})`, { retriable: false, cause })
+}
+
+function privateSymbol(target: object, description: string): symbol {
+  for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const found = Object.getOwnPropertySymbols(o).find((s) => s.description === description)
+    if (found !== undefined) return found
+  }
+  throw layoutError(`no ${description}`)
+}
+
+let modules: { eos: EosFactory; Emitter: new () => unknown; errorFromCode: (code: number) => Error } | null = null
+
+function kafkajsModules(): NonNullable<typeof modules> {
+  if (modules !== null) return modules
+  try {
+    const eos = requireFromHere('kafkajs/src/producer/eosManager/index.js') as EosFactory
+    const Emitter = requireFromHere('kafkajs/src/instrumentation/emitter.js') as new () => unknown
+    const errorFromCode = (requireFromHere('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error }).createErrorFromCode
+    if (typeof eos !== 'function' || typeof Emitter !== 'function' || typeof errorFromCode !== 'function') throw new Error('unexpected exports')
+    modules = { eos, Emitter, errorFromCode }
+    return modules
+  } catch (err) {
+    throw layoutError('eosManager, emitter or protocol/error did not load', err)
+  }
+}
+
+/** A new kafkajs `Cluster` from the client's own factory (its brokers, TLS, SASL, retry and logger). */
+export function createCluster(kafka: Kafka, options: ClusterOptions): KafkajsCluster {
+  const factory = (kafka as unknown as Record<symbol, unknown>)[privateSymbol(kafka, 'private:Kafka:createCluster')]
+  if (typeof factory !== 'function') throw layoutError('createCluster is not a function')
+  const { Emitter } = kafkajsModules()
+  return (factory as (o: ClusterOptions) => KafkajsCluster)({ instrumentationEmitter: new Emitter(), ...options })
+}
+
+/** A kafkajs idempotence/transaction manager over `cluster`. */
+export function createEosManager(kafka: Kafka, cluster: KafkajsCluster, args: { transactional: boolean; transactionalId?: string; transactionTimeout: number }): KafkajsEosManager {
+  return kafkajsModules().eos({ logger: kafka.logger().namespace('Producer'), cluster, ...args })
+}
+
+/** kafkajs's error for a protocol error code (a `KafkaJSProtocolError` with `type` and `retriable`). */
+export function kafkajsErrorFromCode(code: number): Error {
+  return kafkajsModules().errorFromCode(code)
+}
+
+/**
+ * Sends a request through the broker's own request path (connection pool, authentication, correlation,
+ * request queue); a closed connection disconnects the broker as kafkajs's own requests do.
+ */
+export async function sendThroughBroker<P>(broker: KafkajsBroker, request: KafkajsRequest, response: KafkajsResponse<unknown, P>): Promise<P | undefined> {
+  const send = (broker as unknown as Record<symbol, unknown>)[privateSymbol(broker, 'private:Broker:sendRequest')]
+  if (typeof send !== 'function') throw layoutError('Broker sendRequest is not a function')
+  return (await (send as (r: object) => Promise<unknown>).call(broker, { request, response })) as P | undefined
+}
+
+/**
+ * The connected broker `nodeId`. A cluster that has not loaded metadata yet knows only its seed brokers:
+ * kafkajs refreshes metadata when a broker is not found, so one more look finds it.
+ */
+export async function findBroker(cluster: KafkajsCluster, nodeId: number): Promise<KafkajsBroker> {
+  try {
+    return await cluster.findBroker({ nodeId })
+  } catch (err) {
+    if (err instanceof Error && err.name === 'KafkaJSBrokerNotFound') return await cluster.findBroker({ nodeId })
+    throw err
+  }
+}

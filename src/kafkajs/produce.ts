@@ -1,0 +1,46 @@
+/**
+ * kafkatune's Produce requests on kafkajs's connections: the body comes from `src/protocol` (batches
+ * encoded by kafkatune), kafkajs frames, authenticates, correlates and queues it. Every partition's
+ * answer is returned, errors included (kafkajs's own parser throws the first error and drops the rest).
+ */
+import type { ProducePartitionResponse, ProduceRequest } from '../protocol/produce.js'
+import { PRODUCE_API_KEY, PRODUCE_VERSION, decodeProduceResponse, encodeProduceRequest } from '../protocol/produce.js'
+import type { KafkajsBroker, KafkajsRequest, KafkajsResponse } from './internals.js'
+import { kafkajsErrorFromCode, sendThroughBroker } from './internals.js'
+
+/** One partition's answer; `error` is kafkajs's protocol error for a non-zero code. */
+export interface ProduceResult extends ProducePartitionResponse {
+  error: Error | null
+}
+
+interface Decoded {
+  partitions: ProducePartitionResponse[]
+  throttleTimeMs: number
+  /** kafkajs's connection throttles the next requests by this (KIP-219). */
+  clientSideThrottleTime: number
+}
+
+const response: KafkajsResponse<Decoded, Decoded> = {
+  decode: (payload) => {
+    const r = decodeProduceResponse(payload)
+    return Promise.resolve({ ...r, clientSideThrottleTime: r.throttleTimeMs })
+  },
+  parse: (decoded) => Promise.resolve(decoded),
+}
+
+/** Sends one Produce request to `broker`; resolves every partition's answer (none with acks 0). */
+export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest): Promise<ProduceResult[]> {
+  const body = encodeProduceRequest(req)
+  // kafkajs's request framing copies `buffer` of whatever `encode()` returns once it sees a Buffer in `buf`.
+  const encoded = { buf: body, buffer: body }
+  const request: KafkajsRequest = {
+    apiKey: PRODUCE_API_KEY,
+    apiVersion: PRODUCE_VERSION,
+    apiName: 'Produce',
+    expectResponse: () => req.acks !== 0,
+    encode: () => Promise.resolve(encoded),
+  }
+  const decoded = await sendThroughBroker(broker, request, response as KafkajsResponse<unknown, Decoded>)
+  if (decoded === undefined) return []
+  return decoded.partitions.map((p) => ({ ...p, error: p.errorCode === 0 ? null : kafkajsErrorFromCode(p.errorCode) }))
+}

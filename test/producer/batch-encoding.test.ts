@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import { recordsCodecs } from '../../src/codecs/index.js'
+import { decodeRecordBatch } from '../../src/protocol/index.js'
+import { BatchEncoding, SequenceResetNeeded } from '../../src/producer/batch-encoding.js'
+import type { BatchBytes } from '../../src/producer/batch-encoding.js'
+import type { OutboundBatch, OutboundRecord } from '../../src/producer/sender.js'
+
+function record(value: string, timestamp = ''): OutboundRecord {
+  return { key: null, value: Buffer.from(value), headers: undefined, timestamp, sendAt: 0, size: 30, settle: () => true }
+}
+
+function batch(partition: number, n: number, timestamp = ''): OutboundBatch {
+  return { topic: 't', partition, records: Array.from({ length: n }, (_, i) => record(`v${i}`, timestamp)), bytes: 0, createdAt: 0, closed: true, attempts: 0 }
+}
+
+const idempotent = (transactional = false): BatchEncoding => {
+  const enc = new BatchEncoding({ compression: 'lz4', codecs: recordsCodecs, idempotent: true, transactional })
+  enc.setIdentity(42n, 3)
+  return enc
+}
+
+/** The bytes of an encoding; a writer writes at offset 3 of a larger buffer, as into a request body. */
+async function materialize(bytes: BatchBytes): Promise<Buffer> {
+  if (Buffer.isBuffer(bytes) || bytes instanceof Promise) return await bytes
+  const body = Buffer.alloc(bytes.size + 10)
+  bytes.writeInto(body, 3)
+  return body.subarray(3, 3 + bytes.size)
+}
+
+const header = async (bytes: BatchBytes) => {
+  const b = await decodeRecordBatch(await materialize(bytes), 0, { codecs: recordsCodecs })
+  return { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, transactional: b.transactional, timestamps: b.records.map((r) => r.timestamp) }
+}
+
+describe('BatchEncoding', () => {
+  it('advances a partition sequence only when the broker acknowledged the batch', async () => {
+    const enc = idempotent()
+    const a = batch(0, 3)
+    expect(await header(enc.encode(a, 1000))).toMatchObject({ producerId: 42n, producerEpoch: 3, baseSequence: 0 })
+    enc.acked(a)
+    const b = batch(0, 2)
+    expect((await header(enc.encode(b, 1000))).baseSequence).toBe(3)
+    // Another partition keeps its own sequence.
+    expect((await header(enc.encode(batch(1, 1), 1000))).baseSequence).toBe(0)
+  })
+
+  it('resends a batch byte-identical (same sequence, same create time) until it is answered', async () => {
+    const enc = idempotent()
+    const a = batch(0, 4)
+    const first = enc.encode(a, 1000)
+    const again = enc.encode(a, 9999)
+    expect(again).toBe(first)
+    expect((await header(again)).timestamps).toEqual([1000, 1000, 1000, 1000])
+    expect(a.records.map((r) => r.timestamp)).toEqual(['1000', '1000', '1000', '1000'])
+  })
+
+  it('a refused batch leaves its sequence to the next batch; a batch given up after going out needs a new producer id', async () => {
+    const enc = idempotent()
+    const refused = batch(0, 2)
+    enc.encode(refused, 1)
+    enc.refused(refused)
+    expect((await header(enc.encode(batch(0, 1), 1))).baseSequence).toBe(0)
+
+    const unknown = idempotent()
+    unknown.encode(batch(0, 2), 1) // went out, no answer (timeout), then given up by the sender
+    expect(() => unknown.encode(batch(0, 1), 1)).toThrow(SequenceResetNeeded)
+    unknown.setIdentity(43n, 0)
+    expect(await header(unknown.encode(batch(0, 1), 1))).toMatchObject({ producerId: 43n, producerEpoch: 0, baseSequence: 0 })
+  })
+
+  it('a new identity re-encodes waiting batches with the new id from sequence 0', async () => {
+    const enc = idempotent()
+    const a = batch(0, 2)
+    const before = enc.encode(a, 5)
+    enc.setIdentity(7n, 1)
+    const after = enc.encode(a, 6)
+    expect(after).not.toBe(before)
+    expect(await header(after)).toMatchObject({ producerId: 7n, producerEpoch: 1, baseSequence: 0, timestamps: [5, 5] })
+  })
+
+  it('without compression the batch is written straight into the request body, and a resend sends what was written', async () => {
+    const enc = new BatchEncoding({ compression: 'none', codecs: recordsCodecs, idempotent: true, transactional: false })
+    enc.setIdentity(5n, 0)
+    const a = batch(0, 3)
+    const first = enc.encode(a, 10)
+    expect(Buffer.isBuffer(first)).toBe(false)
+    const written = await materialize(first)
+    const again = enc.encode(a, 99)
+    expect(Buffer.isBuffer(again)).toBe(true)
+    expect(again).toEqual(written)
+    expect(await header(again)).toMatchObject({ producerId: 5n, baseSequence: 0, timestamps: [10, 10, 10] })
+  })
+
+  it('transactional batches carry the flag; producers without idempotence write no id or sequence', async () => {
+    expect((await header(idempotent(true).encode(batch(0, 1), 1))).transactional).toBe(true)
+    const plain = new BatchEncoding({ compression: 'none', codecs: recordsCodecs, idempotent: false, transactional: false })
+    expect(await header(plain.encode(batch(0, 1, '77'), 1))).toMatchObject({ producerId: -1n, producerEpoch: -1, baseSequence: -1, transactional: false, timestamps: [77] })
+  })
+})
