@@ -1,5 +1,6 @@
-export { resolveProducerConfig, resolveConsumerConfig, resolvePipelineConfig, explainConfig, resolvePreset } from './resolve.js'
-export type { PipelineSettings } from './resolve.js'
+export { resolveProducerConfig, resolveConsumerConfig, explainConfig, resolvePreset } from './resolve.js'
+export { resolvePipelineConfig } from './pipeline.js'
+export type { PipelineSettings } from './pipeline.js'
 export { definePreset } from './define-preset.js'
 export type { DefinePresetInput } from './define-preset.js'
 export {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { ConfigError, type ConfigProblem } from '../errors.js'
-import { pipelineOptionProblems } from './pipeline-options.js'
+import { explainPipeline } from './pipeline.js'
 import { serializerByName } from '../serde/index.js'
 import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
@@ -12,7 +12,7 @@ import { redactSasl, redactSsl } from './sasl.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
 import {
   consumerOptionsSchema,
-  pipelineOptionsSchema,
+
   presetSchema,
   producerOptionsSchema,
 } from './schema.js'
@@ -22,7 +22,7 @@ const PRODUCER_TUNING_KEYS = Object.keys(PRODUCER_DEFAULTS) as (keyof ProducerTu
 const CONSUMER_TUNING_KEYS = Object.keys(CONSUMER_DEFAULTS) as (keyof ConsumerTuning)[]
 
 /** A resolved setting plus why it has its value. */
-interface Traced {
+export interface Traced {
   values: Record<string, unknown>
   sources: Record<string, SettingSource>
   reasons: Record<string, string>
@@ -111,7 +111,7 @@ interface ProducerResolution<K, V> {
   traced: Traced
 }
 
-function resolveProducer<K, V>(options: ProducerOptions<K, V>): ProducerResolution<K, V> {
+export function resolveProducer<K, V>(options: ProducerOptions<K, V>): ProducerResolution<K, V> {
   const problems: ConfigProblem[] = []
   if (options === null || typeof options !== 'object') {
     throw new ConfigError([{ option: '(options)', message: 'createProducer needs an options object with at least `brokers`' }], 'producer configuration')
@@ -220,7 +220,7 @@ function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], p
     problems.push({ option: o('retry.maxBackoffMs'), message: `retry.maxBackoffMs (${v.retry.maxBackoffMs}) must be >= retry.backoffMs (${v.retry.backoffMs})` })
 }
 
-function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerResolution<K, V> {
+export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerResolution<K, V> {
   const problems: ConfigProblem[] = []
   if (options === null || typeof options !== 'object') {
     throw new ConfigError([{ option: '(options)', message: 'createConsumer needs an options object with brokers, groupId and topics' }], 'consumer configuration')
@@ -272,70 +272,8 @@ export function resolveConsumerConfig<K = string, V = string>(options: ConsumerO
   return resolveConsumer(options).settings
 }
 
-/** Resolved pipeline settings: a transactional producer and a read_committed consumer. */
-export interface PipelineSettings {
-  producer: ProducerSettings
-  consumer: ConsumerSettings
-  transactionalIdPrefix: string | null
-  exactlyOnce: boolean
-}
-
-/** Validates pipeline options (default preset 'exactly-once'). Throws `ConfigError`. */
-export function resolvePipelineConfig(options: PipelineOptions<unknown, unknown, unknown, unknown>): PipelineSettings {
-  const problems: ConfigProblem[] = []
-  const parsed = pipelineOptionsSchema.safeParse(options)
-  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(pipelineOptionsSchema.shape)))
-  const presetRef = options.preset ?? 'exactly-once'
-  const preset = resolvePreset(presetRef, problems)
-  const exactlyOnce = !!preset?.requiresTransactionalId
-  if (exactlyOnce && !options.transactionalIdPrefix)
-    problems.push({ option: 'transactionalIdPrefix, preset', message: `preset '${preset?.name}' needs a transactionalIdPrefix that stays the same across restarts` })
-  problems.push(...pipelineOptionProblems(options.producer as Record<string, unknown> | undefined, options.consumer as Record<string, unknown> | undefined))
-  if (problems.length) throw new ConfigError(problems, 'pipeline configuration')
-  const conn = {
-    brokers: options.brokers,
-    clientId: options.clientId,
-    ssl: options.ssl,
-    sasl: options.sasl,
-    logger: options.logger,
-    kafkajs: options.kafkajs,
-  }
-  const collected: ConfigProblem[] = []
-  let producer: ProducerSettings | undefined
-  let consumer: ConsumerSettings | undefined
-  try {
-    producer = resolveProducerConfig({
-      ...conn,
-      ...(options.producer ?? {}),
-      preset: presetRef as 'low-latency',
-      transactionalId: exactlyOnce ? `${options.transactionalIdPrefix}-probe` : undefined,
-      keySerializer: options.keySerializer,
-      valueSerializer: options.valueSerializer,
-    } as ProducerOptions<unknown, unknown>) as ProducerSettings
-  } catch (err) {
-    if (err instanceof ConfigError) collected.push(...err.problems.map((p) => ({ option: `producer.${p.option}`, message: p.message })))
-    else throw err
-  }
-  try {
-    consumer = resolveConsumerConfig({
-      ...conn,
-      ...(options.consumer ?? {}),
-      preset: presetRef,
-      groupId: options.groupId,
-      topics: Array.isArray(options.from) ? options.from : [options.from],
-      keyDeserializer: options.keyDeserializer,
-      valueDeserializer: options.valueDeserializer,
-    } as ConsumerOptions<unknown, unknown>) as ConsumerSettings
-  } catch (err) {
-    if (err instanceof ConfigError) collected.push(...err.problems.map((p) => ({ option: `consumer.${p.option}`, message: p.message })))
-    else throw err
-  }
-  if (collected.length || !producer || !consumer) throw new ConfigError(collected, 'pipeline configuration')
-  return Object.freeze({ producer, consumer, transactionalIdPrefix: options.transactionalIdPrefix ?? null, exactlyOnce })
-}
-
 /** `ssl` and `sasl` rows (only when set), secrets shown as `[redacted]`. */
-function securityRows(settings: ResolvedConnection): ExplainRow[] {
+export function securityRows(settings: ResolvedConnection): ExplainRow[] {
   const out: ExplainRow[] = []
   if (settings.ssl !== undefined) {
     out.push({ option: 'ssl', javaProperty: 'security.protocol', value: redactSsl(settings.ssl), source: 'option', reason: 'set explicitly in the options (private keys and passphrases redacted)' })
@@ -346,7 +284,7 @@ function securityRows(settings: ResolvedConnection): ExplainRow[] {
   return out
 }
 
-function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
+export function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
   const out: ExplainRow[] = Object.keys(traced.values).map((option) => ({
     option,
     javaProperty: JAVA_PROPERTIES[option] ?? null,
@@ -364,10 +302,12 @@ function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
  */
 export function explainConfig<K, V>(kind: 'producer', options: ProducerOptions<K, V>): ExplainRow[]
 export function explainConfig<K, V>(kind: 'consumer', options: ConsumerOptions<K, V>): ExplainRow[]
+export function explainConfig<KIn, VIn, KOut, VOut>(kind: 'pipeline', options: PipelineOptions<KIn, VIn, KOut, VOut>): ExplainRow[]
 export function explainConfig(
-  kind: 'producer' | 'consumer',
-  options: ProducerOptions<unknown, unknown> | ConsumerOptions<unknown, unknown>,
+  kind: 'producer' | 'consumer' | 'pipeline',
+  options: ProducerOptions<unknown, unknown> | ConsumerOptions<unknown, unknown> | PipelineOptions<unknown, unknown, unknown, unknown>,
 ): ExplainRow[] {
+  if (kind === 'pipeline') return explainPipeline(options as PipelineOptions<unknown, unknown, unknown, unknown>)
   if (kind === 'producer') {
     const { settings, traced } = resolveProducer(options as ProducerOptions<unknown, unknown>)
     return rows(traced, [
@@ -388,5 +328,5 @@ export function explainConfig(
       ...securityRows(settings),
     ])
   }
-  throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer' or 'consumer', got '${String(kind)}'` }])
+  throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer', 'consumer' or 'pipeline', got '${String(kind)}'` }])
 }

@@ -51,3 +51,17 @@ describe('pipeline options: applied or rejected, never ignored', () => {
     ).not.toThrow()
   })
 })
+
+describe("explainConfig('pipeline')", () => {
+  it('shows both sides, prefixed, and says which preset values a pipeline does not use', async () => {
+    const { explainConfig } = await import('../../src/index.js')
+    const rows = explainConfig('pipeline', { ...base, producer: { compression: 'zstd' }, consumer: { maxPollRecords: 50 } })
+    const by = new Map(rows.map((r) => [r.option, r]))
+    expect(by.get('producer.compression')).toMatchObject({ value: 'zstd', source: 'option', javaProperty: 'compression.type' })
+    expect(by.get('consumer.maxPollRecords')).toMatchObject({ value: 50, source: 'option', javaProperty: 'max.poll.records' })
+    expect(by.get('consumer.groupId')).toMatchObject({ value: 'g' })
+    expect(by.get('producer.lingerMs')!.reason).toMatch(/^not used by a pipeline/)
+    expect(by.get('consumer.commit')!.reason).toMatch(/^not used by a pipeline/)
+    expect(() => explainConfig('pipeline', { ...base, producer: { lingerMs: 5 } })).toThrow(ConfigError)
+  })
+})
