@@ -1,12 +1,16 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
+const common = {
   entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
-  format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
-  target: 'node20',
+  target: 'node20' as const,
   splitting: false,
   shims: true,
-})
+}
+
+export default defineConfig([
+  { ...common, format: ['esm'], clean: true },
+  // p-queue is ESM-only: the CommonJS build carries its own copy, so require() needs no require(esm) support.
+  { ...common, format: ['cjs'], noExternal: ['p-queue', 'eventemitter3', 'p-timeout'] },
+])

@@ -1,0 +1,182 @@
+/** The parallel loop against fake fetched batches: key order, concurrency, back-pressure, retries per key, restore. */
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import { resolveConsumerConfig } from '../../../src/config/index.js'
+import type { ConsumerOptions } from '../../../src/config/index.js'
+import type { FetchedBatch } from '../../../src/consumer/batch-loop.js'
+import { createCommitStrategy } from '../../../src/consumer/commit/index.js'
+import { GroupCommitter } from '../../../src/consumer/committer.js'
+import { ConsumerMetricsRecorder } from '../../../src/consumer/metrics.js'
+import type { TopicPartitionOffset } from '../../../src/consumer/offsets.js'
+import { CompletionTracker } from '../../../src/consumer/parallel/completion.js'
+import type { CommittedOffset } from '../../../src/consumer/parallel/parallel-loop.js'
+import { ParallelLoop } from '../../../src/consumer/parallel/parallel-loop.js'
+import type { RunHandlers } from '../../../src/consumer/types.js'
+import type { KafkatuneError } from '../../../src/errors.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function harness(options: Partial<ConsumerOptions<string, string>>, handlers: RunHandlers<string, string>, committed: CommittedOffset = { offset: null, metadata: null }) {
+  const settings = resolveConsumerConfig({ brokers: ['127.0.0.1:9'], groupId: 'g', topics: ['t'], logger: pino({ level: 'silent' }), ordering: 'key', ...options })
+  const completion = new CompletionTracker(settings.offsetMetadataMaxBytes)
+  const metrics = new ConsumerMetricsRecorder()
+  const strategy = createCommitStrategy(settings.commit)
+  const log = pino({ level: 'silent' })
+  const commits: TopicPartitionOffset[][] = []
+  const failed: KafkatuneError[] = []
+  const deadLettered: string[] = []
+  const committer = new GroupCommitter(completion, strategy, metrics, log, async (o) => void commits.push(o))
+  let fatal = false
+  const loop = new ParallelLoop(settings, completion, committer, strategy, metrics, log, {
+    handlers: () => handlers,
+    halted: () => fatal,
+    failed: () => fatal,
+    abandoned: () => false,
+    fail: (err) => {
+      fatal = true
+      failed.push(err)
+    },
+    deadLetter: async (raws) => void deadLettered.push(...raws.map((r) => r.offset)),
+    emitExceeded: () => {},
+    restore: async () => committed,
+  })
+  metrics.parallel = loop
+  return { loop, commits, failed, deadLettered, committer, metrics, completion }
+}
+
+function batch(h: { commits: TopicPartitionOffset[][] }, records: { key: string | null }[], from = 0): FetchedBatch & { resolved: string[] } {
+  const resolved: string[] = []
+  const last = String(from + records.length - 1)
+  return {
+    topic: 't',
+    partition: 0,
+    highWatermark: String(from + records.length),
+    records: records.map((r, i) => ({ offset: String(from + i), timestamp: '0', key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(`v${from + i}`), headers: {} })),
+    lastOffset: () => last,
+    resolveOffset: (o) => void resolved.push(o),
+    heartbeat: async () => {},
+    isRunning: () => true,
+    isStale: () => false,
+    commit: async (o) => void h.commits.push(o),
+    resolved,
+  }
+}
+
+describe('ParallelLoop', () => {
+  it("ordering 'key': each key in offset order, keys concurrently up to concurrency", async () => {
+    const seen = new Map<string, number[]>()
+    let running = 0
+    let peak = 0
+    const h = harness({ concurrency: 8, commit: { strategy: 'batch', size: 50 } }, {
+      eachMessage: async (m) => {
+        running++
+        peak = Math.max(peak, running)
+        await sleep(Math.floor(Math.random() * 4))
+        const list = seen.get(m.key!) ?? []
+        list.push(Number(m.offset))
+        seen.set(m.key!, list)
+        running--
+      },
+    })
+    const recs = Array.from({ length: 400 }, (_, i) => ({ key: `k${i % 20}` }))
+    await h.loop.run(batch(h, recs))
+    await h.loop.idle()
+    expect(peak).toBeLessThanOrEqual(8)
+    expect(peak).toBeGreaterThan(1)
+    for (const [, offsets] of seen) expect(offsets).toEqual([...offsets].sort((a, b) => a - b))
+    expect([...seen.values()].flat()).toHaveLength(400)
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '400' }])
+  })
+
+  it('null keys run concurrently, each its own key', async () => {
+    let running = 0
+    let peak = 0
+    const h = harness({ concurrency: 4 }, {
+      eachMessage: async () => {
+        running++
+        peak = Math.max(peak, running)
+        await sleep(5)
+        running--
+      },
+    })
+    await h.loop.run(batch(h, Array.from({ length: 12 }, () => ({ key: null }))))
+    await h.loop.idle()
+    expect(peak).toBe(4)
+  })
+
+  it('a failing key retries without holding up other keys; the committed offset stays below it with a map above', async () => {
+    const order: string[] = []
+    let failures = 0
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const h = harness({ concurrency: 4, retry: { attempts: 50, backoffMs: 5 } }, {
+      eachMessage: async (m) => {
+        if (m.key === 'bad') {
+          failures++
+          if (failures < 3) throw new Error('flaky')
+          await gate
+        }
+        order.push(m.offset)
+      },
+    })
+    await h.loop.run(batch(h, [{ key: 'bad' }, { key: 'a' }, { key: 'b' }, { key: 'a' }]))
+    while (order.length < 3) await sleep(5)
+    expect(order).toEqual(['1', '2', '3'])
+    await h.committer.commitPending()
+    const c = h.commits.at(-1)![0]!
+    expect(c.offset).toBe('0')
+    expect(c.metadata).toMatch(/^kt1:/)
+    expect(h.metrics.snapshot()).toMatchObject({ offsetMapRecords: 3, queueDepth: { 't/0': 1 } })
+    release()
+    await h.loop.idle()
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '4' }])
+    expect(h.metrics.snapshot().retries).toBe(2)
+  })
+
+  it('a record failing for good goes to the dead-letter topic and counts as finished', async () => {
+    const h = harness({ concurrency: 2, deadLetterTopic: 'dlq' }, {
+      eachMessage: async (m) => {
+        if (m.offset === '1') throw new Error('bad')
+      },
+    })
+    await h.loop.run(batch(h, [{ key: 'a' }, { key: 'a' }, { key: 'a' }]))
+    await h.loop.idle()
+    expect(h.deadLettered).toEqual(['1'])
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)![0]!.offset).toBe('3')
+  })
+
+  it('back-pressure: the eachBatch call returns only once the partition has room', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const h = harness({ concurrency: 2, maxPollRecords: 10 }, { eachMessage: () => gate })
+    expect(h.loop.maxPendingPerPartition).toBe(10)
+    let returned = false
+    const run = h.loop.run(batch(h, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}` })))).then(() => (returned = true))
+    await sleep(50)
+    expect(returned).toBe(false)
+    expect(h.metrics.snapshot()).toMatchObject({ inFlight: 2, queueDepth: { 't/0': 10 } })
+    release()
+    await run
+    await h.loop.idle()
+    expect(returned).toBe(true)
+  })
+
+  it('skips records the restored offset map says finished, and counts them', async () => {
+    const handled: string[] = []
+    // Committed offset 2, offsets 3 and 5 finished before (run lengths: skip 0, 1 done, skip 1, 1 done).
+    const h = harness({ concurrency: 2 }, { eachMessage: async (m) => void handled.push(m.offset) }, { offset: '2', metadata: 'kt1:r:2:AAEBAQ' })
+    await h.loop.run(batch(h, Array.from({ length: 6 }, () => ({ key: 'k' })), 2))
+    await h.loop.idle()
+    expect(handled).toEqual(['2', '4', '6', '7'])
+    expect(h.metrics.snapshot().skippedOnRestore).toBe(2)
+  })
+
+  it('eachBatch is refused with a typed error', async () => {
+    const h = harness({}, { eachBatch: async () => {} })
+    await h.loop.run(batch(h, [{ key: 'a' }]))
+    expect(h.failed[0]?.code).toBe('CONFIG_INVALID')
+  })
+})
