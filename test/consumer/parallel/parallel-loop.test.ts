@@ -16,8 +16,14 @@ import type { KafkatuneError } from '../../../src/errors.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function harness(options: Partial<ConsumerOptions<string, string>>, handlers: RunHandlers<string, string>, committed: CommittedOffset = { offset: null, metadata: null }) {
-  const settings = resolveConsumerConfig({ brokers: ['127.0.0.1:9'], groupId: 'g', topics: ['t'], logger: pino({ level: 'silent' }), ordering: 'key', ...options })
+function harness(
+  options: Partial<ConsumerOptions<string, string>>,
+  handlers: RunHandlers<string, string>,
+  committed: CommittedOffset = { offset: null, metadata: null },
+  timing: { maxPollIntervalMs?: number } = {},
+) {
+  // Timing below what validation allows (a guard in milliseconds) is set on the resolved settings directly.
+  const settings = { ...resolveConsumerConfig({ brokers: ['127.0.0.1:9'], groupId: 'g', topics: ['t'], logger: pino({ level: 'silent' }), ordering: 'key', ...options }), ...timing }
   const completion = new CompletionTracker(settings.offsetMetadataMaxBytes)
   const metrics = new ConsumerMetricsRecorder()
   const strategy = createCommitStrategy(settings.commit)
@@ -27,6 +33,7 @@ function harness(options: Partial<ConsumerOptions<string, string>>, handlers: Ru
   const deadLettered: string[] = []
   const committer = new GroupCommitter(completion, strategy, metrics, log, async (o) => void commits.push(o))
   let fatal = false
+  let exceeded = 0
   const loop = new ParallelLoop(settings, completion, committer, strategy, metrics, log, {
     handlers: () => handlers,
     halted: () => fatal,
@@ -37,11 +44,23 @@ function harness(options: Partial<ConsumerOptions<string, string>>, handlers: Ru
       failed.push(err)
     },
     deadLetter: async (raws) => void deadLettered.push(...raws.map((r) => r.offset)),
-    emitExceeded: () => {},
+    emitExceeded: () => void exceeded++,
     restore: async () => committed,
   })
   metrics.parallel = loop
-  return { loop, commits, failed, deadLettered, committer, metrics, completion }
+  return {
+    loop,
+    commits,
+    failed,
+    deadLettered,
+    committer,
+    metrics,
+    completion,
+    exceeded: () => exceeded,
+    halt: () => {
+      fatal = true
+    },
+  }
 }
 
 function batch(h: { commits: TopicPartitionOffset[][] }, records: { key: string | null }[], from = 0): FetchedBatch & { resolved: string[] } {
@@ -178,5 +197,71 @@ describe('ParallelLoop', () => {
     const h = harness({}, { eachBatch: async () => {} })
     await h.loop.run(batch(h, [{ key: 'a' }]))
     expect(h.failed[0]?.code).toBe('CONFIG_INVALID')
+  })
+
+  it.each([
+    { strategy: 'per-message' },
+    { strategy: 'batch', size: 7 },
+    { strategy: 'interval', intervalMs: 100 },
+    { strategy: 'hybrid', size: 7, intervalMs: 100 },
+    { strategy: 'auto', intervalMs: 100 },
+  ] as const)('commit strategy $strategy: commits never pass an unfinished record and end at the last one', async (commit) => {
+    const open = new Set<number>()
+    const h = harness({ concurrency: 6, commit }, {
+      eachMessage: async (m) => {
+        open.add(Number(m.offset))
+        await sleep(Math.floor(Math.random() * 3))
+        open.delete(Number(m.offset))
+      },
+    })
+    // Each commit is checked against the records unfinished when it was sent.
+    const seen: { offset: number; unfinished: number[] }[] = []
+    const push = h.commits.push.bind(h.commits)
+    h.commits.push = (...items) => {
+      for (const c of items) seen.push({ offset: Number(c[0]!.offset), unfinished: [...open] })
+      return push(...items)
+    }
+    await h.loop.run(batch(h, Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 9}` }))))
+    await h.loop.idle()
+    await h.committer.commitPending()
+    for (const c of seen) for (const o of c.unfinished) expect(c.offset).toBeLessThanOrEqual(o)
+    expect(h.commits.at(-1)![0]!.offset).toBe('60')
+    if (commit.strategy === 'per-message' || commit.strategy === 'batch') expect(seen.length).toBeGreaterThan(1)
+  })
+
+  it('maxPollIntervalMs per record: an overrun aborts that record, stops the consumer and is never committed', async () => {
+    let aborted = false
+    const h = harness({ concurrency: 4 }, {
+      eachMessage: async (m, ctx) => {
+        if (m.offset !== '1') return
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+        aborted = true
+      },
+    }, undefined, { maxPollIntervalMs: 150 })
+    await h.loop.run(batch(h, [{ key: 'a' }, { key: 'b' }, { key: 'c' }]))
+    await h.loop.idle()
+    h.loop.stopGuard()
+    expect(aborted).toBe(true)
+    expect(h.exceeded()).toBe(1)
+    expect(h.failed[0]?.code).toBe('MAX_POLL_INTERVAL_EXCEEDED')
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: expect.stringMatching(/^kt1:/) }])
+  })
+
+  it('halting drains the records running and leaves the queued ones uncommitted', async () => {
+    const started: string[] = []
+    const h = harness({ concurrency: 2 }, {
+      eachMessage: async (m) => {
+        started.push(m.offset)
+        await sleep(30)
+      },
+    })
+    await h.loop.run(batch(h, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}` }))))
+    await sleep(5)
+    h.halt()
+    await h.loop.idle()
+    expect(started).toEqual(['0', '1'])
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '2' }])
   })
 })
