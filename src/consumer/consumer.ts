@@ -88,7 +88,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   const membership = new Membership(tracker, committer, metrics, log, {
     handlers: () => handlers,
     running: () => state === 'running',
-    idle: () => loop.idle(),
+    idle: () => (parallel !== null ? parallel.drain() : loop.idle()),
     seek: (pos) => kconsumer.seek(pos),
     emit: (event, payload) => emitter.emit(event, payload),
     generationOf,

@@ -57,6 +57,8 @@ export class ParallelLoop<K, V> {
   #batches = 0
   #progressWaiters: (() => void)[] = []
   #guardTimer: NodeJS.Timeout | null = null
+  /** A revocation is under way: running handlers finish, nothing more starts until the next join. */
+  #draining = false
   /** Pending records per partition before its eachBatch call waits. */
   readonly maxPendingPerPartition: number
 
@@ -97,12 +99,20 @@ export class ParallelLoop<K, V> {
     }
   }
 
+  /** Before a rejoin: records not started yet stay with the partition's next owner; resolves when the running ones finished. */
+  drain(): Promise<void> {
+    this.#draining = true
+    this.#notify()
+    return this.idle()
+  }
+
   abortAll(reason: KafkatuneError): void {
     for (const r of this.#running) r.controller.abort(reason)
   }
 
   /** An eager rebalance revoked every partition: the next batch of each reads its commit back. */
   reset(): void {
+    this.#draining = false
     this.completion.clear()
     this.#restoring.clear()
   }
@@ -196,7 +206,7 @@ export class ParallelLoop<K, V> {
     this.#startGuard()
     this.committer.useDirect(batch.commit)
     let heartbeatError: unknown = null
-    const stopped = () => heartbeatError !== null || this.host.halted() || !batch.isRunning() || batch.isStale()
+    const stopped = () => heartbeatError !== null || this.#draining || this.host.halted() || !batch.isRunning() || batch.isStale()
     try {
       const part = await this.#partition(batch.topic, batch.partition)
       let all = true
@@ -244,7 +254,7 @@ export class ParallelLoop<K, V> {
   /** One record: decode, handler with retries, dead-letter topic, completion. */
   async #handle(h: RunHandlers<K, V>, batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
     // Records queued when the consumer stops or loses the partition are left to the next owner.
-    if (this.host.halted() || this.completion.get(raw.topic, raw.partition) !== part) return
+    if (this.#draining || this.host.halted() || this.completion.get(raw.topic, raw.partition) !== part) return
     const running: Running = { controller: new AbortController(), startedAt: Date.now(), raw }
     this.#running.add(running)
     const context: HandlerContext = { signal: running.controller.signal }

@@ -264,4 +264,24 @@ describe('ParallelLoop', () => {
     await h.committer.commitPending()
     expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '2' }])
   })
+
+  it('drain (before a rejoin) lets the running records finish, starts no more, and the next join starts afresh', async () => {
+    const started: string[] = []
+    const h = harness({ concurrency: 2 }, {
+      eachMessage: async (m) => {
+        started.push(m.offset)
+        await sleep(20)
+      },
+    })
+    await h.loop.run(batch(h, Array.from({ length: 6 }, (_, i) => ({ key: `k${i}` }))))
+    await sleep(5)
+    await h.loop.drain()
+    expect(started).toEqual(['0', '1'])
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '2' }])
+    h.loop.reset()
+    await h.loop.run(batch(h, Array.from({ length: 4 }, (_, i) => ({ key: `k${i}` })), 2))
+    await h.loop.idle()
+    expect(started).toEqual(['0', '1', '2', '3', '4', '5'])
+  })
 })
