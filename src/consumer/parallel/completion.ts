@@ -28,6 +28,9 @@ export class PartitionCompletion {
   #lastMetadata: string | null = null
   /** Completed records remembered above the committable offset. */
   completedAhead = 0
+  /** `partitionKey` and the metrics' `topic/partition`, computed once. */
+  readonly key: string
+  readonly label: string
 
   constructor(
     readonly topic: string,
@@ -38,6 +41,8 @@ export class PartitionCompletion {
   ) {
     this.#next = start
     this.#restored = new Set(restored)
+    this.key = partitionKey(topic, partition)
+    this.label = `${topic}/${partition}`
   }
 
   /** Reads back a committed offset and its metadata (the group's view when this member got the partition). */

@@ -18,6 +18,7 @@ import { decodeRecord } from '../decode.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
 import { partitionKey } from '../offsets.js'
 import { runWithRetries } from '../retry.js'
+import type { RetryOutcome } from '../retry.js'
 import type { HandlerContext, MaxPollIntervalExceededEvent, RunHandlers } from '../types.js'
 import { PartitionCompletion } from './completion.js'
 import type { CompletionTracker } from './completion.js'
@@ -45,14 +46,17 @@ export interface ParallelGauges {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 interface Running {
-  controller: AbortController
   startedAt: number
   raw: RawRecord
+  exceeded: boolean
 }
 
 export class ParallelLoop<K, V> {
   readonly #scheduler: KeyScheduler
   readonly #running = new Set<Running>()
+  /** One signal for every running handler (one AbortController per record costs more than the handler call). */
+  #controller = new AbortController()
+  #context: HandlerContext = { signal: this.#controller.signal }
   readonly #restoring = new Map<string, Promise<PartitionCompletion>>()
   #batches = 0
   #progressWaiters: (() => void)[] = []
@@ -107,12 +111,16 @@ export class ParallelLoop<K, V> {
   }
 
   abortAll(reason: KafkatuneError): void {
-    for (const r of this.#running) r.controller.abort(reason)
+    this.#controller.abort(reason)
   }
 
   /** An eager rebalance revoked every partition: the next batch of each reads its commit back. */
   reset(): void {
     this.#draining = false
+    if (this.#controller.signal.aborted) {
+      this.#controller = new AbortController()
+      this.#context = { signal: this.#controller.signal }
+    }
     this.completion.clear()
     this.#restoring.clear()
   }
@@ -182,8 +190,9 @@ export class ParallelLoop<K, V> {
       this.metrics.maxPollIntervalExceeded++
       const event: MaxPollIntervalExceededEvent = { topic: r.raw.topic, partition: r.raw.partition, offset: r.raw.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
       const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${r.raw.topic}[${r.raw.partition}]@${r.raw.offset}`, { retriable: false, details: { ...event } })
-      r.controller.abort(err)
+      r.exceeded = true
       this.#running.delete(r)
+      this.#controller.abort(err)
       this.host.emitExceeded(event)
       this.host.fail(err)
     }
@@ -220,7 +229,17 @@ export class ParallelLoop<K, V> {
           continue
         }
         let lastBeat = Date.now()
-        while (!stopped() && (part.pendingCount >= this.maxPendingPerPartition || !part.canHandOut(offset))) {
+        // Once full, wait until half drained: waking per finished record would cost a timer per record.
+        if (part.pendingCount >= this.maxPendingPerPartition) {
+          while (!stopped() && part.pendingCount > this.maxPendingPerPartition >> 1) {
+            await this.#progress(Math.min(this.settings.heartbeatIntervalMs, 1000))
+            if (Date.now() - lastBeat >= this.settings.heartbeatIntervalMs) {
+              lastBeat = Date.now()
+              await batch.heartbeat().catch((err: unknown) => (heartbeatError = err))
+            }
+          }
+        }
+        while (!stopped() && !part.canHandOut(offset)) {
           await this.#progress(Math.min(this.settings.heartbeatIntervalMs, 1000))
           if (Date.now() - lastBeat >= this.settings.heartbeatIntervalMs) {
             lastBeat = Date.now()
@@ -255,9 +274,9 @@ export class ParallelLoop<K, V> {
   async #handle(h: RunHandlers<K, V>, batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
     // Records queued when the consumer stops or loses the partition are left to the next owner.
     if (this.#draining || this.host.halted() || this.completion.get(raw.topic, raw.partition) !== part) return
-    const running: Running = { controller: new AbortController(), startedAt: Date.now(), raw }
+    const running: Running = { startedAt: Date.now(), raw, exceeded: false }
     this.#running.add(running)
-    const context: HandlerContext = { signal: running.controller.signal }
+    const context = this.#context
     try {
       let msg: ConsumedMessage<K, V>
       try {
@@ -267,28 +286,9 @@ export class ParallelLoop<K, V> {
         if (await this.#giveUp(raw, err, 0)) await this.#complete(batch, part, raw)
         return
       }
-      const handler = h.eachMessage!
-      const outcome = await runWithRetries(
-        async () => {
-          const started = Date.now()
-          try {
-            await handler(msg, context)
-          } finally {
-            this.metrics.handlerTime(Date.now() - started)
-          }
-        },
-        this.settings.retry,
-        {
-          sleep,
-          onRetry: (n, err) => {
-            this.metrics.retries++
-            this.log.info({ topic: raw.topic, partition: raw.partition, offset: raw.offset, attempt: n, err }, 'handler failed, retrying')
-          },
-          shouldStop: () => running.controller.signal.aborted || this.host.failed(),
-        },
-      )
-      // A call that outlived maxPollIntervalMs or stop()'s deadline is not recorded.
-      if (running.controller.signal.aborted || this.host.abandoned()) return
+      const outcome = await this.#call(h.eachMessage!, msg, context, raw)
+      // A call that outlived maxPollIntervalMs or stop()'s deadline is not recorded, nor one aborted by the signal.
+      if (running.exceeded || this.host.abandoned() || (!outcome.ok && context.signal.aborted)) return
       if (!outcome.ok && !(await this.#giveUp(raw, outcome.error, outcome.attempts))) return
       await this.#complete(batch, part, raw)
     } finally {
@@ -297,12 +297,40 @@ export class ParallelLoop<K, V> {
     }
   }
 
+  /** The handler with retries; without a retry policy, one plain call (the common case, kept cheap). */
+  async #call(handler: NonNullable<RunHandlers<K, V>['eachMessage']>, msg: ConsumedMessage<K, V>, context: HandlerContext, raw: RawRecord): Promise<RetryOutcome> {
+    const once = async () => {
+      const started = Date.now()
+      try {
+        await handler(msg, context)
+      } finally {
+        this.metrics.handlerTime(Date.now() - started)
+      }
+    }
+    if (this.settings.retry === null) {
+      try {
+        await once()
+        return { ok: true, attempts: 1 }
+      } catch (error) {
+        return { ok: false, attempts: 1, error }
+      }
+    }
+    return runWithRetries(once, this.settings.retry, {
+      sleep,
+      onRetry: (n, err) => {
+        this.metrics.retries++
+        this.log.info({ topic: raw.topic, partition: raw.partition, offset: raw.offset, attempt: n, err }, 'handler failed, retrying')
+      },
+      shouldStop: () => context.signal.aborted || this.host.failed(),
+    })
+  }
+
   async #complete(batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
     if (this.completion.get(raw.topic, raw.partition) !== part || this.host.abandoned()) return
     part.complete(BigInt(raw.offset))
     this.metrics.finished(1)
-    this.metrics.lag(`${raw.topic}/${raw.partition}`, Number(BigInt(batch.highWatermark) - part.committable))
-    if (this.strategy.processed(partitionKey(raw.topic, raw.partition), Date.now())) {
+    this.metrics.lag(part.label, Number(BigInt(batch.highWatermark) - part.committable))
+    if (this.strategy.processed(part.key, Date.now())) {
       if (this.strategy.name === 'per-message') await this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
       else this.committer.commitSoon()
     }
