@@ -8,7 +8,7 @@ import { createConsumer } from '../../src/consumer/index.js'
 import type { Consumer } from '../../src/consumer/index.js'
 import { brokers, createTopic, uniqueName, waitFor } from '../helpers/kafka.js'
 import { bundleFixture, killAll, killChild, startChild } from '../fixtures/child-process.js'
-import { committed, produce, quietLogger } from '../fixtures/consumer-helpers.js'
+import { committed, produce, quietLogger, readAll } from '../fixtures/consumer-helpers.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -194,5 +194,49 @@ describe("ordering 'key' on the real broker", () => {
       const firsts = offsets.filter((o, i) => offsets.indexOf(o) === i)
       expect(firsts).toEqual([...firsts].sort((x, y) => x - y))
     }
+  })
+
+  it('a key failing for good goes to the dead-letter topic after its retries while the other keys go on', async () => {
+    const topic = uniqueName('par-dlq')
+    const dlq = `${topic}.dlq`
+    await createTopic(topic, 1)
+    await createTopic(dlq, 1)
+    const RECORDS = 600
+    await produce(topic, Array.from({ length: RECORDS }, (_, i) => ({ key: i % 100 === 7 ? 'bad' : `k${i % 40}`, value: `v-${i}`, partition: 0 })))
+    const handled = new Set<string>()
+    let badCalls = 0
+    const groupId = uniqueName('g')
+    const consumer = createConsumer({
+      brokers: brokers(),
+      groupId,
+      topics: [topic],
+      logger: quietLogger(),
+      autoOffsetReset: 'earliest',
+      ordering: 'key',
+      concurrency: 16,
+      retry: { attempts: 3, backoffMs: 50 },
+      deadLetterTopic: dlq,
+      commit: { strategy: 'batch', size: 50 },
+    })
+    open.push(consumer as Consumer<unknown, unknown>)
+    await consumer.connect()
+    await consumer.run({
+      eachMessage: async (m) => {
+        if (m.key === 'bad') {
+          badCalls++
+          throw new Error('bad key')
+        }
+        await sleep(2)
+        handled.add(m.value!)
+      },
+    })
+    await waitFor(() => consumer.metrics().records >= RECORDS, 60_000)
+    await consumer.stop()
+    expect(handled.size).toBe(RECORDS - 6)
+    expect(badCalls).toBe(6 * 3)
+    expect(consumer.metrics()).toMatchObject({ deadLettered: 6, retries: 12 })
+    const dead = await readAll(dlq, 6)
+    expect(dead.map((d) => d.key?.toString()).every((k) => k === 'bad')).toBe(true)
+    expect((await committed(groupId, topic)).get(0)).toBe(String(RECORDS))
   })
 })

@@ -284,4 +284,22 @@ describe('ParallelLoop', () => {
     await h.loop.idle()
     expect(started).toEqual(['0', '1', '2', '3', '4', '5'])
   })
+
+  it("ordering 'unordered': records of one key run concurrently too", async () => {
+    let running = 0
+    let peak = 0
+    const h = harness({ ordering: 'unordered', concurrency: 5 }, {
+      eachMessage: async () => {
+        running++
+        peak = Math.max(peak, running)
+        await sleep(5)
+        running--
+      },
+    })
+    await h.loop.run(batch(h, Array.from({ length: 20 }, () => ({ key: 'same' }))))
+    await h.loop.idle()
+    expect(peak).toBe(5)
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '20' }])
+  })
 })
