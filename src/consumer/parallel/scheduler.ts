@@ -13,6 +13,7 @@ export class KeyScheduler {
   /** Per key: the tasks waiting behind the one queued or running. */
   readonly #waiting = new Map<string, Task[]>()
   #tasks = 0
+  #keysWaiting = 0
   #idleWaiters: (() => void)[] = []
 
   constructor(
@@ -34,7 +35,7 @@ export class KeyScheduler {
 
   /** Keys with tasks waiting behind a running or queued one. */
   get keysWaiting(): number {
-    return this.#waiting.size
+    return this.#keysWaiting
   }
 
   /** Adds a task; `key` is only looked at with ordering 'key'. */
@@ -46,6 +47,7 @@ export class KeyScheduler {
     }
     const waiting = this.#waiting.get(key)
     if (waiting !== undefined) {
+      if (waiting.length === 0) this.#keysWaiting++
       waiting.push(task)
       return
     }
@@ -68,8 +70,11 @@ export class KeyScheduler {
     if (key !== null) {
       const waiting = this.#waiting.get(key)!
       const next = waiting.shift()
-      if (next !== undefined) this.#enqueue(key, next)
-      else this.#waiting.delete(key)
+      if (next === undefined) this.#waiting.delete(key)
+      else {
+        if (waiting.length === 0) this.#keysWaiting--
+        this.#enqueue(key, next)
+      }
     }
     this.#tasks--
     if (this.#tasks === 0) {
