@@ -57,6 +57,9 @@ export const PIPELINE_CONSUMER_APPLIED: Readonly<Partial<Record<ConsumerKey, str
 
 /** Consumer options a pipeline cannot honour. */
 export const PIPELINE_CONSUMER_REJECTED: Readonly<Partial<Record<ConsumerKey, string>>> = {
+  ordering: 'a pipeline transforms each chunk of input records in partition order, inside one transaction per chunk',
+  concurrency: "a pipeline has no out-of-order processing; partitionsConsumedConcurrently sets how many input partitions run at once",
+  offsetMetadataMaxBytes: 'a pipeline commits plain offsets with its outputs; there is no offset map',
   commit:
     'a pipeline commits the input offsets of every chunk with its outputs (in the transaction with exactly-once, after the outputs are written otherwise); size chunks with consumer.maxPollRecords',
 }

@@ -191,7 +191,7 @@ interface ConsumerResolution<K, V> {
   traced: Traced
 }
 
-function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], prefix = ''): void {
+function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], prefix = '', sources?: Readonly<Record<string, SettingSource>>): void {
   const o = (s: string) => s.split(', ').map((x) => prefix + x).join(', ')
   if (v.heartbeatIntervalMs >= v.sessionTimeoutMs)
     problems.push({
@@ -216,6 +216,11 @@ function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], p
       message:
         "'cooperative-sticky' needs the incremental (cooperative) rebalance protocol, which kafkajs does not speak; use 'sticky', which keeps assignments across (eager) rebalances",
     })
+  if (v.ordering === 'partition' && sources?.concurrency === 'option')
+    problems.push({
+      option: o('concurrency, ordering'),
+      message: "concurrency applies to ordering 'key' or 'unordered'; with ordering 'partition' use partitionsConsumedConcurrently (or set ordering: 'key')",
+    })
   if (v.retry && v.retry.maxBackoffMs !== undefined && v.retry.maxBackoffMs < v.retry.backoffMs)
     problems.push({ option: o('retry.maxBackoffMs'), message: `retry.maxBackoffMs (${v.retry.maxBackoffMs}) must be >= retry.backoffMs (${v.retry.backoffMs})` })
 }
@@ -237,7 +242,7 @@ export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerR
     options as unknown as Record<string, unknown>,
   )
   const v = traced.values as Required<ConsumerTuning>
-  if (parsed.success || problems.every((p) => !/heartbeat|session|poll|fetch|assignor/i.test(p.option))) consumerRules(v, problems)
+  if (parsed.success || problems.every((p) => !/heartbeat|session|poll|fetch|assignor/i.test(p.option))) consumerRules(v, problems, '', traced.sources)
   if (problems.length) throw new ConfigError(problems, 'consumer configuration')
   const warnAbove = Math.floor(v.sessionTimeoutMs / 3)
   const logger = options.logger ?? getDefaultLogger()

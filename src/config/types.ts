@@ -156,6 +156,24 @@ export interface ConsumerTuning {
   /** How many partitions are processed in parallel. @default 1 */
   partitionsConsumedConcurrently?: number
   /**
+   * Order of handling within a partition. `'partition'`: one record after another in offset order (kafkajs'
+   * model). `'key'`: records with the same key one after another in offset order, different keys concurrently
+   * up to `concurrency` (a null key is a key of its own per record). `'unordered'`: any order, up to
+   * `concurrency`. With `'key'` and `'unordered'` commits are gap-safe: the committed offset never passes an
+   * unfinished record, and what finished above it travels in the commit metadata (see README).
+   * Only `eachMessage` handlers. @default 'partition'
+   * @example { ordering: 'key', concurrency: 100 }
+   */
+  ordering?: 'partition' | 'key' | 'unordered'
+  /**
+   * Records handled at once per consumer with ordering `'key'` or `'unordered'` (Parallel Consumer's
+   * maxConcurrency). Not used with `'partition'`, where `partitionsConsumedConcurrently` is the concurrency.
+   * @default 16
+   */
+  concurrency?: number
+  /** The broker's offset.metadata.max.bytes: the room for the offset map of `'key'`/`'unordered'`. @default 4096 */
+  offsetMetadataMaxBytes?: number
+  /**
    * Per-record retries before the record fails (then it goes to `deadLetterTopic`, or stops the consumer).
    * `attempts` counts calls, not retries. @default none: one call, no retry
    */

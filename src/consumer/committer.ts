@@ -6,7 +6,13 @@ import type { Logger } from 'pino'
 import type { CommitStrategy } from './commit/index.js'
 import type { ConsumerMetricsRecorder } from './metrics.js'
 import { partitionKey } from './offsets.js'
-import type { OffsetTracker, TopicPartitionOffset } from './offsets.js'
+import type { TopicPartitionOffset } from './offsets.js'
+
+/** Where finished offsets come from: the `OffsetTracker` (in order) or the `CompletionTracker` (out of order). */
+export interface OffsetSource {
+  pending(): TopicPartitionOffset[]
+  committed(offsets: readonly TopicPartitionOffset[]): void
+}
 
 /** Sends one offset commit. */
 export type CommitFn = (offsets: TopicPartitionOffset[]) => Promise<void>
@@ -18,7 +24,7 @@ export class GroupCommitter {
   #direct: CommitFn | null = null
 
   constructor(
-    private readonly tracker: OffsetTracker,
+    private readonly tracker: OffsetSource,
     private readonly strategy: CommitStrategy,
     private readonly metrics: ConsumerMetricsRecorder,
     private readonly log: Logger,

@@ -4,7 +4,7 @@
  * rebalance hooks), `checkStartPositions`, and the kafkajs side in `src/kafkajs/consumer-client.ts`.
  */
 import { EventEmitter } from 'node:events'
-import type { Producer as KafkajsProducer } from 'kafkajs'
+import type { Admin as KafkajsAdmin, Producer as KafkajsProducer } from 'kafkajs'
 import { guardConnect } from '../client.js'
 import { resolveConsumerConfig } from '../config/index.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
@@ -22,8 +22,11 @@ import type { RawRecord } from './dead-letter.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
 import { OffsetTracker } from './offsets.js'
+import { CompletionTracker } from './parallel/completion.js'
+import { ParallelLoop } from './parallel/parallel-loop.js'
+import type { CommittedOffset } from './parallel/parallel-loop.js'
 import { checkStartPositions } from './start-positions.js'
-import type { Consumer, ConsumerEvents, RunHandlers } from './types.js'
+import type { Consumer, ConsumerEvents, MaxPollIntervalExceededEvent, RunHandlers } from './types.js'
 import { deferred, sleep, within } from '../util/async.js'
 import { backoffMs } from '../util/backoff.js'
 
@@ -64,20 +67,29 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   let memberId: string | null = null
 
   const { kafka, consumer: kconsumer } = createKafkajsConsumer(settings as ConsumerSettings<unknown, unknown>, () => membership.stickyMemory, onOutOfRange)
-  const committer = new GroupCommitter(tracker, strategy, metrics, log, (offsets) => kconsumer.commitOffsets(offsets))
-  const loop = new BatchLoop<K, V>(settings, tracker, committer, strategy, metrics, log, {
+  // ordering 'key'/'unordered' tracks completions out of order; 'partition' keeps the in-order path untouched.
+  const completion = settings.ordering === 'partition' ? null : new CompletionTracker(settings.offsetMetadataMaxBytes)
+  const committer = new GroupCommitter(completion ?? tracker, strategy, metrics, log, (offsets) => kconsumer.commitOffsets(offsets))
+  const loopHost = {
     handlers: () => handlers,
     halted: () => fatal !== null || state === 'stopping' || abandoned,
     failed: () => fatal !== null,
     abandoned: () => abandoned,
     fail,
     deadLetter,
-    emitExceeded: (event) => emitter.emit('max-poll-interval-exceeded', event),
-  })
+    emitExceeded: (event: MaxPollIntervalExceededEvent) => emitter.emit('max-poll-interval-exceeded', event),
+    restore,
+  }
+  const parallel = completion === null ? null : new ParallelLoop<K, V>(settings, completion, committer, strategy, metrics, log, loopHost)
+  const loop = parallel ?? new BatchLoop<K, V>(settings, tracker, committer, strategy, metrics, log, loopHost)
+  metrics.parallel = parallel
+  /** Committed offsets (with their offset maps) read back per topic, once per join. */
+  const restored = new Map<string, Promise<Map<number, CommittedOffset>>>()
+  let offsetsAdmin: Promise<KafkajsAdmin> | null = null
   const membership = new Membership(tracker, committer, metrics, log, {
     handlers: () => handlers,
     running: () => state === 'running',
-    idle: () => loop.idle(),
+    idle: () => (parallel !== null ? parallel.drain() : loop.idle()),
     seek: (pos) => kconsumer.seek(pos),
     emit: (event, payload) => emitter.emit(event, payload),
     generationOf,
@@ -87,6 +99,9 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   kconsumer.on(kconsumer.events.GROUP_JOIN, ({ payload }) => {
     if (memberId !== null && memberId !== payload.memberId) unregisterRejoinHooks(memberId)
     memberId = payload.memberId
+    // kafkajs' protocol is eager: every partition was revoked (and its completions committed) before this join.
+    restored.clear()
+    parallel?.reset()
     membership.joined(payload.memberId, payload.memberAssignment as TopicPartitions)
     registerRejoinHooks(payload.memberId, { beforeRejoin: () => membership.beforeRejoin(), afterJoin: () => membership.afterJoin() })
   })
@@ -97,6 +112,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   kconsumer.on(kconsumer.events.END_BATCH_PROCESS, ({ payload }) => {
     // Batches of only transaction markers or aborted records never reach the handler.
     if (payload.batchSize === 0 && membership.owns(payload.topic, payload.partition)) {
+      parallel?.passed(payload.topic, payload.partition, payload.lastOffset)
       tracker.finished(payload.topic, payload.partition, payload.lastOffset)
       metrics.lag(`${payload.topic}/${payload.partition}`, Number(BigInt(payload.highWatermark) - BigInt(payload.lastOffset) - 1n))
     }
@@ -114,8 +130,34 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     } else {
       // kafkajs moved to the offset autoOffsetReset names; progress tracked for the old position is void.
       tracker.forget(topic, partition)
+      parallel?.restart(topic, partition)
       log.warn({ topic, partition, autoOffsetReset: settings.autoOffsetReset }, 'offset out of range: reset to the autoOffsetReset position')
     }
+  }
+
+  async function restore(topic: string, partition: number): Promise<CommittedOffset> {
+    let byPartition = restored.get(topic)
+    if (byPartition === undefined) {
+      byPartition = readCommitted(topic)
+      restored.set(topic, byPartition)
+      byPartition.catch(() => restored.delete(topic))
+    }
+    return (await byPartition).get(partition) ?? { offset: null, metadata: null }
+  }
+
+  async function readCommitted(topic: string): Promise<Map<number, CommittedOffset>> {
+    if (offsetsAdmin === null) {
+      const admin = kafka.admin()
+      offsetsAdmin = admin.connect().then(() => admin)
+      offsetsAdmin.catch(() => (offsetsAdmin = null))
+    }
+    const admin = await offsetsAdmin
+    const [result] = await admin.fetchOffsets({ groupId: settings.groupId, topics: [topic] })
+    const out = new Map<number, CommittedOffset>()
+    for (const p of result?.partitions ?? []) {
+      out.set(p.partition, { offset: p.offset === '-1' ? null : p.offset, metadata: (p as { metadata?: string | null }).metadata ?? null })
+    }
+    return out
   }
 
   async function deadLetter(raws: RawRecord[], error: unknown, attempts: number): Promise<void> {
@@ -191,6 +233,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     }
     await startPositions()
     handlers = h
+    restored.clear()
+    parallel?.reset()
     fatal = null
     abandoned = false
     stopped = deferred()
@@ -240,6 +284,10 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       if (!(await within(kconsumer.stop(), deadline - Date.now()))) log.warn('stop(): a handler is still running; the group is left when it returns')
       if (memberId !== null) unregisterRejoinHooks(memberId)
       committer.useDirect(null)
+      parallel?.stopGuard()
+      const admin = offsetsAdmin
+      offsetsAdmin = null
+      if (admin !== null) await within(admin.then((a) => a.disconnect()), Math.max(0, deadline - Date.now()))
       handlers = null
       if (fatal === null) {
         state = 'connected'
@@ -274,6 +322,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     resume: (partitions) => kconsumer.resume(partitionList(partitions)),
     seek: (position) => {
       tracker.forget(position.topic, position.partition)
+      parallel?.restart(position.topic, position.partition)
       kconsumer.seek(position)
     },
     metrics: () => metrics.snapshot(),

@@ -22,6 +22,21 @@ export interface ConsumerMetrics {
   deadLettered: number
   /** Handler calls that outlived `maxPollIntervalMs`. */
   maxPollIntervalExceeded: number
+  /** Handler calls running now (ordering 'key'/'unordered'; 0 with 'partition'). */
+  inFlight: number
+  /** Records handed out and not finished, per `topic/partition` (ordering 'key'/'unordered'). */
+  queueDepth: Record<string, number>
+  /** Keys with records waiting behind a running record of the same key (ordering 'key'). */
+  keysWaiting: number
+  /** Finished records above the committed offsets, carried in the commit metadata (the offset map). */
+  offsetMapRecords: number
+  /** Records skipped because the offset map read back on assignment says they finished before. */
+  skippedOnRestore: number
+}
+
+/** The gauges of out-of-order processing, read at snapshot time. */
+export interface ParallelGaugeSource {
+  gauges(): { inFlight: number; queueDepth: Record<string, number>; keysWaiting: number; offsetMapRecords: number }
 }
 
 const WINDOW_S = 10
@@ -36,6 +51,9 @@ export class ConsumerMetricsRecorder {
   retries = 0
   deadLettered = 0
   maxPollIntervalExceeded = 0
+  skippedOnRestore = 0
+  /** Set by the consumer when it processes out of order. */
+  parallel: ParallelGaugeSource | null = null
   readonly #lag = new Map<string, number>()
   readonly #buckets = new Array<number>(WINDOW_S).fill(0)
   #bucketSecond = 0
@@ -90,6 +108,8 @@ export class ConsumerMetricsRecorder {
       retries: this.retries,
       deadLettered: this.deadLettered,
       maxPollIntervalExceeded: this.maxPollIntervalExceeded,
+      ...(this.parallel?.gauges() ?? { inFlight: 0, queueDepth: {}, keysWaiting: 0, offsetMapRecords: 0 }),
+      skippedOnRestore: this.skippedOnRestore,
     }
   }
 }

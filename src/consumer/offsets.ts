@@ -3,6 +3,8 @@ export interface TopicPartitionOffset {
   topic: string
   partition: number
   offset: string
+  /** Commit metadata (the offset map of out-of-order processing). */
+  metadata?: string
 }
 
 /** `topic` + partition as one map key. */

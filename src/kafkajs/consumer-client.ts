@@ -47,10 +47,10 @@ export function createKafkajsConsumer(
 /** kafkajs' per-batch commit (straight to the coordinator, one attempt) as a `CommitFn`. */
 export function payloadCommit(commitFn: EachBatchPayload['commitOffsetsIfNecessary']): CommitFn {
   return async (offsets) => {
-    const byTopic = new Map<string, { partition: number; offset: string }[]>()
+    const byTopic = new Map<string, { partition: number; offset: string; metadata?: string }[]>()
     for (const o of offsets) {
       const list = byTopic.get(o.topic) ?? []
-      list.push({ partition: o.partition, offset: o.offset })
+      list.push({ partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })
       byTopic.set(o.topic, list)
     }
     await commitFn({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) })
