@@ -17,6 +17,7 @@ import { BatchEncoding } from './batch-encoding.js'
 import type { BatchBytes } from './batch-encoding.js'
 import { FENCED_TYPES, TRANSIENT_TXN_TYPES, classifyProduceError, inspectKafkajsError, kafkaError } from './produce-errors.js'
 import type { OutboundBatch, PartitionAck, PartitionAckResult, SendFailure, SenderEngine } from './sender.js'
+import { backoffMs } from '../util/backoff.js'
 
 export { classifyProduceError, inspectKafkajsError, kafkaError } from './produce-errors.js'
 
@@ -221,7 +222,7 @@ export class KafkajsProducerEngine implements SenderEngine {
         if (!transient || (info.type !== null && FENCED_TYPES.has(info.type)) || Date.now() >= deadline || !this.plane.inTransaction) {
           throw this.transactionError(err, 'Could not add offsets to the transaction')
         }
-        await new Promise((r) => setTimeout(r, Math.min(this.settings.retryBackoffMaxMs, this.settings.retryBackoffMs * 2 ** Math.min(attempt, 10))))
+        await new Promise((r) => setTimeout(r, backoffMs(Math.min(attempt, 10) + 1, { baseMs: this.settings.retryBackoffMs, maxMs: this.settings.retryBackoffMaxMs })))
       }
     }
   }
@@ -308,7 +309,7 @@ export class KafkajsProducerEngine implements SenderEngine {
       if (Date.now() >= deadline) {
         throw kafkaError(lastError ?? new Error('no partitions'), 'KAFKA', `Topic '${topic}' not present in metadata after maxBlockMs (${this.settings.maxBlockMs} ms)`, { topic })
       }
-      await new Promise((r) => setTimeout(r, Math.min(this.settings.retryBackoffMaxMs, this.settings.retryBackoffMs * 2 ** Math.min(attempt, 10))))
+      await new Promise((r) => setTimeout(r, backoffMs(Math.min(attempt, 10) + 1, { baseMs: this.settings.retryBackoffMs, maxMs: this.settings.retryBackoffMaxMs })))
     }
   }
 }

@@ -2,7 +2,6 @@
  * `createProducer`: wires settings, serializers, the partitioner, the accumulator, the buffer pool,
  * the sender and the kafkajs engine into the plain object users program against.
  */
-import { registerCodecs } from '../codecs/index.js'
 import { createKafkaClient } from '../client.js'
 import { resolveProducerConfig } from '../config/index.js'
 import type { ProducerOptions, ProducerSettings } from '../config/index.js'
@@ -441,7 +440,6 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       if (state === 'connected') return
       if (state !== 'new') throw new KafkatuneError('CLOSED', 'The producer was disconnected: create a new one', { retriable: false })
       state = 'connecting'
-      registerCodecs()
       try {
         await engine.connect()
       } catch (err) {

@@ -10,6 +10,7 @@ import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
 import type { BufferPool } from './buffer-pool.js'
 import type { ProducerMetricsRecorder } from './metrics.js'
 import type { RecordMetadata } from './types.js'
+import { backoffMs } from '../util/backoff.js'
 
 /** A serialized record waiting in the accumulator or in flight. */
 export interface OutboundRecord extends AccumulatedRecord {
@@ -444,8 +445,7 @@ export class Sender {
   }
 
   private backoff(attempts: number): number {
-    const base = Math.min(this.options.retryBackoffMaxMs, this.options.retryBackoffMs * 2 ** Math.min(attempts - 1, 20))
-    return Math.round(base * (0.8 + Math.random() * 0.4))
+    return backoffMs(Math.min(attempts, 21), { baseMs: this.options.retryBackoffMs, maxMs: this.options.retryBackoffMaxMs })
   }
 
   private armTimer(now: number): void {
