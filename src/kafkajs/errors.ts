@@ -37,8 +37,8 @@ export const RESET_TYPES: ReadonlySet<string> = new Set(['OUT_OF_ORDER_SEQUENCE_
 /** Another producer with the same transactional id took over. */
 export const FENCED_TYPES: ReadonlySet<string> = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
 export const TOO_LARGE_TYPES: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'])
-/** Transaction and coordinator answers that mean "try again shortly"; kafkajs gives up on some of them. */
-export const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
+/** Transaction and coordinator answers that mean "try again shortly", which kafkajs does not retry on its own. */
+export const TRANSIENT_TXN_TYPES: ReadonlySet<string> = new Set([
   'CONCURRENT_TRANSACTIONS',
   'COORDINATOR_LOAD_IN_PROGRESS',
   'GROUP_COORDINATOR_NOT_AVAILABLE',
@@ -47,6 +47,10 @@ export const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
   'GROUP_LOAD_IN_PROGRESS',
   'REQUEST_TIMED_OUT',
+])
+/** Every answer that means "try again shortly": the transaction ones and a partition leader moving. */
+export const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
+  ...TRANSIENT_TXN_TYPES,
   'NOT_LEADER_OR_FOLLOWER',
   'NOT_LEADER_FOR_PARTITION',
   'LEADER_NOT_AVAILABLE',

@@ -8,20 +8,8 @@ import type { ErrorCode } from '../errors.js'
 import { FENCED_TYPES, RESET_TYPES, TOO_LARGE_TYPES, inspectKafkajsError, kafkaError as toKafkatuneError } from '../kafkajs/errors.js'
 import type { FailureKind, OutboundBatch, SendFailure } from './sender.js'
 
-export { FENCED_TYPES, RESET_TYPES, TOO_LARGE_TYPES, inspectKafkajsError } from '../kafkajs/errors.js'
+export { FENCED_TYPES, RESET_TYPES, TOO_LARGE_TYPES, TRANSIENT_TXN_TYPES, inspectKafkajsError } from '../kafkajs/errors.js'
 export type { KafkajsErrorInfo } from '../kafkajs/errors.js'
-
-/** Transaction answers that mean "try again shortly", which kafkajs does not retry on its own. */
-export const TRANSIENT_TXN_TYPES = new Set([
-  'CONCURRENT_TRANSACTIONS',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'GROUP_COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'GROUP_LOAD_IN_PROGRESS',
-  'REQUEST_TIMED_OUT',
-])
 
 /** Turns any kafkajs error into a `KafkatuneError` with the given code (the one classifier decides `retriable`). */
 export function kafkaError(err: unknown, code: ErrorCode, context: string, details: Record<string, unknown> = {}): KafkatuneError {
