@@ -327,12 +327,14 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     else sender.wakeAt(now + settings.lingerMs)
   }
 
-  const rejectAdmission = (a: PendingSend, err: unknown): void => {
+  /** A send() refused before its record reached a batch (serializer, size, partitioner, buffer): same event as a failed batch. */
+  const rejectAdmission = (a: PendingSend, err: unknown, topic: unknown): void => {
     const e = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', err instanceof Error ? err.message : String(err), { cause: err })
     finished(a.seq)
     metrics.failed(e.code, 1)
     if (a.token !== null) a.token.failure ??= e
     a.fail(e)
+    emit('producer.error', { error: e, topic: typeof topic === 'string' ? topic : String(topic), partition: -1, records: 1 })
   }
 
   /** Admits queued sends strictly in order (async serializers, metadata fetches, buffer waits). */
@@ -351,7 +353,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
           await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
           append(a, ad.topic, ad.partition, ad.key, ad.value, count, Date.now())
         } catch (err) {
-          rejectAdmission(a, err)
+          rejectAdmission(a, err, ad.topic)
         }
         admissions.shift()
       }
@@ -377,7 +379,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       value = record.value
       preparing = prepare(record, a, topic, key, value)
     } catch (err) {
-      rejectAdmission(a, err)
+      rejectAdmission(a, err, topic)
       return a.promise
     }
     if (admissions.length === 0 && preparing === null) {
@@ -386,7 +388,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         try {
           append(a, topic, partition, key, value, count, now)
         } catch (err) {
-          rejectAdmission(a, err)
+          rejectAdmission(a, err, topic)
         }
         return a.promise
       }
@@ -419,7 +421,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     },
     flush,
     discard: async (error) => {
-      for (const ad of admissions.splice(1)) rejectAdmission(ad.a, error)
+      for (const ad of admissions.splice(1)) rejectAdmission(ad.a, error, ad.topic)
       sender.failQueued(error)
       await sender.whenIdle()
     },

@@ -72,7 +72,7 @@ export interface Transaction<K = string, V = string> {
 export interface ProducerEvents {
   /** A produce request finished. */
   'producer.request': { broker: number; batches: number; records: number; bytes: number; durationMs: number; error?: KafkatuneError }
-  /** Records failed (also counted in `metrics().errors`). */
+  /** Records failed (also counted in `metrics().errors`); `partition` is -1 for a send() refused before it reached a batch (serializer, size, buffer). */
   'producer.error': { error: KafkatuneError; topic: string; partition: number; records: number }
   /** The kafkajs producer was recreated after a fatal sequence/epoch or transaction error. */
   'producer.reset': { reason: string }

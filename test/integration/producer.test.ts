@@ -367,3 +367,33 @@ describe('transactions (real broker)', () => {
     expect(Number(implicit[0]!.timestamp)).toBeLessThanOrEqual(Date.now())
   })
 })
+
+describe('fire-and-forget failures before a batch', () => {
+  it("emit 'producer.error' (SERIALIZATION, RECORD_TOO_LARGE) as failed batches do, and count in metrics", async () => {
+    const topic = uniqueName('ff')
+    await createTopic(topic, 1)
+    const p = producer<string, string>({
+      maxRequestSize: 10_000,
+      valueSerializer: {
+        name: 'picky',
+        serialize: (v: string) => {
+          if (v === 'bad') throw new Error('cannot encode bad')
+          return Buffer.from(v)
+        },
+        deserialize: (b: Buffer) => b.toString(),
+      },
+    })
+    const events: { code: string; topic: string; partition: number }[] = []
+    p.on('producer.error', (e) => void events.push({ code: e.error.code, topic: e.topic, partition: e.partition }))
+    await p.connect()
+    void p.send({ topic, value: 'bad' })
+    void p.send({ topic, value: 'x'.repeat(20_000) })
+    await p.send({ topic, value: 'fine' })
+    await waitFor(() => events.length >= 2, 10_000)
+    expect(events).toEqual([
+      { code: 'SERIALIZATION', topic, partition: -1 },
+      { code: 'RECORD_TOO_LARGE', topic, partition: -1 },
+    ])
+    expect(p.metrics().errors).toMatchObject({ SERIALIZATION: 1, RECORD_TOO_LARGE: 1 })
+  })
+})
