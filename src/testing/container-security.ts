@@ -77,7 +77,7 @@ export async function requireKafkatuneImage(client: RuntimeClient, image: string
       {
         option: 'security',
         message:
-          `secured listeners in container mode need kafkatune's Kafka image (scripts/build-kafka-image.sh, then KAFKATUNE_KAFKA_IMAGE=<what it prints>); '${image}' is not one. ` +
+          `secured listeners in container mode need kafkatune's Kafka image (scripts/build-kafka-image.sh, then KAFKATUNE_KAFKA_IMAGE=<what it prints>); '${image}' is not one (or is not on this machine). ` +
           "Or use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+",
       },
     ],

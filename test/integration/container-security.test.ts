@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Kafka, logLevel } from 'kafkajs'
+import { getContainerRuntimeClient } from 'testcontainers'
 import { createAdmin } from '../../src/admin/index.js'
 import type { ConnectionOptions } from '../../src/config/index.js'
 import { createConsumer } from '../../src/consumer/index.js'
@@ -151,6 +152,17 @@ describe.runIf(available)('container mode with secured listeners', () => {
     expect(isKafkatuneError(err, 'AUTHENTICATION'), String(err)).toBe(true)
     expect(ms).toBeLessThan(5000)
     expect((err as Error).message).not.toContain(kafka.security!.users.scram.password)
+  })
+
+  it("the container's log (which a failed start puts in its error) holds no password", async () => {
+    const docker = (await getContainerRuntimeClient()).container.dockerode
+    const port = Number(kafka.brokers[0]?.split(':').pop())
+    const all = await docker.listContainers({ all: true, filters: { label: ['dev.kafkatune.managed=true'] } })
+    const mine = all.filter((c) => c.Ports.some((p) => p.PublicPort === port))
+    expect(mine).toHaveLength(1)
+    const log = (await docker.getContainer(mine[0]!.Id).logs({ stdout: true, stderr: true, follow: false })).toString('utf8')
+    expect(log).toContain('SCRAM argument(s)')
+    for (const secret of [kafka.security!.users.scram.password, kafka.security!.users.plain.password]) expect(log).not.toContain(secret)
   })
 
   it('mutual TLS without a client certificate is refused', async () => {
