@@ -9,8 +9,8 @@ import { brokerConfigVariable, checkBrokerConfig } from './broker-config.js'
 import { secureListenerSpecs, secureListenerProperties } from './security.js'
 import type { SecurityPlan } from './security.js'
 
-/** Ports inside a container: fixed, since each node has its own network namespace. */
-export const CONTAINER_PORTS = { client: 9092, controller: 9093, broker: 9094 } as const
+/** Ports inside a container: fixed, since each node has its own network namespace. `secure`: the first secured listener's, the next ones follow. */
+export const CONTAINER_PORTS = { client: 9092, controller: 9093, broker: 9094, secure: 9095 } as const
 /** Where a container keeps its log segments (the image's writable scratch space). */
 export const CONTAINER_LOG_DIR = '/tmp/kraft-combined-logs'
 
@@ -22,10 +22,12 @@ export interface LocalNodePorts {
   secure: readonly number[]
 }
 
-/** One container node: its name on the cluster network and the host port its client listener is published on. */
+/** One container node: its name on the cluster network and the host ports its client listeners are published on. */
 export interface ContainerNodeAddress {
   name: string
   hostPort: number
+  /** One per secured listener, in the security plan's order (container port `CONTAINER_PORTS.secure + i`). */
+  secure?: readonly number[]
 }
 
 /**
@@ -48,7 +50,7 @@ export interface BrokerPlanInput {
   network: PlanNetwork
   /** The node's data folder; container mode always uses {@link CONTAINER_LOG_DIR}. */
   logDir?: string
-  /** Secured client listeners (local mode only). */
+  /** Secured client listeners, beside PLAINTEXT (key store paths as the broker sees them). */
   security?: SecurityPlan
   /** The user's `startKafka({ brokerConfig })`, applied last; harness-owned keys are refused. */
   brokerConfig?: Readonly<Record<string, string | number | boolean>>
@@ -67,14 +69,6 @@ interface Listener {
   bind: string
   /** Unset for listeners clients are never told about (CONTROLLER). */
   advertise?: string
-}
-
-/** Why `startKafka({ security })` is refused in container mode (the image's listeners are not wired for TLS/SASL). */
-export function containerSecurityRefused(): ConfigError {
-  return new ConfigError(
-    [{ option: 'security', message: "secured listeners are started in local mode only, not in container mode: use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+" }],
-    'startKafka() options',
-  )
 }
 
 function nodeAt<T>(nodes: readonly T[], nodeId: number): T {
@@ -100,7 +94,6 @@ function listenersOf(input: BrokerPlanInput): { listeners: Listener[]; voters: s
     const voters = network.nodes.map((n, i) => `${i + 1}@${host}:${n.controller}`).join(',')
     return { listeners, voters, interBroker: 'PLAINTEXT' }
   }
-  if (input.security !== undefined) throw containerSecurityRefused()
   const me = nodeAt(network.nodes, nodeId)
   const { client, controller, broker } = CONTAINER_PORTS
   const listeners: Listener[] = [
@@ -108,6 +101,12 @@ function listenersOf(input: BrokerPlanInput): { listeners: Listener[]; voters: s
     { name: 'CONTROLLER', protocol: 'PLAINTEXT', bind: `0.0.0.0:${controller}` },
     { name: 'BROKER', protocol: 'PLAINTEXT', bind: `0.0.0.0:${broker}`, advertise: `${me.name}:${broker}` },
   ]
+  const secure = input.security === undefined ? [] : secureListenerSpecs(input.security)
+  secure.forEach(({ name, protocol }, i) => {
+    const hostPort = me.secure?.[i]
+    if (hostPort === undefined) throw new RangeError(`broker plan: node ${nodeId} has no host port for secured listener ${name}`)
+    listeners.push({ name, protocol, bind: `0.0.0.0:${CONTAINER_PORTS.secure + i}`, advertise: `${network.advertisedHost}:${hostPort}` })
+  })
   const voters = network.nodes.map((n, i) => `${i + 1}@${n.name}:${controller}`).join(',')
   return { listeners, voters, interBroker: 'BROKER' }
 }
@@ -192,10 +191,13 @@ const WRAPPER_RESERVED = new Set([
 
 /**
  * The plan as the environment of an `apache/kafka`-style image (container mode): `CLUSTER_ID` and one `KAFKA_*`
- * variable per property. Every setting is passed, so the image's own defaults never apply.
+ * variable per property. Every setting is passed, so the image's own defaults never apply. `addScram`: the
+ * `kafka-storage format --add-scram` values, one per line in `KAFKATUNE_ADD_SCRAM` (read by kafkatune's image,
+ * container/run, which formats the storage with them on the first start).
  */
-export function containerEnvironment(plan: BrokerPlan): Record<string, string> {
+export function containerEnvironment(plan: BrokerPlan, addScram: readonly string[] = []): Record<string, string> {
   const env: Record<string, string> = { CLUSTER_ID: plan.clusterId }
+  if (addScram.length > 0) env.KAFKATUNE_ADD_SCRAM = addScram.join('\n')
   for (const [name, value] of plan.properties) {
     const variable = brokerConfigVariable(name)
     if (WRAPPER_RESERVED.has(variable)) {

@@ -7,14 +7,17 @@
 import { randomUUID } from 'node:crypto'
 import { KafkatuneError } from '../errors.js'
 import { checkBrokerConfig } from './broker-config.js'
-import { brokerPlan, CONTAINER_PORTS, containerEnvironment, containerSecurityRefused } from './broker-plan.js'
+import { brokerPlan, CONTAINER_PORTS, containerEnvironment } from './broker-plan.js'
 import type { ContainerNodeAddress } from './broker-plan.js'
 import { loadTestcontainers, runtimeClient } from './container-runtime.js'
 import type { DockerContainer, RuntimeClient, Testcontainers } from './container-runtime.js'
+import { planContainerSecurity, requireKafkatuneImage } from './container-security.js'
+import type { ContainerSecurity } from './container-security.js'
 import { containerLog, lastLines, LABEL_MANAGED, LABEL_SESSION, removeSession, sessionLogs, startReaper } from './container-session.js'
 import { KAFKA_VERSION } from './jars.js'
 import { freePorts, LOOPBACK, newClusterId, pollUntil, READY_LINE, startTimeout, STOP_GRACE_MS, waitForBrokerCount } from './lifecycle.js'
-import type { KafkaHandle, NodeControl, StartKafkaOptions } from './types.js'
+import { checkSecurity, scramCredentials, securityInfo } from './security.js'
+import type { KafkaHandle, NodeControl, SecureListener, StartKafkaOptions } from './types.js'
 
 export { containerRuntimeAvailable } from './container-runtime.js'
 
@@ -94,7 +97,7 @@ function nodeControl(
   container: DockerContainer,
   network: DockerNetwork,
   networkName: string,
-  host: string,
+  brokerAddress: string,
   timeoutMs: number,
   name: string,
 ): NodeControl {
@@ -102,7 +105,7 @@ function nodeControl(
   let lastAddress: string | undefined
   return {
     nodeId: plan.nodeId,
-    brokerAddress: `${host}:${plan.hostPort}`,
+    brokerAddress,
     pid: undefined,
     async kill() {
       await container.kill({ signal: 'SIGKILL' }).catch((err: unknown) => {
@@ -160,21 +163,28 @@ async function startCluster(
   timeoutMs: number,
   session: string,
   brokerConfig: Readonly<Record<string, string>>,
+  security: ContainerSecurity | undefined,
 ): Promise<KafkaHandle> {
   const host = client.info.containerRuntime.host
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_SESSION]: session }
   const short = session.slice(0, 8)
   const networkName = `kafkatune-${short}`
-  const ports = await freePorts(nodeCount)
+  const secured = security?.plan.listeners ?? []
+  const perNode = 1 + secured.length
+  const ports = await freePorts(nodeCount * perNode)
   // Nodes find each other by container name, which the runtime's DNS resolves on a user-defined network. Not network
   // aliases: Testcontainers then attaches the default network too, and a disconnected node would still reach the
   // others through it.
-  const plans: NodePlan[] = ports.map((hostPort, i) => ({ nodeId: i + 1, name: `kafkatune-${short}-kafka-${i + 1}`, hostPort }))
+  const plans: NodePlan[] = Array.from({ length: nodeCount }, (_, i) => {
+    const mine = ports.slice(i * perNode, (i + 1) * perNode)
+    return { nodeId: i + 1, name: `kafkatune-${short}-kafka-${i + 1}`, hostPort: mine[0] ?? 0, secure: mine.slice(1) }
+  })
   const layout = { kind: 'container', advertisedHost: host, nodes: plans } as const
   const clusterId = newClusterId()
+  const addScram = scramCredentials(security?.plan)
   // Before anything is created: a brokerConfig the image cannot take fails here.
   const environments = plans.map((plan) => ({
-    ...containerEnvironment(brokerPlan({ nodeCount, nodeId: plan.nodeId, clusterId, network: layout, brokerConfig })),
+    ...containerEnvironment(brokerPlan({ nodeCount, nodeId: plan.nodeId, clusterId, network: layout, security: security?.plan, brokerConfig }), addScram),
     ...jvmEnvironment(),
   }))
   const network = await client.network.create({ Name: networkName, CheckDuplicate: true, Labels: labels })
@@ -198,9 +208,13 @@ async function startCluster(
         .withNetworkMode(networkName)
         .withLabels(labels)
         .withEnvironment(environments[i] ?? {})
-        .withExposedPorts({ container: CONTAINER_PORTS.client, host: plan.hostPort })
+        .withExposedPorts(
+          { container: CONTAINER_PORTS.client, host: plan.hostPort },
+          ...(plan.secure ?? []).map((hostPort, j) => ({ container: CONTAINER_PORTS.secure + j, host: hostPort })),
+        )
         .withWaitStrategy(tc.Wait.forLogMessage(READY_LINE))
         .withStartupTimeout(timeoutMs)
+      if (security !== undefined && security.files.length > 0) container = container.withCopyContentToContainer(security.files)
       if (isLoopback(host)) container = container.bindPortsTo(LOOPBACK)
       return container.start()
     }),
@@ -208,15 +222,23 @@ async function startCluster(
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) throw failed.reason
   const started = settled.map((r) => (r as PromiseFulfilledResult<StartedContainer>).value)
-  const brokers = plans.map((p) => `${host}:${p.hostPort}`)
-  if (nodeCount === 3) await waitForBrokerCount(brokers, 3, timeoutMs)
+  const plaintext = plans.map((p) => `${host}:${p.hostPort}`)
+  if (nodeCount === 3) await waitForBrokerCount(plaintext, 3, timeoutMs)
+  // As in local mode: with secured listeners, `brokers` points at the first one listed.
+  const brokers = security === undefined ? plaintext : plans.map((p) => `${host}:${p.secure?.[0] ?? p.hostPort}`)
 
   const dockerNetwork = client.network.getById(network.id)
   const nodes = plans.map((plan, i) => {
     const s = started[i] as StartedContainer
-    return nodeControl(plan, client.container.getById(s.getId()), dockerNetwork, networkName, host, timeoutMs, s.getName())
+    return nodeControl(plan, client.container.getById(s.getId()), dockerNetwork, networkName, brokers[i] ?? '', timeoutMs, s.getName())
   })
-  return { brokers, mode: 'container', nodes, stop: async () => undefined }
+  const handle: KafkaHandle = { brokers, mode: 'container', nodes, stop: async () => undefined }
+  if (security === undefined) return handle
+  const addresses = { plaintext } as Record<SecureListener | 'plaintext', string[]>
+  secured.forEach((kind, j) => {
+    addresses[kind] = plans.map((p) => `${host}:${p.secure?.[j] ?? 0}`)
+  })
+  return { ...handle, security: securityInfo(security.plan, addresses) }
 }
 
 /**
@@ -232,18 +254,24 @@ export async function startContainerKafka(options: StartKafkaOptions = {}): Prom
     throw new KafkatuneError('HARNESS', `kafkatune: nodes must be 1 or 3, got ${String(nodeCount)}`, { retriable: false })
   }
   const brokerConfig = checkBrokerConfig(options.brokerConfig)
-  if (options.security !== undefined) throw containerSecurityRefused()
+  const wanted = checkSecurity(options.security)
   const envImage = process.env.KAFKATUNE_KAFKA_IMAGE
   const image = options.image ?? (envImage !== undefined && envImage !== '' ? envImage : DEFAULT_KAFKA_IMAGE)
   const timeoutMs = startTimeout(options)
   const tc = await loadTestcontainers()
   const client = await runtimeClient(tc)
+  let security: ContainerSecurity | undefined
+  if (wanted !== undefined) {
+    await requireKafkatuneImage(client, image)
+    // Made once: the certificates do not depend on the ports a retry picks.
+    security = planContainerSecurity(wanted, client.info.containerRuntime.host)
+  }
 
   for (let attempt = 1; ; attempt++) {
     const session = randomUUID()
     const reaper = startReaper(client, session)
     try {
-      const handle = await startCluster(tc, client, image, nodeCount, timeoutMs, session, brokerConfig)
+      const handle = await startCluster(tc, client, image, nodeCount, timeoutMs, session, brokerConfig, security)
       let stopping: Promise<void> | undefined
       return {
         ...handle,

@@ -70,7 +70,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const noSecurity = (where: string): void => {
     if (options.security === undefined) return
     throw new ConfigError(
-      [{ option: 'security', message: `secured listeners are started in local mode only, not ${where}: use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+` }],
+      [{ option: 'security', message: `secured listeners are started in local and container modes only, not ${where}: use mode 'local' (KAFKATUNE_KAFKA_MODE=local) with Java 17+, or 'container'` }],
       'startKafka() options',
     )
   }
@@ -92,14 +92,11 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     }
     return external(list)
   }
-  if (mode === 'container') {
-    noSecurity('in container mode')
-    return startContainerKafka(resolved)
-  }
+  if (mode === 'container') return startContainerKafka(resolved)
   if (mode === 'local') return startLocalKafka(resolved)
   const list = brokersFromEnv()
   if (list !== undefined) return external(list)
-  // Secured listeners exist in local mode only, so auto mode picks it for them.
+  // Secured listeners in containers need kafkatune's own image (container-security.ts), so auto mode runs them locally.
   if (options.security === undefined && (await containerRuntimeAvailable())) return startContainerKafka(resolved)
   return startLocalKafka(resolved)
 }

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { ConfigError, KafkatuneError } from '../errors.js'
 import type { ConfigProblem } from '../errors.js'
@@ -85,11 +86,12 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
-/** A throwaway CA, a broker certificate for 127.0.0.1 and localhost, and a client certificate (for mutual TLS). */
-function makeCertificates(dir: string, storePassword: string): Pick<SecurityPlan, 'keystore' | 'truststore' | 'ca' | 'clientCert' | 'clientKey'> {
+/** A throwaway CA, a broker certificate for 127.0.0.1, localhost and `hosts`, and a client certificate (for mutual TLS). */
+function makeCertificates(dir: string, storePassword: string, hosts: readonly string[]): Pick<SecurityPlan, 'keystore' | 'truststore' | 'ca' | 'clientCert' | 'clientKey'> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
   openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=kafkatune test CA'], dir)
-  writeFileSync(join(dir, 'broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n')
+  const names = new Set(['IP:127.0.0.1', 'DNS:localhost', ...hosts.map((h) => (isIP(h) === 0 ? `DNS:${h}` : `IP:${h}`))])
+  writeFileSync(join(dir, 'broker.ext'), `subjectAltName=${[...names].join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n`)
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n')
   for (const [name, cn] of [
     ['broker', 'localhost'],
@@ -110,13 +112,16 @@ function makeCertificates(dir: string, storePassword: string): Pick<SecurityPlan
 
 const secret = (): string => randomBytes(18).toString('hex')
 
-/** Certificates (when a TLS listener is asked for) and random credentials, made in the cluster's temp dir. */
-export function planSecurity(security: KafkaSecurity, dir: string): SecurityPlan {
+/**
+ * Certificates (when a TLS listener is asked for) and random credentials, made in the cluster's temp dir.
+ * `hosts`: more names clients reach the broker by (e.g. a remote container runtime's), besides 127.0.0.1 and localhost.
+ */
+export function planSecurity(security: KafkaSecurity, dir: string, hosts: readonly string[] = []): SecurityPlan {
   const listeners = security.listeners
   const mechanisms = security.mechanisms ?? TEST_MECHANISMS
   const storePassword = secret()
   const tls = listeners.some((l) => l !== 'sasl-plaintext')
-  const certs = tls ? makeCertificates(dir, storePassword) : { keystore: '', truststore: '', ca: '', clientCert: '', clientKey: '' }
+  const certs = tls ? makeCertificates(dir, storePassword, hosts) : { keystore: '', truststore: '', ca: '', clientCert: '', clientKey: '' }
   return {
     listeners,
     mechanisms,
@@ -127,16 +132,17 @@ export function planSecurity(security: KafkaSecurity, dir: string): SecurityPlan
   }
 }
 
+/** The `--add-scram` values for `kafka-storage format` (one per enabled SCRAM mechanism). */
+export function scramCredentials(plan: SecurityPlan | undefined): string[] {
+  if (plan === undefined) return []
+  return plan.mechanisms
+    .filter((m) => m === 'scram-sha-256' || m === 'scram-sha-512')
+    .map((m) => `${m.toUpperCase()}=[name=${plan.scram.username},password=${plan.scram.password}]`)
+}
+
 /** `--add-scram` arguments for `kafka-storage format`: SCRAM users exist before the broker starts. */
 export function scramFormatArgs(plan: SecurityPlan | undefined): string[] {
-  if (plan === undefined) return []
-  const args: string[] = []
-  for (const m of plan.mechanisms) {
-    if (m === 'scram-sha-256' || m === 'scram-sha-512') {
-      args.push('--add-scram', `${m.toUpperCase()}=[name=${plan.scram.username},password=${plan.scram.password}]`)
-    }
-  }
-  return args
+  return scramCredentials(plan).flatMap((value) => ['--add-scram', value])
 }
 
 const jaasValue = (s: string): string => `"${s}"`

@@ -32,10 +32,11 @@ export interface StartKafkaOptions {
    */
   startTimeoutMs?: number
   /**
-   * Secured client listeners (local mode only), opened beside the internal PLAINTEXT listener that the
-   * controller and inter-broker traffic keep on loopback. `brokers` then points at the first listener listed;
-   * `handle.security` has every address and the connection options a client needs. Container and external
-   * mode refuse it with `CONFIG_INVALID`.
+   * Secured client listeners, opened beside the internal PLAINTEXT listener that the controller and
+   * inter-broker traffic keep using. `brokers` then points at the first listener listed; `handle.security` has
+   * every address and the connection options a client needs. Container mode needs kafkatune's image
+   * (scripts/build-kafka-image.sh); other images and external mode refuse it with `CONFIG_INVALID`; auto mode
+   * starts a secured cluster locally.
    * @example
    * const kafka = await startKafka({ security: { listeners: ['sasl-ssl', 'mtls'] } })
    * const producer = createProducer({ ...kafka.security!.connection('sasl-ssl', 'scram-sha-512') })

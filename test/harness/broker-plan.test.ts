@@ -206,9 +206,25 @@ describe('brokerPlan: container nodes and their KAFKA_* variables', () => {
     expect((err as Error).message).toContain('KAFKA_HEAP_OPTS')
   })
 
-  it('refuses secured listeners in container mode', () => {
-    const err = rejection(() => brokerPlan(input(1, { security })))
-    expect(isKafkatuneError(err, 'CONFIG_INVALID')).toBe(true)
-    expect((err as ConfigError).problems[0]?.option).toBe('security')
+  it('publishes each secured listener on its own host port; nodes keep talking over BROKER and CONTROLLER', () => {
+    const secured = nodes.map((n, i) => ({ ...n, secure: [51000 + i, 52000 + i] }))
+    const inContainer = { ...security, keystore: '/etc/kafka/secrets/broker.p12', truststore: '/etc/kafka/secrets/ca.crt' }
+    const plan = brokerPlan(input(2, { network: { kind: 'container', advertisedHost: HOST, nodes: secured }, security: inContainer }))
+    const p = Object.fromEntries(plan.properties)
+    expect(p.listeners).toBe('PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093,BROKER://0.0.0.0:9094,SASL_SSL://0.0.0.0:9095,MTLS://0.0.0.0:9096')
+    expect(p['advertised.listeners']).toBe(`PLAINTEXT://${HOST}:50002,BROKER://kafkatune-abcd-kafka-2:9094,SASL_SSL://${HOST}:51001,MTLS://${HOST}:52001`)
+    expect(p['listener.security.protocol.map']).toBe('PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,BROKER:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL')
+    expect(p['inter.broker.listener.name']).toBe('BROKER')
+    expect(p['listener.name.mtls.ssl.keystore.location']).toBe('/etc/kafka/secrets/broker.p12')
+    expect(p['listener.name.sasl_ssl.ssl.truststore.location']).toBe('/etc/kafka/secrets/ca.crt')
+    const env = containerEnvironment(plan, ['SCRAM-SHA-512=[name=u,password=p]', 'SCRAM-SHA-256=[name=u,password=p]'])
+    // '-' becomes '___' and '_' becomes '__' in the variable names, so the wrapper maps them back exactly.
+    expect(env.KAFKA_LISTENER_NAME_SASL__SSL_SCRAM___SHA___512_SASL_JAAS_CONFIG).toBe(p['listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config'])
+    expect(env.KAFKATUNE_ADD_SCRAM).toBe('SCRAM-SHA-512=[name=u,password=p]\nSCRAM-SHA-256=[name=u,password=p]')
+    expect('KAFKATUNE_ADD_SCRAM' in containerEnvironment(plan)).toBe(false)
+  })
+
+  it('refuses a container node without host ports for the secured listeners', () => {
+    expect(() => brokerPlan(input(1, { security }))).toThrow(RangeError)
   })
 })

@@ -100,13 +100,14 @@ describe('startKafka({ security }) validation', () => {
 })
 
 describe('startKafka({ security }) outside local mode', () => {
-  it('container and external modes refuse it with CONFIG_INVALID before starting anything', async () => {
+  it('external mode refuses it, container mode checks it, with CONFIG_INVALID before starting anything', async () => {
     const saved = { mode: process.env.KAFKATUNE_KAFKA_MODE, brokers: process.env.KAFKA_BROKERS }
     delete process.env.KAFKATUNE_KAFKA_MODE
     try {
       const { startKafka, startContainerKafka } = await import('../../src/testing/index.js')
-      await expect(startKafka({ mode: 'container', security: { listeners: ['ssl'] } })).rejects.toThrow(/local mode only, not in container mode/)
-      await expect(startContainerKafka({ security: { listeners: ['ssl'] } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+      // Container mode takes secured listeners (test/integration/container-security.test.ts) but checks them first.
+      await expect(startKafka({ mode: 'container', security: { listeners: ['tls' as 'ssl'] } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+      await expect(startContainerKafka({ security: { listeners: [] } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
       process.env.KAFKA_BROKERS = '127.0.0.1:9'
       await expect(startKafka({ security: { listeners: ['ssl'] } })).rejects.toThrow(/not for an external cluster/)
       await expect(startKafka({ mode: 'local', security: { listeners: ['nope' as 'ssl'] } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
