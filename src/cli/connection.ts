@@ -48,7 +48,8 @@ export function nonNegativeInt(flag: string, raw: string): number {
 
 /** A logger for the clients: silent unless `--verbose`, and then on stderr so stdout stays data. */
 export function cliLogger(verbose: boolean | undefined): Logger {
-  return pino({ level: verbose === true ? 'warn' : 'silent', base: undefined }, pino.destination(2))
+  // Synchronous: the command ends with process.exit(), which would drop buffered lines.
+  return pino({ level: verbose === true ? 'warn' : 'silent', base: undefined }, pino.destination({ fd: 2, sync: true }))
 }
 
 /** The library's connection options from the flags (SASL password only from the environment, never argv). */

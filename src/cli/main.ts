@@ -29,6 +29,12 @@ function program(): Command {
   return root
 }
 
+// `kafkatune tail t | head -3`: the reader went away; that ends the command quietly, like other Unix tools.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.OK)
+  throw err
+})
+
 async function main(argv: string[]): Promise<void> {
   try {
     await program().parseAsync(argv)

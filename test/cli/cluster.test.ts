@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Kafka, logLevel } from 'kafkajs'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,7 +16,7 @@ import type { Consumer } from '../../src/index.js'
 import { startKafka } from '../../src/testing/index.js'
 import type { KafkaHandle } from '../../src/testing/index.js'
 import { startRegistry } from '../helpers/registry.js'
-import { eventually, runCli, startCli } from './run-cli.js'
+import { eventually, killLeftovers, runCli, startCli } from './run-cli.js'
 
 const logger = pino({ level: 'silent' })
 let kafka: KafkaHandle
@@ -58,6 +58,9 @@ async function doctor(args: string[]): Promise<{ code: number | null; findings: 
 beforeAll(async () => {
   kafka = await startKafka({ nodes: 1 })
   B = kafka.brokers.join(',')
+})
+afterEach(() => {
+  killLeftovers()
 })
 afterAll(async () => {
   await kafka?.stop()

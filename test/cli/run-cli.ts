@@ -25,6 +25,14 @@ export interface CliChild {
   done: Promise<CliResult>
 }
 
+const running = new Set<ChildProcess>()
+
+/** SIGKILLs every command a failed test left running (use in afterEach). */
+export function killLeftovers(): void {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  running.clear()
+}
+
 function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`)
 }
@@ -37,6 +45,8 @@ export function startCli(args: readonly string[], env: Record<string, string | u
     env: { ...process.env, NO_COLOR: '1', KAFKA_BROKERS: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  running.add(child)
+  child.on('exit', () => running.delete(child))
   let out = ''
   let err = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
