@@ -4,9 +4,8 @@
  * Run: `npm run example -- examples/consumer-dead-letter.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
-import { createConsumer, createProducer, DLQ_HEADERS, serializers } from '../src/index.js'
-import { createAdmin } from '../src/admin/index.js'
-import { startKafka } from '../src/testing/index.js'
+import { createConsumer, createProducer, DLQ_HEADERS, serializers, createAdmin } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 interface Payment {
   id: number

@@ -6,8 +6,8 @@
  * a local broker).
  */
 import { randomUUID } from 'node:crypto'
-import { createAdmin, createConsumer, createProducer } from '../src/index.js'
-import { startKafka } from '../src/testing/index.js'
+import { createAdmin, createConsumer, createProducer } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 const RECORDS = 5000
 const kafka = await startKafka()

@@ -4,9 +4,8 @@
  * Run: `npm run example -- examples/consumer-slow-handler.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
-import { createConsumer, createProducer } from '../src/index.js'
-import { createAdmin } from '../src/admin/index.js'
-import { startKafka } from '../src/testing/index.js'
+import { createConsumer, createProducer, createAdmin } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 const kafka = await startKafka()
 const brokers = kafka.brokers

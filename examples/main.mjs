@@ -5,7 +5,7 @@
 // A just-started broker is still warming up (JIT, first segments): 5 s of untimed traffic go first.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { startKafka } from '../dist/testing.js'
+import { startKafka } from 'kafkatune/testing'
 
 const seconds = process.env.DEMO_SECONDS ?? '10'
 const rate = process.env.DEMO_RATE ?? '1000'

@@ -1,8 +1,8 @@
 // Exactly-once producer: records and consumer offsets commit in one transaction; an aborted
 // transaction is never seen by read_committed consumers.
 // Run: `npm run build && node examples/producer-exactly-once.mjs` (KAFKA_BROKERS, else a local broker).
-import { createAdmin, createProducer, KafkatuneError } from '../dist/index.js'
-import { startKafka } from '../dist/testing.js'
+import { createAdmin, createProducer, KafkatuneError } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 import kafkajs from 'kafkajs'
 
 const kafka = await startKafka()

@@ -2,8 +2,8 @@
 // batches per partition, then flush(). Run: `npm run build && node examples/producer-high-throughput.mjs`
 // (uses KAFKA_BROKERS when set, else starts a local broker).
 import { performance } from 'node:perf_hooks'
-import { createAdmin, createProducer, serializers } from '../dist/index.js'
-import { startKafka } from '../dist/testing.js'
+import { createAdmin, createProducer, serializers } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 const RECORDS = Number(process.env.RECORDS ?? 100_000)
 const kafka = await startKafka()

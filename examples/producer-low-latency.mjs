@@ -2,8 +2,8 @@
 // the leader only. Run: `npm run build && node examples/producer-low-latency.mjs`
 // (uses KAFKA_BROKERS when set, else starts a local broker).
 import { performance } from 'node:perf_hooks'
-import { createAdmin, createProducer } from '../dist/index.js'
-import { startKafka } from '../dist/testing.js'
+import { createAdmin, createProducer } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 const kafka = await startKafka()
 try {

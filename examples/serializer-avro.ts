@@ -5,9 +5,8 @@
  * Run: `npm run example -- examples/serializer-avro.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
-import { createConsumer, createProducer, isKafkatuneError, serializers } from '../src/index.js'
-import { createAdmin } from '../src/admin/index.js'
-import { startKafka } from '../src/testing/index.js'
+import { createConsumer, createProducer, isKafkatuneError, serializers, createAdmin } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 interface Reading {
   sensor: string

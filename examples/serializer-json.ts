@@ -3,10 +3,9 @@
  * Run: `npm run example -- examples/serializer-json.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
-import { createConsumer, createProducer, serializers } from '../src/index.js'
-import type { ConsumedMessage } from '../src/index.js'
-import { createAdmin } from '../src/admin/index.js'
-import { startKafka } from '../src/testing/index.js'
+import { createConsumer, createProducer, serializers, createAdmin } from 'kafkatune'
+import type { ConsumedMessage } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 interface Order {
   id: number

@@ -6,9 +6,8 @@
  * Run: `SCHEMA_REGISTRY_URL=... npm run example -- examples/serializer-schema-registry.ts` (uses KAFKA_BROKERS, else starts a local broker).
  */
 import { randomUUID } from 'node:crypto'
-import { createConsumer, createProducer, serializers } from '../src/index.js'
-import { createAdmin } from '../src/admin/index.js'
-import { startKafka } from '../src/testing/index.js'
+import { createConsumer, createProducer, serializers, createAdmin } from 'kafkatune'
+import { startKafka } from 'kafkatune/testing'
 
 interface User {
   id: number

@@ -12,9 +12,8 @@
  * `testcontainers` dev dependency); else Apache Kafka started locally with Java 17+.
  */
 import type { TestProject } from 'vitest/node'
-// In your project: import { startKafka } from 'kafkatune/testing'
-import { startKafka } from '../src/testing/index.js'
-import type { KafkaHandle } from '../src/testing/index.js'
+import { startKafka } from 'kafkatune/testing'
+import type { KafkaHandle } from 'kafkatune/testing'
 
 declare module 'vitest' {
   export interface ProvidedContext {

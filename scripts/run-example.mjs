@@ -13,7 +13,8 @@ if (!entry) {
 }
 let script = resolve(entry)
 if (entry.endsWith('.ts')) {
-  const dir = join(process.cwd(), 'node_modules', '.cache', 'kafkatune-examples')
+  // Outside node_modules, so the bundle resolves 'kafkatune' to this package itself (package self-reference).
+  const dir = join(process.cwd(), '.kafkatune', 'examples')
   mkdirSync(dir, { recursive: true })
   script = join(dir, basename(entry).replace(/\.ts$/, '.mjs'))
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'warning' })

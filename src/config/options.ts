@@ -63,16 +63,13 @@ export interface OutRecord<K, V> {
   headers?: Record<string, string | Buffer>
 }
 
-/** Options of `createPipeline` (consume-transform-produce). */
-export interface PipelineOptions<KIn = string, VIn = string, KOut = string, VOut = string>
+/** What every pipeline takes, whatever its preset. */
+export interface PipelineBaseOptions<KIn = string, VIn = string, KOut = string, VOut = string>
   extends ConnectionOptions {
-  /** @default 'exactly-once' */
-  preset?: BuiltinPresetName | Preset
   groupId: string
   from: string | string[]
+  /** Topic of output records that name none. */
   to?: string
-  /** Stable across restarts; one transactional id per input partition is derived from it. */
-  transactionalIdPrefix?: string
   keyDeserializer?: Serializer<KIn>
   valueDeserializer?: Serializer<VIn>
   keySerializer?: Serializer<KOut>
@@ -81,3 +78,19 @@ export interface PipelineOptions<KIn = string, VIn = string, KOut = string, VOut
   consumer?: Omit<ConsumerTuning, 'keyDeserializer' | 'valueDeserializer'>
   transform: (msg: import('../messages.js').ConsumedMessage<KIn, VIn>) => Promise<OutRecord<KOut, VOut> | OutRecord<KOut, VOut>[] | null> | OutRecord<KOut, VOut> | OutRecord<KOut, VOut>[] | null
 }
+
+/**
+ * The preset and the transactional id prefix: with `'exactly-once'` (the default) the prefix is required by
+ * the types, as the runtime requires it (a custom preset that needs transactions is checked at run time).
+ */
+export type PipelineTransactions =
+  | {
+      /** @default 'exactly-once' */
+      preset?: 'exactly-once'
+      /** Stable across restarts; one transactional id per input partition is derived from it. */
+      transactionalIdPrefix: string
+    }
+  | { preset: Exclude<BuiltinPresetName, 'exactly-once'> | Preset; transactionalIdPrefix?: string }
+
+/** Options of `createPipeline` (consume-transform-produce). */
+export type PipelineOptions<KIn = string, VIn = string, KOut = string, VOut = string> = PipelineBaseOptions<KIn, VIn, KOut, VOut> & PipelineTransactions

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import type { ProducerOptions, ConsumerOptions } from '../../src/config/options.js'
+import type { ProducerOptions, ConsumerOptions, PipelineOptions } from '../../src/config/options.js'
 import { resolveProducerConfig } from '../../src/config/index.js'
 import { serializers } from '../../src/serde/index.js'
 
@@ -12,6 +12,20 @@ describe('config types', () => {
     const good: ProducerOptions = { brokers, preset: 'exactly-once', transactionalId: 'tx' }
     expectTypeOf(good).toMatchTypeOf<ProducerOptions>()
     void bad
+  })
+
+  it('a pipeline needs a transactionalIdPrefix at compile time unless its preset has no transactions', () => {
+    const base = { brokers, groupId: 'g', from: 'in', to: 'out', transform: () => null }
+    // @ts-expect-error the default preset is exactly-once: transactionalIdPrefix is required
+    const bad: PipelineOptions = { ...base }
+    // @ts-expect-error so it is with the exactly-once preset named
+    const bad2: PipelineOptions = { ...base, preset: 'exactly-once' }
+    const good: PipelineOptions = { ...base, transactionalIdPrefix: 'copy' }
+    const plain: PipelineOptions = { ...base, preset: 'high-throughput' }
+    expectTypeOf(good).toMatchTypeOf<PipelineOptions>()
+    expectTypeOf(plain).toMatchTypeOf<PipelineOptions>()
+    void bad
+    void bad2
   })
 
   it('infers K and V from the serializers', () => {
