@@ -7,7 +7,7 @@
  *   response => throttle_time_ms:INT32 [topic:STRING [partition:INT32 error_code:INT16 high_watermark:INT64
  *               last_stable_offset:INT64 [producer_id:INT64 first_offset:INT64]? records:NULLABLE_BYTES]]
  */
-import { KafkatuneError } from '../errors.js'
+import { checkLength, readTopicHead } from './response.js'
 
 export const FETCH_API_KEY = 1
 export const FETCH_VERSION = 4
@@ -63,24 +63,17 @@ export function encodeFetchRequest(req: FetchRequest): Buffer {
 /** Decodes a Fetch v4 response body (throws CORRUPT_RECORD on a truncated answer). */
 export function decodeFetchResponse(buf: Buffer): FetchResponse {
   let pos = 0
-  const need = (n: number): void => {
-    if (n < 0 || pos + n > buf.length) throw new KafkatuneError('CORRUPT_RECORD', `Fetch response truncated at byte ${pos} (${buf.length} bytes)`, { retriable: false })
-  }
+  const need = (n: number): void => checkLength(buf, pos, n, 'Fetch')
   need(8)
   const throttleTimeMs = buf.readInt32BE(pos)
   const topics = buf.readInt32BE(pos + 4)
   pos += 8
   const partitions: FetchPartitionResponse[] = []
   for (let i = 0; i < topics; i++) {
-    need(2)
-    const len = buf.readInt16BE(pos)
-    pos += 2
-    need(len)
-    const topic = buf.toString('utf8', pos, pos + len)
-    pos += len
-    need(4)
-    const n = buf.readInt32BE(pos)
-    pos += 4
+    const head = readTopicHead(buf, pos, 'Fetch')
+    const { topic } = head
+    const n = head.partitions
+    pos = head.pos
     for (let j = 0; j < n; j++) {
       need(30)
       const partition = buf.readInt32BE(pos)

@@ -7,8 +7,8 @@
  *               log_append_time_ms:INT64 log_start_offset:INT64]] throttle_time_ms:INT32
  * The request header (api key, version, correlation id, client id) is the connection's job.
  */
-import { KafkatuneError } from '../errors.js'
 import type { RecordBatchWriter } from './record-batch-encode.js'
+import { checkLength, readTopicHead } from './response.js'
 
 export const PRODUCE_API_KEY = 0
 export const PRODUCE_VERSION = 7
@@ -94,23 +94,16 @@ export interface ProduceResponse {
 /** Decodes a Produce v7 response body (throws CORRUPT_RECORD on a truncated answer). */
 export function decodeProduceResponse(buf: Buffer): ProduceResponse {
   let pos = 0
-  const need = (n: number): void => {
-    if (pos + n > buf.length) throw new KafkatuneError('CORRUPT_RECORD', `Produce response truncated at byte ${pos} (${buf.length} bytes)`, { retriable: false })
-  }
+  const need = (n: number): void => checkLength(buf, pos, n, 'Produce')
   const partitions: ProducePartitionResponse[] = []
   need(4)
   const topics = buf.readInt32BE(pos)
   pos += 4
   for (let i = 0; i < topics; i++) {
-    need(2)
-    const len = buf.readInt16BE(pos)
-    pos += 2
-    need(len)
-    const topic = buf.toString('utf8', pos, pos + len)
-    pos += len
-    need(4)
-    const n = buf.readInt32BE(pos)
-    pos += 4
+    const head = readTopicHead(buf, pos, 'Produce')
+    const { topic } = head
+    const n = head.partitions
+    pos = head.pos
     for (let j = 0; j < n; j++) {
       need(30)
       partitions.push({
