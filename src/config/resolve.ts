@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import { explainPipeline } from './pipeline.js'
 import { serializerByName } from '../serde/index.js'

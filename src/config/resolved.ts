@@ -1,5 +1,5 @@
 import type { KafkaConfig } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import type {
   CommitStrategyConfig,
   ConnectionOptions,

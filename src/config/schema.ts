@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { saslProblem } from './sasl.js'
+import { isLogger } from '../logging/types.js'
 
 const posInt = z.number().int('must be an integer').positive('must be > 0')
 const nonNegInt = z.number().int('must be an integer').nonnegative('must be >= 0')
@@ -24,8 +25,8 @@ export const connectionShape = {
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
     })
     .optional(),
-  logger: z.custom<object>((v) => typeof v === 'object' && v !== null && typeof (v as { child?: unknown }).child === 'function', {
-    message: 'must be a pino logger',
+  logger: z.custom<object>((v) => isLogger(v), {
+    message: 'must be a logger with pino\'s methods (trace, debug, info, warn, error, fatal, child): pino, or loggers.console() / loggers.winston()',
   }).optional(),
   kafkajs: z.object({}).passthrough().optional(),
   preset: z.union([z.enum(['low-latency', 'high-throughput', 'exactly-once']), z.object({}).passthrough()]).optional(),

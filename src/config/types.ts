@@ -1,7 +1,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import type { KafkaConfig, Mechanism } from 'kafkajs'
 import type { OAuthBearerToken } from '../security/oauth.js'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import type { Serializer, SerializerName } from '../serde/types.js'
 
 /** Options every factory takes to reach the cluster. */
@@ -23,7 +23,11 @@ export interface ConnectionOptions {
    * @default undefined (no SASL)
    */
   sasl?: SaslOptions
-  /** kafkajs and SDK logs go here. @default a pino logger at `warn` */
+  /**
+   * kafkajs and SDK logs go here: pino (or a pino child), or any logger with pino's level methods and
+   * `child()`, such as `loggers.console()` or `loggers.winston(w)`.
+   * @default a pino logger at `warn` (or `KAFKATUNE_LOG_LEVEL`) on stderr
+   */
   logger?: Logger
   /** Escape hatch merged last into the kafkajs client config. */
   kafkajs?: Partial<KafkaConfig>

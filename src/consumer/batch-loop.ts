@@ -5,7 +5,7 @@
  * unit-tested with fake batches.
  */
 import type { IHeaders } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import type { ConsumerSettings } from '../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../errors.js'
 import type { ConsumedMessage } from '../messages.js'

@@ -2,7 +2,7 @@
  * Group offset commits: what the loop finished (the `OffsetTracker`) goes to the group coordinator, one
  * commit at a time, when the commit strategy says so, on revoke and on stop.
  */
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import type { CommitStrategy } from './commit/index.js'
 import type { ConsumerMetricsRecorder } from './metrics.js'
 import { partitionKey } from './offsets.js'

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events'
 import type { Admin as KafkajsAdmin, Producer as KafkajsProducer } from 'kafkajs'
 import { guardConnect } from '../client.js'
 import { resolveConsumerConfig } from '../config/index.js'
+import { clientLogger } from '../logging/fields.js'
 import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-client.js'
@@ -48,7 +49,7 @@ export function createConsumer<K = string, V = string>(options: ConsumerOptions<
 
 /** Creates a consumer from already resolved settings (used by the pipeline and tests). */
 export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V>): Consumer<K, V> {
-  const log = settings.logger.child({ component: 'kafkatune.consumer', groupId: settings.groupId })
+  const log = clientLogger(settings.logger, 'consumer', { clientId: settings.clientId, groupId: settings.groupId })
   const emitter = new EventEmitter()
   const metrics = new ConsumerMetricsRecorder()
   const tracker = new OffsetTracker()

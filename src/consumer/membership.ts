@@ -3,7 +3,7 @@
  * rebalance hooks (awaited: revoked before the rejoin, after committing what finished; assigned before
  * fetching). kafkajs' group protocol is eager: every rebalance revokes everything and assigns anew.
  */
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import { NO_GENERATION } from './assignors/index.js'
 import type { StickyMemory, TopicPartitions } from './assignors/index.js'
 import type { GroupCommitter } from './committer.js'

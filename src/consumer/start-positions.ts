@@ -3,7 +3,7 @@
  * resets an out-of-range committed offset silently, and a missing topic should fail at once.
  */
 import type { Admin } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import type { ConsumerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 

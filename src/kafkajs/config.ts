@@ -10,11 +10,14 @@ import {
   type SASLOptions,
 } from 'kafkajs'
 import { cachingTokenProvider } from '../security/oauth.js'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
+import { clientLogger } from '../logging/fields.js'
+import type { ClientLogFields } from '../logging/fields.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from '../config/resolved.js'
 import type { CompressionName, SaslOptions } from '../config/types.js'
 
 function kafkajsLevel(logger: Logger): KafkajsLogLevel {
+  // A logger without pino's `level` gets every kafkajs line and filters them itself.
   switch (logger.level) {
     case 'silent':
       return KafkajsLogLevel.NOTHING
@@ -30,21 +33,29 @@ function kafkajsLevel(logger: Logger): KafkajsLogLevel {
   }
 }
 
-/** Bridges kafkajs's log lines into a pino logger (child `{ component: 'kafkajs', namespace }`). */
-export function kafkajsLogCreator(logger: Logger): KafkaConfig['logCreator'] {
-  const child = logger.child({ component: 'kafkajs' })
+/**
+ * Bridges kafkajs's log lines into the client's logger: child `{ component: 'kafkajs', clientId, groupId? }`,
+ * and `namespace` plus kafkajs's own fields on each line (minus those the child already carries).
+ */
+export function kafkajsLogCreator(logger: Logger, fields: ClientLogFields): KafkaConfig['logCreator'] {
+  const child = clientLogger(logger, 'kafkajs', fields)
   return () =>
     ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...extra } = log as LogEntry['log'] & { logger?: string }
-      const fields = { namespace, ...extra }
+      const { message, timestamp: _t, logger: _l, clientId: _c, groupId, ...extra } = log as LogEntry['log'] & { logger?: string; clientId?: unknown; groupId?: unknown }
+      const line = groupId === undefined || groupId === fields.groupId ? { namespace, ...extra } : { namespace, groupId, ...extra }
       // kafkajs logs at ERROR every answer it retries (CONCURRENT_TRANSACTIONS, coordinator moves, a broker
       // restarting) and every crash it restarts from: normal operation, so `debug`. What still fails after
       // the retries reaches the caller as a KafkatuneError and is logged once, at `error`, by kafkatune.
-      if (level === KafkajsLogLevel.ERROR) child.debug(fields, message)
-      else if (level === KafkajsLogLevel.WARN) child.warn(fields, message)
-      else if (level === KafkajsLogLevel.INFO) child.info(fields, message)
-      else child.debug(fields, message)
+      if (level === KafkajsLogLevel.ERROR) child.debug(line, message)
+      else if (level === KafkajsLogLevel.WARN) child.warn(line, message)
+      else if (level === KafkajsLogLevel.INFO) child.info(line, message)
+      else child.debug(line, message)
     }
+}
+
+/** The log fields of a client: its clientId, and its groupId when it is a consumer's or a pipeline's. */
+export function logFields(settings: ResolvedConnection & { groupId?: unknown }): ClientLogFields {
+  return typeof settings.groupId === 'string' ? { clientId: settings.clientId, groupId: settings.groupId } : { clientId: settings.clientId }
 }
 
 /** kafkajs client config: connection, TLS, SASL, logging; the `kafkajs` escape hatch is merged last. */
@@ -54,7 +65,7 @@ export function toKafkajsClientConfig(settings: ResolvedConnection & { requestTi
     clientId: settings.clientId,
     connectionTimeout: 10_000,
     logLevel: kafkajsLevel(settings.logger),
-    logCreator: kafkajsLogCreator(settings.logger),
+    logCreator: kafkajsLogCreator(settings.logger, logFields(settings)),
   }
   if (settings.requestTimeoutMs !== undefined) {
     config.requestTimeout = settings.requestTimeoutMs

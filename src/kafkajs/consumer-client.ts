@@ -6,6 +6,7 @@ import { logLevel as KafkajsLogLevel } from 'kafkajs'
 import type { Consumer as KafkajsConsumer, EachBatchPayload, Kafka, LogEntry } from 'kafkajs'
 import { createKafkaClient } from '../client.js'
 import { kafkajsLogCreator, toKafkajsClientConfig, toKafkajsConsumerConfig } from '../config/index.js'
+import { logFields } from './config.js'
 import type { ConsumerSettings } from '../config/index.js'
 import { createAssigners } from '../consumer/assignors/index.js'
 import type { StickyMemory } from '../consumer/assignors/index.js'
@@ -28,7 +29,7 @@ export function createKafkajsConsumer(
   stickyMemory: () => StickyMemory | null,
   onOutOfRange: (fields: Record<string, unknown>) => void,
 ): KafkajsConsumerParts {
-  const baseLogCreator = kafkajsLogCreator(settings.logger)
+  const baseLogCreator = kafkajsLogCreator(settings.logger, logFields(settings))
   const logCreator = (level: number): ((entry: LogEntry) => void) => {
     const inner = baseLogCreator!(level)
     return (entry: LogEntry) => {

@@ -4,7 +4,7 @@
  * the same chunk (so, with exactly-once, in the same transaction as its input offset), or stops the pipeline.
  */
 import type { IHeaders } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging/types.js'
 import type { OutRecord } from '../config/options.js'
 import type { RetryPolicy } from '../config/types.js'
 import { deadLetterRecord } from '../consumer/dead-letter.js'

@@ -10,6 +10,7 @@ import {
 import type { PipelineOptions } from '../config/options.js'
 import type { ProducerSettings } from '../config/resolved.js'
 import { KafkatuneError } from '../errors.js'
+import { clientLogger } from '../logging/fields.js'
 import { inspectKafkajsError, isFenced, isRetriable, kafkaError, RESET_TYPES } from '../kafkajs/errors.js'
 import type { Serializer } from '../serde/types.js'
 import { createAssigners, NO_GENERATION } from '../consumer/assignors/index.js'
@@ -81,7 +82,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const settings: PipelineSettings = resolvePipelineConfig(options as unknown as PipelineOptions<unknown, unknown, unknown, unknown>)
   const cs = settings.consumer
   const ps = settings.producer as ProducerSettings<KOut, VOut>
-  const log = cs.logger.child({ component: 'pipeline', groupId: cs.groupId })
+  const log = clientLogger(cs.logger, 'pipeline', { clientId: cs.clientId, groupId: cs.groupId })
   const kafka = createKafkaClient({ ...cs, requestTimeoutMs: ps.requestTimeoutMs })
   const send = kafkajsSendOptions(ps)
   const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0, transformRetries: 0, deadLettered: 0, maxPollIntervalExceeded: 0 }
@@ -234,7 +235,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         if (!isRetriable(err) || attempt >= MAX_TX_ATTEMPTS || !payload.isRunning() || stopping) throw err
         metrics.transactionRetries++
         const delay = backoffMs(attempt + 1, { baseMs: ps.retryBackoffMs, maxMs: ps.retryBackoffMaxMs })
-        log.debug({ topic: batch.topic, partition: batch.partition, attempt, err: (err as Error).message }, 'transaction failed, retrying')
+        log.debug({ topic: batch.topic, partition: batch.partition, attempt, err }, 'transaction failed, retrying')
         await new Promise((r) => setTimeout(r, delay))
         // A rebalance ends the retries: the partition may belong to another member now.
         await payload.heartbeat()

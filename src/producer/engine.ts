@@ -9,6 +9,7 @@ import { recordsCodecs } from '../codecs/index.js'
 import type { ProducerSettings } from '../config/index.js'
 import { guardConnect } from '../kafkajs/client.js'
 import { KafkatuneError } from '../errors.js'
+import { clientLogger } from '../logging/fields.js'
 import { kafkajsErrorFromCode } from '../kafkajs/internals.js'
 import type { ProduceResult } from '../kafkajs/produce.js'
 import { ProducerPlane } from '../kafkajs/producer-plane.js'
@@ -182,7 +183,7 @@ export class KafkajsProducerEngine implements SenderEngine {
   }
 
   async reset(reason: string): Promise<void> {
-    this.settings.logger.warn({ reason }, 'kafkatune: new producer id after a sequence or transaction failure')
+    clientLogger(this.settings.logger, 'producer', { clientId: this.settings.clientId }).warn({ reason }, 'kafkatune: new producer id after a sequence or transaction failure')
     this.txnOpen = false
     this.plane.discardProducerId()
     if (this.idempotent && !this.transactional && this.connected) await this.newProducerId()

@@ -6,6 +6,7 @@ import { createKafkaClient } from '../client.js'
 import { resolveProducerConfig } from '../config/index.js'
 import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
+import { clientLogger } from '../logging/fields.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
 import { Listeners } from '../util/listeners.js'
@@ -63,7 +64,7 @@ export function createProducer<K = string, V = string>(options: ProducerOptions<
 
 /** Creates a producer from already resolved settings (used by the pipeline). */
 export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V>): Producer<K, V> {
-  const logger = settings.logger.child({ component: 'kafkatune.producer' })
+  const logger = clientLogger(settings.logger, 'producer', { clientId: settings.clientId })
   const kafka = createKafkaClient(settings)
   const metrics = new ProducerMetricsRecorder()
   const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire))

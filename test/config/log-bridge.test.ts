@@ -25,16 +25,26 @@ const entry = (level: logLevel, message: string) => ({
 describe('kafkajs log bridge', () => {
   it('sends kafkajs ERROR lines (answers it retries) to debug, keeps WARN, drops them at the default level', () => {
     const all = memoryLogger('trace')
-    const log = kafkajsLogCreator(all.logger)!(logLevel.DEBUG)
+    const log = kafkajsLogCreator(all.logger, { clientId: 'billing-1', groupId: 'billing' })!(logLevel.DEBUG)
     log(entry(logLevel.ERROR, 'Response Heartbeat(key: 12, version: 3)'))
     log(entry(logLevel.WARN, 'The group is rebalancing, re-joining'))
-    expect(all.lines().map((l) => [l.level, l.msg, l.component, l.namespace])).toEqual([
-      [20, 'Response Heartbeat(key: 12, version: 3)', 'kafkajs', 'Connection'],
-      [40, 'The group is rebalancing, re-joining', 'kafkajs', 'Connection'],
+    expect(all.lines().map((l) => [l.level, l.msg, l.component, l.namespace, l.clientId, l.groupId])).toEqual([
+      [20, 'Response Heartbeat(key: 12, version: 3)', 'kafkajs', 'Connection', 'billing-1', 'billing'],
+      [40, 'The group is rebalancing, re-joining', 'kafkajs', 'Connection', 'billing-1', 'billing'],
     ])
 
     const atWarn = memoryLogger('warn')
-    kafkajsLogCreator(atWarn.logger)!(logLevel.ERROR)(entry(logLevel.ERROR, 'Crash: KafkaJSConnectionError'))
+    kafkajsLogCreator(atWarn.logger, { clientId: 'c' })!(logLevel.ERROR)(entry(logLevel.ERROR, 'Crash: KafkaJSConnectionError'))
     expect(atWarn.lines()).toEqual([])
+  })
+  it("keeps kafkajs's own groupId only when it differs from the client's, and never a duplicate clientId", () => {
+    const all = memoryLogger('trace')
+    const log = kafkajsLogCreator(all.logger, { clientId: 'c1', groupId: 'g1' })!(logLevel.DEBUG)
+    const line = (groupId: string) => ({ namespace: 'ConsumerGroup', level: logLevel.INFO, label: 'INFO', log: { timestamp: 'now', logger: 'kafkajs', message: 'm', groupId, clientId: 'c1' } })
+    log(line('g1'))
+    log(line('other'))
+    const raw = all.lines()
+    expect(raw.map((l) => l.groupId)).toEqual(['g1', 'other'])
+    expect(raw.map((l) => l.clientId)).toEqual(['c1', 'c1'])
   })
 })

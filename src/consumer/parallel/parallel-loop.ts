@@ -6,7 +6,7 @@
  * the next record would stretch the offset map past the metadata limit; kafkajs fetches nothing more for that
  * partition until the call returns. Completions go to a `CompletionTracker`; commits carry its offset maps.
  */
-import type { Logger } from 'pino'
+import type { Logger } from '../../logging/types.js'
 import type { ConsumerSettings } from '../../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../../errors.js'
 import type { ConsumedMessage } from '../../messages.js'
