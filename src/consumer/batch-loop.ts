@@ -69,6 +69,7 @@ export class BatchLoop<K, V> {
   #active = 0
   #idleWaiters: (() => void)[] = []
   readonly #inFlight = new Set<AbortController>()
+  readonly #runs = new Set<BatchRun<K, V>>()
 
   constructor(
     private readonly settings: ConsumerSettings<K, V>,
@@ -91,6 +92,16 @@ export class BatchLoop<K, V> {
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
+  /** Start of the oldest handler call running now (ms since the epoch), null when none runs: read by `health()`. */
+  oldestCallStartedAt(): number | null {
+    let oldest: number | null = null
+    for (const run of this.#runs) {
+      const started = run.guard.callStartedAt
+      if (started !== null && (oldest === null || started < oldest)) oldest = started
+    }
+    return oldest
+  }
+
   /** Aborts the signal of every running handler call. */
   abortAll(reason: KafkatuneError): void {
     for (const c of this.#inFlight) c.abort(reason)
@@ -105,11 +116,13 @@ export class BatchLoop<K, V> {
     this.#inFlight.add(controller)
     this.committer.useDirect(batch.commit)
     const run = new BatchRun(this, batch, h, controller)
+    this.#runs.add(run)
     try {
       await run.chunks()
     } finally {
       if (!this.host.abandoned()) run.flush()
       run.guard.stop()
+      this.#runs.delete(run)
       this.#inFlight.delete(controller)
       this.#active--
       if (this.#active === 0) {

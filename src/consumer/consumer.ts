@@ -20,6 +20,7 @@ import { createCommitStrategy } from './commit/index.js'
 import { GroupCommitter } from './committer.js'
 import { deadLetterRecord } from './dead-letter.js'
 import type { RawRecord } from './dead-letter.js'
+import { ConsumerLiveness } from './liveness.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
 import { OffsetTracker } from './offsets.js'
@@ -84,6 +85,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   const parallel = completion === null ? null : new ParallelLoop<K, V>(settings, completion, committer, strategy, metrics, log, loopHost)
   const loop = parallel ?? new BatchLoop<K, V>(settings, tracker, committer, strategy, metrics, log, loopHost)
   metrics.parallel = parallel
+  const liveness = new ConsumerLiveness(settings, { state: () => state, failure: () => fatal, oldestCallStartedAt: () => loop.oldestCallStartedAt() })
+  liveness.watch(kconsumer)
   /** Committed offsets (with their offset maps) read back per topic, once per join. */
   const restored = new Map<string, Promise<Map<number, CommittedOffset>>>()
   let offsetsAdmin: Promise<KafkajsAdmin> | null = null
@@ -104,7 +107,13 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     restored.clear()
     parallel?.reset()
     membership.joined(payload.memberId, payload.memberAssignment as TopicPartitions)
-    registerRejoinHooks(payload.memberId, { beforeRejoin: () => membership.beforeRejoin(), afterJoin: () => membership.afterJoin() })
+    registerRejoinHooks(payload.memberId, {
+      beforeRejoin: () => {
+        liveness.rebalancing()
+        return membership.beforeRejoin()
+      },
+      afterJoin: () => membership.afterJoin(),
+    })
   })
   kconsumer.on(kconsumer.events.REBALANCING, () => {
     // Without the awaited hooks: a commit sent before kafkajs' JoinGroup on the same connection lands in the old generation.
@@ -241,6 +250,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     stopped = deferred()
     await kconsumer.subscribe({ topics: [...settings.topics], fromBeginning: settings.autoOffsetReset === 'earliest' })
     state = 'running'
+    liveness.started()
     if (strategy.intervalMs !== null) {
       timer = setInterval(() => {
         if (state === 'running' && fatal === null) committer.commitSoon()
@@ -327,6 +337,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       kconsumer.seek(position)
     },
     metrics: () => metrics.snapshot(),
+    health: (options) => liveness.health(options),
     on<E extends keyof ConsumerEvents>(event: E, listener: ConsumerEvents[E]) {
       emitter.on(event, listener as (...args: unknown[]) => void)
       return () => {

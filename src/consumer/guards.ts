@@ -48,6 +48,11 @@ export class HandlerGuard {
     this.#timer = null
   }
 
+  /** When the running handler call began (ms since the epoch); null between calls. */
+  get callStartedAt(): number | null {
+    return this.#callStartedAt
+  }
+
   /** A handler call begins. */
   enter(): void {
     this.#callStartedAt = this.#now()

@@ -2,6 +2,8 @@
 import type { KafkatuneError } from '../errors.js'
 import type { ConsumedMessage } from '../messages.js'
 import type { TopicPartitions } from './assignors/index.js'
+import type { Health } from '../observability/health.js'
+import type { ConsumerHealthOptions } from './liveness.js'
 import type { ConsumerMetrics } from './metrics.js'
 
 /** What a handler call gets besides its records. */
@@ -89,5 +91,12 @@ export interface Consumer<K = string, V = string> {
   /** Reads `partition` from `offset` next; progress recorded for it is dropped (the next commit follows the new position). */
   seek(position: { topic: string; partition: number; offset: string }): void
   metrics(): ConsumerMetrics
+  /**
+   * Liveness and readiness for `/livez` and `/readyz`. Not live: stopped by an error, no fetch within
+   * `pollTtlMs`, or a handler call running longer than `consumeTtlMs`. Not ready besides: not running,
+   * stopping, joining or rebalancing. A member with no partitions (more members than partitions) is ready.
+   * @example const { live, ready, reasons } = consumer.health()
+   */
+  health(options?: ConsumerHealthOptions): Health
   on<E extends keyof ConsumerEvents>(event: E, listener: ConsumerEvents[E]): () => void
 }

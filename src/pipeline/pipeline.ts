@@ -17,6 +17,9 @@ import { createAssigners, NO_GENERATION } from '../consumer/assignors/index.js'
 import type { StickyMemory } from '../consumer/assignors/index.js'
 import { rawOf } from '../consumer/decode.js'
 import { HandlerGuard } from '../consumer/guards.js'
+import { ConsumerLiveness, oldestCall } from '../consumer/liveness.js'
+import type { ConsumerHealthOptions } from '../consumer/liveness.js'
+import type { Health } from '../observability/health.js'
 import { generationOf } from '../kafkajs/group-generation.js'
 import { toKafkajsPartitioner } from '../kafkajs/partitioner.js'
 import { createPartitioner as createKafkatunePartitioner } from '../partitioners/index.js'
@@ -39,6 +42,12 @@ export interface Pipeline {
   stop(): Promise<void>
   /** Counters since start. */
   metrics(): PipelineMetrics
+  /**
+   * Liveness and readiness for `/livez` and `/readyz`, as `consumer.health()`: not live when stopped by an
+   * error, not fetching within `pollTtlMs`, or a chunk's transforms running longer than `consumeTtlMs`; not
+   * ready besides when not running, joining or rebalancing.
+   */
+  health(options?: ConsumerHealthOptions): Health
 }
 
 /** What a pipeline has done so far. */
@@ -100,6 +109,13 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     settle = { resolve, reject }
   })
   stopped.catch(() => undefined)
+  /** Guards of the chunks whose transforms run now (read by health()). */
+  const running = new Set<HandlerGuard>()
+  const liveness = new ConsumerLiveness(cs, {
+    state: () => (failure !== undefined ? 'failed' : stopping ? 'stopping' : consumer !== undefined ? 'running' : 'created'),
+    failure: () => failure ?? null,
+    oldestCallStartedAt: () => oldestCall(running),
+  })
 
   /** The partition's transactional producer; `fresh` when it was just initialised (and fenced older owners). */
   const producerFor = async (topic: string, partition: number): Promise<{ producer: Producer; fresh: boolean }> => {
@@ -159,12 +175,14 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     })
     guard.start()
     guard.enter()
+    running.add(guard)
     try {
       for (const m of chunk) {
         addOutputs(outputs, await outputsOf(rawOf(batch.topic, batch.partition, m)))
         if (guard.exceeded) break
       }
     } finally {
+      running.delete(guard)
       guard.leave()
       guard.stop()
     }
@@ -325,6 +343,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     async run() {
       if (consumer) throw new KafkatuneError('CLOSED', 'pipeline.run() was already called')
       consumer = kafka.consumer(toKafkajsConsumerConfig(cs, createAssigners(cs.partitionAssignors, () => stickyMemory)))
+      liveness.watch(consumer)
+      liveness.started()
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         stickyMemory = { generation: generationOf(payload.memberId) ?? NO_GENERATION, assignment: payload.memberAssignment }
         log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group')
@@ -363,6 +383,9 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     },
     metrics() {
       return { ...metrics }
+    },
+    health(options) {
+      return liveness.health(options)
     },
   }
 }

@@ -12,6 +12,7 @@ import type { PartitionerContext } from '../partitioners/index.js'
 import { Listeners } from '../util/listeners.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
+import { producerHealth } from './health.js'
 import { KafkajsProducerEngine } from './engine.js'
 import { ProducerMetricsRecorder } from './metrics.js'
 import { Sender } from './sender.js'
@@ -93,7 +94,10 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     deliveryTimeoutMs: settings.deliveryTimeoutMs,
     acksZero: settings.acks === 0,
   }, {
-    onRequest: (info) => emit('producer.request', info),
+    onRequest: (info) => {
+      lastRequestError = info.error ?? null
+      emit('producer.request', info)
+    },
     onFailure: (batch, error, records) => {
       logger.error({ err: error, topic: batch.topic, partition: batch.partition, records }, `kafkatune: ${records} record(s) failed: ${error.message}`)
       emit('producer.error', { error, topic: batch.topic, partition: batch.partition, records })
@@ -106,6 +110,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
 
   let state: 'new' | 'connecting' | 'connected' | 'closing' | 'closed' = 'new'
   let fencedError: KafkatuneError | null = null
+  let lastRequestError: KafkatuneError | null = null
   let seq = 0
   let outstanding = 0
   const flushWaiters: FlushWaiter[] = []
@@ -356,6 +361,10 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
 
     metrics() {
       return metrics.snapshot({ inUse: pool.inUse, capacity: pool.capacity, recordsInFlight: outstanding })
+    },
+
+    health(options) {
+      return producerHealth({ state, fenced: fencedError, bufferInUse: pool.inUse, bufferMemory: pool.capacity, blocked: pool.exhausted, lastRequestError }, options)
     },
 
     async disconnect() {

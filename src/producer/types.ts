@@ -1,4 +1,6 @@
 import type { KafkatuneError } from '../errors.js'
+import type { Health } from '../observability/health.js'
+import type { ProducerHealthOptions } from './health.js'
 
 /** One record handed to `producer.send()`. */
 export interface ProducerRecord<K = string, V = string> {
@@ -88,6 +90,13 @@ export interface Producer<K = string, V = string> {
   /** Runs `fn` in a Kafka transaction: commits when it resolves, aborts when it throws. */
   transaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T>
   metrics(): ProducerMetrics
+  /**
+   * Liveness and readiness for `/livez` and `/readyz`. Not live: fenced (another producer took its
+   * transactionalId) or disconnected. Not ready besides: not connected yet, the last produce request failed,
+   * or the buffer is near full (`bufferReadyRatio` of `bufferMemory`) or blocking send().
+   * @example const { live, ready, reasons } = producer.health()
+   */
+  health(options?: ProducerHealthOptions): Health
   /** Flushes, then closes the connections. */
   disconnect(): Promise<void>
   on<E extends keyof ProducerEvents>(event: E, listener: (payload: ProducerEvents[E]) => void): () => void

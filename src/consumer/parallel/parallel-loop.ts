@@ -198,6 +198,13 @@ export class ParallelLoop<K, V> {
     }
   }
 
+  /** Start of the oldest handler call running now (ms since the epoch), null when none runs: read by `health()`. */
+  oldestCallStartedAt(): number | null {
+    let oldest: number | null = null
+    for (const r of this.#running) if (oldest === null || r.startedAt < oldest) oldest = r.startedAt
+    return oldest
+  }
+
   stopGuard(): void {
     if (this.#guardTimer !== null) clearInterval(this.#guardTimer)
     this.#guardTimer = null
