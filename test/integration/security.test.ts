@@ -4,6 +4,7 @@
  * listener kind; each mistake fails fast with a typed, non-retriable error; no secret reaches a log line.
  */
 import { Writable } from 'node:stream'
+import { inspect } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import type { Mechanism } from 'kafkajs'
 import { pino } from 'pino'
@@ -12,6 +13,8 @@ import { createAdmin } from '../../src/admin/index.js'
 import { createConsumer } from '../../src/consumer/index.js'
 import type { ConnectionOptions } from '../../src/config/index.js'
 import { isKafkatuneError } from '../../src/errors.js'
+import { loggers } from '../../src/logging/index.js'
+import type { Logger, LogLevel } from '../../src/logging/index.js'
 import type { KafkatuneError } from '../../src/errors.js'
 import { createPipeline } from '../../src/pipeline/index.js'
 import { createProducer } from '../../src/producer/index.js'
@@ -21,7 +24,7 @@ import { unsecuredJws } from '../../src/testing/security.js'
 import { uniqueName, waitFor } from '../helpers/kafka.js'
 
 const lines: string[] = []
-const logger = pino(
+const pinoLogger = pino(
   { level: 'trace' },
   new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -30,7 +33,26 @@ const logger = pino(
     },
   }),
 )
+/** The same lines through the console adapter: every field serialized as kafkatune's own adapters print it. */
+const adapterLines: string[] = []
+const capture = (line: string) => void adapterLines.push(line)
+const adapterLogger = loggers.console({ level: 'trace', console: { debug: capture, info: capture, warn: capture, error: capture } })
+const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+/** Writes every call to both loggers, so each client's lines reach pino and the adapter alike. */
+function tee(a: Logger, b: Logger): Logger {
+  const method = (l: LogLevel) => (fields: unknown, message?: unknown) => {
+    ;(a[l] as (f: unknown, m?: unknown) => void)(fields, message)
+    ;(b[l] as (f: unknown, m?: unknown) => void)(fields, message)
+  }
+  const [trace, debug, info, warn, error, fatal] = LEVELS.map(method) as [Logger['trace'], Logger['debug'], Logger['info'], Logger['warn'], Logger['error'], Logger['fatal']]
+  return { trace, debug, info, warn, error, fatal, child: (bindings) => tee(a.child(bindings), b.child(bindings)), level: 'trace' }
+}
+const logger = tee(pinoLogger, adapterLogger)
 const errorMessages: string[] = []
+/** Every error a client raised here, inspected whole: message, stack, details, the cause chain. */
+const errorDumps: string[] = []
+/** Every health report the clients made (reasons and details are meant for HTTP probes). */
+const healthReports: string[] = []
 /** Tokens made by tests themselves (the harness records its own). */
 const tokens: string[] = []
 const fast = { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, maxPollIntervalMs: 10_000, fetchMaxWaitMs: 100 }
@@ -91,6 +113,7 @@ describe('every client kind over every listener kind', () => {
     const producer = createProducer({ ...c, logger, lingerMs: 0 })
     await producer.connect()
     for (const value of ['a', 'poison', 'c']) await producer.send({ topic: input, key: value, value })
+    healthReports.push(JSON.stringify(producer.health()))
     await producer.disconnect()
 
     const seen: string[] = []
@@ -104,6 +127,7 @@ describe('every client kind over every listener kind', () => {
         },
       })
       await waitFor(() => seen.length === 2 && consumer.metrics().deadLettered === 1, 60_000)
+      healthReports.push(JSON.stringify(consumer.health()))
     } finally {
       await consumer.disconnect()
     }
@@ -124,6 +148,7 @@ describe('every client kind over every listener kind', () => {
     await pipeline.run()
     try {
       await waitFor(() => pipeline.metrics().outputRecords === 3 && pipeline.metrics().transactionsCommitted > 0, 60_000)
+      healthReports.push(JSON.stringify(pipeline.health()))
     } finally {
       await pipeline.stop()
     }
@@ -211,6 +236,7 @@ async function expectFastFailure(c: Pick<ConnectionOptions, 'brokers' | 'ssl' | 
     expect(isKafkatuneError(err), `${kind}: ${String(err)}`).toBe(true)
     const e = err as KafkatuneError
     errorMessages.push(e.message)
+    errorDumps.push(inspect(e, { depth: 6 }))
     expect(e.code, `${kind}: ${e.message}`).toBe(code)
     expect(e.retriable).toBe(false)
     expect(took, `${kind} took ${took} ms`).toBeLessThan(withinMs)
@@ -265,7 +291,7 @@ describe('mistakes fail fast with a typed error', () => {
 })
 
 describe('secrets', () => {
-  it('no password, token or private key in any log line (pino at trace) or error message', () => {
+  it('no password, token or private key in any log line (pino and the console adapter at trace), error (inspected whole) or health report', () => {
     const s = kafka.security!
     const keyBody = s.clientKey
       .split('\n')
@@ -277,10 +303,20 @@ describe('secrets', () => {
     expect(lines.length).toBeGreaterThan(100)
     expect(lines.some((l) => l.includes('"level":20') && l.includes('kafkajs'))).toBe(true)
     expect(errorMessages.length).toBe(40)
+    // The adapter saw the same calls: kafkajs's lines and each client's own, with their clientId.
+    expect(adapterLines.length).toBeGreaterThan(100)
+    for (const component of ['kafkajs', 'kafkatune.consumer', 'kafkatune.pipeline']) {
+      expect(adapterLines.some((l) => l.includes(`"component":"${component}","clientId":"`)), component).toBe(true)
+    }
+    expect(errorDumps.length).toBe(40)
+    expect(healthReports.length).toBe(MATRIX.length * 3)
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(10)
       expect(lines.filter((l) => l.includes(secret))).toEqual([])
+      expect(adapterLines.filter((l) => l.includes(secret))).toEqual([])
       expect(errorMessages.filter((m) => m.includes(secret))).toEqual([])
+      expect(errorDumps.filter((m) => m.includes(secret))).toEqual([])
+      expect(healthReports.filter((m) => m.includes(secret))).toEqual([])
     }
   })
 })
