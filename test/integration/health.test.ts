@@ -78,6 +78,24 @@ describe('consumer.health()', () => {
     expect(consumer.health()).toMatchObject({ live: true, ready: false, reasons: ['state: connected, not consuming (run() not called, or stopped)'] })
   })
 
+  it("ordering 'key': a hanging record fails liveness after consumeTtlMs while other keys go on", async () => {
+    const topic = uniqueName('health-key')
+    await createTopic(topic, 1)
+    const consumer = createConsumer({ brokers: brokers(), groupId: uniqueName('g'), topics: [topic], logger: quietLogger(), autoOffsetReset: 'earliest', ordering: 'key', concurrency: 8, ...fast })
+    open.push(consumer as Consumer<unknown, unknown>)
+    const h = hangingHandler()
+    await consumer.connect()
+    await consumer.run({ eachMessage: async (m) => h.handle(m.value) })
+    await produce(topic, [{ key: 'stuck', value: 'hang', partition: 0 }, ...Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: 0 }))])
+    await waitFor(() => h.hung() > 0 && h.seen.length === 20, 30_000)
+    expect(consumer.health({ consumeTtlMs: 1500 }).live).toBe(true)
+    await waitFor(() => !consumer.health({ consumeTtlMs: 1500 }).live, 10_000, 20)
+    expect(Date.now() - h.hung()).toBeGreaterThanOrEqual(1500)
+    expect(consumer.health({ consumeTtlMs: 1500 }).reasons).toEqual([expect.stringMatching(/^consume: oldest handler call running for \d+ ms \(ttl 1500 ms\)$/)])
+    h.release()
+    await waitFor(() => consumer.health({ consumeTtlMs: 1500 }).live, 10_000)
+  })
+
   it('a second member of a one-partition topic is ready while idle; the first becomes ready again after the rebalance', async () => {
     const topic = uniqueName('health-idle')
     const groupId = uniqueName('g')
