@@ -6,6 +6,7 @@ import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
 import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS } from './defaults.js'
 import { getDefaultLogger } from './logger.js'
+import { clientLogger } from '../logging/fields.js'
 import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
 import { zodProblems } from './problems.js'
 import { redactSasl, redactSsl } from './sasl.js'
@@ -245,7 +246,7 @@ export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerR
   if (parsed.success || problems.every((p) => !/heartbeat|session|poll|fetch|assignor/i.test(p.option))) consumerRules(v, problems, '', traced.sources)
   if (problems.length) throw new ConfigError(problems, 'consumer configuration')
   const warnAbove = Math.floor(v.sessionTimeoutMs / 3)
-  const logger = options.logger ?? getDefaultLogger()
+  const logger = clientLogger(options.logger ?? getDefaultLogger(), 'consumer', { clientId: options.clientId ?? 'kafkatune', groupId: options.groupId })
   if (v.heartbeatIntervalMs > warnAbove)
     logger.warn(
       { heartbeatIntervalMs: v.heartbeatIntervalMs, sessionTimeoutMs: v.sessionTimeoutMs },
