@@ -42,7 +42,8 @@ export function kafkajsLogCreator(logger: Logger, fields: ClientLogFields): Kafk
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, clientId: _c, groupId, ...extra } = log as LogEntry['log'] & { logger?: string; clientId?: unknown; groupId?: unknown }
-      const line = groupId === undefined || groupId === fields.groupId ? { namespace, ...extra } : { namespace, groupId, ...extra }
+      // A group kafkajs names that is not the client's (a transactional id's coordinator lookup) gets its own key.
+      const line = groupId === undefined || groupId === fields.groupId ? { namespace, ...extra } : fields.groupId === undefined ? { namespace, groupId, ...extra } : { namespace, kafkajsGroupId: groupId, ...extra }
       // kafkajs logs at ERROR every answer it retries (CONCURRENT_TRANSACTIONS, coordinator moves, a broker
       // restarting) and every crash it restarts from: normal operation, so `debug`. What still fails after
       // the retries reaches the caller as a KafkatuneError and is logged once, at `error`, by kafkatune.
