@@ -11,7 +11,7 @@ export {
   kafkajsCompression,
   kafkajsLogCreator,
 } from '../kafkajs/config.js'
-export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES } from './defaults.js'
+export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES, JAVA_NAMES } from './settings/index.js'
 export { BROKER_SETTINGS } from './broker.js'
 export type { BrokerSetting } from './broker.js'
 export { getDefaultLogger } from './logger.js'

@@ -8,7 +8,7 @@ import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './option
 import { PIPELINE_CONSUMER_REJECTED, PIPELINE_PRODUCER_REJECTED, pipelineOptionProblems } from './pipeline-options.js'
 import { zodProblems } from './problems.js'
 import type { ConsumerSettings, ProducerSettings } from './resolved.js'
-import { resolveConsumer, resolvePreset, resolveProducer, rows, securityRows } from './resolve.js'
+import { groupIdRow, resolveConsumer, resolvePreset, resolveProducer, rows, securityRows } from './resolve.js'
 import { pipelineOptionsSchema } from './schema.js'
 import type { ExplainRow } from './types.js'
 
@@ -99,6 +99,6 @@ export function explainPipeline(options: AnyPipelineOptions): ExplainRow[] {
     })
   return [
     ...side('producer', rows(producer.traced, securityRows(producer.settings)), PIPELINE_PRODUCER_REJECTED),
-    ...side('consumer', rows(consumer.traced, [{ option: 'groupId', javaProperty: 'group.id', value: consumer.settings.groupId, source: 'option', reason: 'set explicitly in the options' }]), PIPELINE_CONSUMER_REJECTED),
+    ...side('consumer', rows(consumer.traced, [groupIdRow(consumer.settings)]), PIPELINE_CONSUMER_REJECTED),
   ]
 }

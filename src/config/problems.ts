@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { ConfigProblem } from '../errors.js'
+import { JAVA_NAMES } from './settings/index.js'
 
 function distance(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, i) => i)
@@ -27,36 +28,6 @@ export function suggest(name: string, known: readonly string[]): string | undefi
     }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
-}
-
-/** Java property names people type by habit, mapped to kafkatune's option names. */
-const JAVA_NAMES: Record<string, string> = {
-  'linger.ms': 'lingerMs',
-  'batch.size': 'batchSize',
-  'buffer.memory': 'bufferMemory',
-  'max.block.ms': 'maxBlockMs',
-  'compression.type': 'compression',
-  'enable.idempotence': 'idempotent',
-  'max.in.flight.requests.per.connection': 'maxInFlightRequests',
-  'retry.backoff.ms': 'retryBackoffMs',
-  'request.timeout.ms': 'requestTimeoutMs',
-  'delivery.timeout.ms': 'deliveryTimeoutMs',
-  'max.request.size': 'maxRequestSize',
-  'transactional.id': 'transactionalId',
-  'transaction.timeout.ms': 'transactionTimeoutMs',
-  'group.id': 'groupId',
-  'auto.offset.reset': 'autoOffsetReset',
-  'isolation.level': 'isolationLevel',
-  'heartbeat.interval.ms': 'heartbeatIntervalMs',
-  'session.timeout.ms': 'sessionTimeoutMs',
-  'max.poll.interval.ms': 'maxPollIntervalMs',
-  'max.poll.records': 'maxPollRecords',
-  'fetch.min.bytes': 'fetchMinBytes',
-  'fetch.max.bytes': 'fetchMaxBytes',
-  'fetch.max.wait.ms': 'fetchMaxWaitMs',
-  'max.partition.fetch.bytes': 'maxPartitionFetchBytes',
-  'enable.auto.commit': 'commit',
-  'bootstrap.servers': 'brokers',
 }
 
 /** Every zod issue as a problem naming the option, what was expected, and a fix. */

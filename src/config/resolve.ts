@@ -4,22 +4,20 @@ import { explainPipeline } from './pipeline.js'
 import { serializerByName } from '../serde/index.js'
 import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
-import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS } from './defaults.js'
+import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS, TRANSACTIONAL_ID } from './settings/index.js'
 import { getDefaultLogger } from './logger.js'
 import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
 import { zodProblems } from './problems.js'
 import { redactSasl, redactSsl } from './sasl.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
-import {
-  consumerOptionsSchema,
-
-  presetSchema,
-  producerOptionsSchema,
-} from './schema.js'
+import { consumerOptionsSchema, presetSchema, producerOptionsSchema } from './schema.js'
 import type { ConsumerTuning, ExplainRow, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
 
 const PRODUCER_TUNING_KEYS = Object.keys(PRODUCER_DEFAULTS) as (keyof ProducerTuning)[]
 const CONSUMER_TUNING_KEYS = Object.keys(CONSUMER_DEFAULTS) as (keyof ConsumerTuning)[]
+
+const SET_EXPLICITLY = 'set explicitly in the options'
+const javaOf = (option: string): string | null => JAVA_PROPERTIES[option] ?? null
 
 /** A resolved setting plus why it has its value. */
 export interface Traced {
@@ -61,7 +59,7 @@ function trace<T extends object>(
     if (options[k] !== undefined) {
       out.values[k] = options[k]
       out.sources[k] = 'option'
-      out.reasons[k] = 'set explicitly in the options'
+      out.reasons[k] = SET_EXPLICITLY
     } else if (presetTuning && (presetTuning as Record<string, unknown>)[k] !== undefined) {
       out.values[k] = (presetTuning as Record<string, unknown>)[k]
       out.sources[k] = 'preset'
@@ -69,7 +67,7 @@ function trace<T extends object>(
     } else {
       out.values[k] = (defaults as Record<string, unknown>)[k]
       out.sources[k] = 'default'
-      out.reasons[k] = DEFAULT_REASONS[k] ?? 'Apache Kafka 4.x Java client default'
+      out.reasons[k] = DEFAULT_REASONS[k]!
     }
   }
   return out
@@ -281,18 +279,23 @@ export function resolveConsumerConfig<K = string, V = string>(options: ConsumerO
 export function securityRows(settings: ResolvedConnection): ExplainRow[] {
   const out: ExplainRow[] = []
   if (settings.ssl !== undefined) {
-    out.push({ option: 'ssl', javaProperty: 'security.protocol', value: redactSsl(settings.ssl), source: 'option', reason: 'set explicitly in the options (private keys and passphrases redacted)' })
+    out.push({ option: 'ssl', javaProperty: javaOf('ssl'), value: redactSsl(settings.ssl), source: 'option', reason: 'set explicitly in the options (private keys and passphrases redacted)' })
   }
   if (settings.sasl !== undefined) {
-    out.push({ option: 'sasl', javaProperty: 'sasl.mechanism', value: redactSasl(settings.sasl), source: 'option', reason: 'set explicitly in the options (passwords, tokens and providers redacted)' })
+    out.push({ option: 'sasl', javaProperty: javaOf('sasl'), value: redactSasl(settings.sasl), source: 'option', reason: 'set explicitly in the options (passwords, tokens and providers redacted)' })
   }
   return out
+}
+
+/** The `groupId` row: always given, so always an option. */
+export function groupIdRow(settings: { groupId: string }): ExplainRow {
+  return { option: 'groupId', javaProperty: javaOf('groupId'), value: settings.groupId, source: 'option', reason: SET_EXPLICITLY }
 }
 
 export function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
   const out: ExplainRow[] = Object.keys(traced.values).map((option) => ({
     option,
-    javaProperty: JAVA_PROPERTIES[option] ?? null,
+    javaProperty: javaOf(option),
     value: traced.values[option],
     source: traced.sources[option]!,
     reason: traced.reasons[option]!,
@@ -318,20 +321,17 @@ export function explainConfig(
     return rows(traced, [
       {
         option: 'transactionalId',
-        javaProperty: 'transactional.id',
+        javaProperty: javaOf('transactionalId'),
         value: settings.transactionalId,
         source: settings.transactionalId === null ? 'default' : 'option',
-        reason: settings.transactionalId === null ? 'no transactions unless a transactionalId is given' : 'set explicitly in the options',
+        reason: settings.transactionalId === null ? TRANSACTIONAL_ID.reason : SET_EXPLICITLY,
       },
       ...securityRows(settings),
     ])
   }
   if (kind === 'consumer') {
     const { settings, traced } = resolveConsumer(options as ConsumerOptions<unknown, unknown>)
-    return rows(traced, [
-      { option: 'groupId', javaProperty: 'group.id', value: settings.groupId, source: 'option', reason: 'set explicitly in the options' },
-      ...securityRows(settings),
-    ])
+    return rows(traced, [groupIdRow(settings), ...securityRows(settings)])
   }
   throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer', 'consumer' or 'pipeline', got '${String(kind)}'` }])
 }
