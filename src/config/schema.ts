@@ -1,7 +1,7 @@
 /** The zod schemas of presets and factory options, built from the settings table. */
 import { z } from 'zod'
-import { CONNECTION_SETTINGS, CONSUMER_SETTINGS, GROUP_ID, PRESET, PRODUCER_SETTINGS, TOPICS, TRANSACTIONAL_ID, shapeOf } from './settings/index.js'
-import { posInt, serializerLike } from './settings/setting.js'
+import { CONNECTION_SETTINGS, CONSUMER_SETTINGS, GROUP_ID, PIPELINE_SETTINGS, PRESET, PRODUCER_SETTINGS, TOPICS, TRANSACTIONAL_ID, shapeOf } from './settings/index.js'
+import { posInt } from './settings/setting.js'
 
 export const connectionShape = { ...shapeOf(CONNECTION_SETTINGS, 'option'), preset: PRESET.schema.optional() }
 export const producerTuningShape = shapeOf(PRODUCER_SETTINGS, 'preset')
@@ -13,8 +13,8 @@ export const topicTuningShape = z.strictObject({
   config: z.record(z.string(), z.string()).optional(),
 })
 
-export const producerTuningSchema = z.strictObject(producerTuningShape)
-export const consumerTuningSchema = z.strictObject(consumerTuningShape)
+export const producerTuningSchema = PIPELINE_SETTINGS.producer.schema
+export const consumerTuningSchema = PIPELINE_SETTINGS.consumer.schema
 
 export const presetSchema = z.strictObject({
   name: z.string().min(1),
@@ -45,17 +45,18 @@ export const consumerOptionsSchema = z.strictObject({
   topics: TOPICS.schema,
 })
 
+/** A pipeline's own options (required: groupId, from, transform), its serializers and both sides' tuning. */
 export const pipelineOptionsSchema = z.strictObject({
   ...connectionShape,
-  groupId: z.string().min(1),
-  from: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  to: z.string().min(1).optional(),
-  transactionalIdPrefix: z.string().min(1).optional(),
-  keyDeserializer: serializerLike.optional(),
-  valueDeserializer: serializerLike.optional(),
-  keySerializer: serializerLike.optional(),
-  valueSerializer: serializerLike.optional(),
-  producer: producerTuningSchema.optional(),
-  consumer: consumerTuningSchema.optional(),
-  transform: z.custom<(...a: unknown[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' }),
+  groupId: GROUP_ID.schema,
+  from: PIPELINE_SETTINGS.from.schema,
+  to: PIPELINE_SETTINGS.to.schema.optional(),
+  transactionalIdPrefix: PIPELINE_SETTINGS.transactionalIdPrefix.schema.optional(),
+  keyDeserializer: CONSUMER_SETTINGS.keyDeserializer.optionSchema.optional(),
+  valueDeserializer: CONSUMER_SETTINGS.valueDeserializer.optionSchema.optional(),
+  keySerializer: PRODUCER_SETTINGS.keySerializer.optionSchema.optional(),
+  valueSerializer: PRODUCER_SETTINGS.valueSerializer.optionSchema.optional(),
+  producer: PIPELINE_SETTINGS.producer.schema.optional(),
+  consumer: PIPELINE_SETTINGS.consumer.schema.optional(),
+  transform: PIPELINE_SETTINGS.transform.schema,
 })

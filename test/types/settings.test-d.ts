@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import type { ConsumerOptions, ProducerOptions } from '../../src/config/options.js'
+import type { ConsumerOptions, PipelineOptions, ProducerOptions } from '../../src/config/options.js'
 import type { ConnectionOptions, ConsumerTuning, ProducerTuning } from '../../src/config/types.js'
-import type { CONNECTION_SETTINGS, CONSUMER_SETTINGS, PRODUCER_SETTINGS, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } from '../../src/config/settings/index.js'
+import type { CONNECTION_SETTINGS, CONSUMER_SETTINGS, PIPELINE_SETTINGS, PRODUCER_SETTINGS, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } from '../../src/config/settings/index.js'
 
 // The option interfaces stay hand-written for their TSDoc; these tie their keys to the settings table, both ways.
 describe('settings table and option types', () => {
@@ -23,5 +23,20 @@ describe('settings table and option types', () => {
     expectTypeOf<(typeof PRODUCER_SETTINGS)['acks']['default']>().toMatchTypeOf<ProducerTuning['acks']>()
     expectTypeOf<(typeof CONSUMER_SETTINGS)['autoOffsetReset']['default']>().toMatchTypeOf<ConsumerTuning['autoOffsetReset']>()
     expectTypeOf<(typeof CONSUMER_DEFAULTS)['commit']>().toEqualTypeOf<NonNullable<ConsumerTuning['commit']>>()
+  })
+})
+
+describe('pipeline options and the settings table', () => {
+  it('a pipeline takes the connection options, groupId, the four serializers and its own options, nothing else', () => {
+    type PipelineKeys =
+      | keyof typeof CONNECTION_SETTINGS
+      | keyof typeof PIPELINE_SETTINGS
+      | 'preset'
+      | 'groupId'
+      | 'keySerializer'
+      | 'valueSerializer'
+      | 'keyDeserializer'
+      | 'valueDeserializer'
+    expectTypeOf<keyof PipelineOptions>().toEqualTypeOf<PipelineKeys>()
   })
 })

@@ -2,17 +2,18 @@
  * What the rest of kafkatune reads from the settings table: defaults, reasons, Java names, the zod shapes and
  * what a pipeline does with each tuning option. Nothing here is written by hand a second time.
  */
-import type { z } from 'zod'
 import type { ConsumerTuning, ProducerTuning } from '../types.js'
 import { CONNECTION_SETTINGS, PRESET } from './connection.js'
 import { CONSUMER_SETTINGS, GROUP_ID, TOPICS } from './consumer.js'
+import { PIPELINE_SETTINGS } from './pipeline.js'
 import { PRODUCER_SETTINGS, TRANSACTIONAL_ID } from './producer.js'
 import { javaAliases, javaProperty, mapSettings, type AnySetting } from './setting.js'
 
 export { CONNECTION_SETTINGS, PRESET } from './connection.js'
 export { CONSUMER_SETTINGS, GROUP_ID, TOPICS } from './consumer.js'
+export { PIPELINE_SETTINGS } from './pipeline.js'
 export { PRODUCER_SETTINGS, TRANSACTIONAL_ID } from './producer.js'
-export { javaProperty, javaAliases, JAVA_DEFAULT } from './setting.js'
+export { javaProperty, javaAliases, shapeOf, JAVA_DEFAULT } from './setting.js'
 export type { AnySetting, JavaName, KafkajsMapping, PipelineUse, Setting, TuningSetting } from './setting.js'
 
 /** Every option of every factory by name (a name shared by two sides is the same option). */
@@ -24,6 +25,7 @@ export const ALL_SETTINGS: Readonly<Record<string, AnySetting>> = Object.freeze(
   ...CONSUMER_SETTINGS,
   groupId: GROUP_ID,
   topics: TOPICS,
+  ...PIPELINE_SETTINGS,
 })
 
 /**
@@ -49,13 +51,6 @@ export const JAVA_NAMES: Readonly<Record<string, string>> = Object.freeze(
     Object.entries(ALL_SETTINGS).flatMap(([option, s]) => javaAliases(s.java).filter((name) => name !== option).map((name) => [name, option])),
   ),
 )
-
-const optional = (s: AnySetting, form: 'preset' | 'option'): z.ZodOptional<z.ZodType> => ((form === 'option' && s.optionSchema) || s.schema).optional()
-
-/** zod shapes of a table, every key optional: `preset` checks preset data, `option` what a factory takes. */
-export function shapeOf<S extends Record<string, AnySetting>>(table: S, form: 'preset' | 'option'): { [K in keyof S]: z.ZodOptional<z.ZodType> } {
-  return mapSettings(table, (s) => optional(s, form))
-}
 
 /** Tuning options a pipeline applies (`applied`) or refuses (`rejected`), with how or why. */
 function pipelineUse<S extends Record<string, AnySetting>>(table: S, use: 'applied' | 'rejected'): Readonly<Partial<Record<keyof S, string>>> {

@@ -95,6 +95,11 @@ export function javaAliases(java: JavaName): readonly string[] {
   return [java.property]
 }
 
+/** zod shape of a table, every key optional: `preset` checks preset data, `option` what a factory takes. */
+export function shapeOf<S extends Record<string, AnySetting>>(table: S, form: 'preset' | 'option'): { [K in keyof S]: z.ZodOptional<z.ZodType> } {
+  return mapSettings(table, (s) => ((form === 'option' && s.optionSchema) || s.schema).optional())
+}
+
 /** Each key mapped through `fn`, in the table's order. */
 export function mapSettings<S extends Record<string, AnySetting>, R>(table: S, fn: (setting: S[keyof S], key: keyof S & string) => R): { [K in keyof S]: R } {
   return Object.fromEntries(Object.entries(table).map(([k, s]) => [k, fn(s as S[keyof S], k)])) as { [K in keyof S]: R }
