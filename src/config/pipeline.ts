@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js'
 import type { ConfigProblem } from '../errors.js'
 import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
 import { PIPELINE_CONSUMER_REJECTED, PIPELINE_PRODUCER_REJECTED, pipelineOptionProblems } from './pipeline-options.js'
-import { zodProblems } from './problems.js'
+import { bySide, zodProblems } from './problems.js'
 import type { ConsumerSettings, ProducerSettings } from './resolved.js'
 import { groupIdRow, resolveConsumer, resolvePreset, resolveProducer, rows, securityRows } from './resolve.js'
 import { pipelineOptionsSchema } from './schema.js'
@@ -20,12 +20,13 @@ export interface PipelineSettings {
 }
 
 type AnyPipelineOptions = PipelineOptions<unknown, unknown, unknown, unknown>
+const knownAt = bySide(Object.keys(pipelineOptionsSchema.shape))
 
 /** The producer and consumer options a pipeline's options stand for (after the pipeline-level checks). */
 function sides(options: AnyPipelineOptions): { producer: ProducerOptions<unknown, unknown>; consumer: ConsumerOptions<unknown, unknown>; exactlyOnce: boolean } {
   const problems: ConfigProblem[] = []
   const parsed = pipelineOptionsSchema.safeParse(options)
-  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(pipelineOptionsSchema.shape)))
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, knownAt))
   const presetRef = options.preset ?? 'exactly-once'
   const preset = resolvePreset(presetRef, problems)
   const exactlyOnce = !!preset?.requiresTransactionalId

@@ -7,14 +7,14 @@ import { presets as builtinPresets } from '../../presets/index.js'
 import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS, TRANSACTIONAL_ID } from './settings/index.js'
 import { getDefaultLogger } from './logger.js'
 import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
-import { zodProblems } from './problems.js'
+import { bySide, zodProblems } from './problems.js'
 import { redactSasl, redactSsl } from './sasl.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
 import { consumerOptionsSchema, presetSchema, producerOptionsSchema } from './schema.js'
 import type { ConsumerTuning, ExplainRow, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
 
-const PRODUCER_TUNING_KEYS = Object.keys(PRODUCER_DEFAULTS) as (keyof ProducerTuning)[]
-const CONSUMER_TUNING_KEYS = Object.keys(CONSUMER_DEFAULTS) as (keyof ConsumerTuning)[]
+/** Typo help in a preset: each side's options inside `producer`/`consumer`, both sides' elsewhere. */
+const PRESET_KNOWN = bySide([...Object.keys(PRODUCER_DEFAULTS), ...Object.keys(CONSUMER_DEFAULTS)])
 
 const SET_EXPLICITLY = 'set explicitly in the options'
 const javaOf = (option: string): string | null => JAVA_PROPERTIES[option] ?? null
@@ -39,7 +39,7 @@ export function resolvePreset(ref: PresetRef | undefined, problems: ConfigProble
   }
   const parsed = presetSchema.safeParse(ref)
   if (!parsed.success) {
-    problems.push(...zodProblems(parsed.error, [...PRODUCER_TUNING_KEYS, ...CONSUMER_TUNING_KEYS], 'preset.'))
+    problems.push(...zodProblems(parsed.error, PRESET_KNOWN, 'preset.'))
     return null
   }
   return ref

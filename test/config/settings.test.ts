@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import { ConfigError } from '../../src/errors.js'
-import { explainConfig, resolveConsumerConfig, resolveProducerConfig, toKafkajsClientConfig, toKafkajsConsumerConfig, toKafkajsProducerConfig, kafkajsSendOptions } from '../../src/config/index.js'
+import { definePreset, explainConfig, resolveConsumerConfig, resolvePipelineConfig, resolveProducerConfig, toKafkajsClientConfig, toKafkajsConsumerConfig, toKafkajsProducerConfig, kafkajsSendOptions } from '../../src/config/index.js'
 import {
   ALL_SETTINGS,
   CONNECTION_SETTINGS,
@@ -91,6 +91,33 @@ describe('Java names', () => {
     for (const name of javaAliases(s.java)) {
       if (name !== option) expect(typed(side, name)).toBe(`unknown option '${name}': did you mean '${option}'?`)
     }
+  })
+
+  it("a Java name of the other side is not offered as an option this side lacks", () => {
+    expect(typed('consumer', 'key.serializer')).toBe("unknown option 'key.serializer': did you mean 'keyDeserializer'?")
+    expect(typed('producer', 'value.deserializer')).toBe("unknown option 'value.deserializer': did you mean 'valueSerializer'?")
+    expect(typed('producer', 'offset.metadata.max.bytes')).toBe("unknown option 'offset.metadata.max.bytes'")
+    expect(typed('consumer', 'retry.backoff.max.ms')).toBe("unknown option 'retry.backoff.max.ms'")
+  })
+
+  it("inside a pipeline's producer/consumer and a preset's, Java names and typos lead to that side's option", () => {
+    const base = { brokers, logger, groupId: 'g', from: 'in', to: 'out', transactionalIdPrefix: 'tx', transform: () => null }
+    const messages = (fn: () => unknown): string[] => {
+      try {
+        fn()
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError)
+        return (err as ConfigError).problems.map((p) => `${p.option}: ${p.message}`)
+      }
+      return []
+    }
+    expect(messages(() => resolvePipelineConfig({ ...base, producer: { 'linger.ms': 5 }, consumer: { maxPollRecord: 5 } } as never))).toEqual([
+      "producer.linger.ms: unknown option 'linger.ms': did you mean 'lingerMs'?",
+      "consumer.maxPollRecord: unknown option 'maxPollRecord': did you mean 'maxPollRecords'?",
+    ])
+    expect(messages(() => definePreset({ extends: 'low-latency', consumer: { 'fetch.min.bytes': 1 } as never }))).toEqual([
+      "preset.consumer.fetch.min.bytes: unknown option 'fetch.min.bytes': did you mean 'fetchMinBytes'?",
+    ])
   })
 
   it('explainConfig shows the Java name of every row from the table', () => {
