@@ -1,4 +1,5 @@
-export { resolveProducerConfig, resolveConsumerConfig, explainConfig, resolvePreset } from './resolve.js'
+export { resolveProducerConfig, resolveConsumerConfig, resolvePreset } from './resolve.js'
+export { explainConfig } from './explain.js'
 export { resolvePipelineConfig } from './pipeline.js'
 export type { PipelineSettings } from './pipeline.js'
 export { definePreset } from './define-preset.js'

@@ -1,23 +1,20 @@
 import type { Logger } from 'pino'
 import { ConfigError, type ConfigProblem } from '../errors.js'
-import { explainPipeline } from './pipeline.js'
 import { serializerByName } from '../serde/index.js'
 import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
-import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS, TRANSACTIONAL_ID } from './settings/index.js'
+import { CONSUMER_DEFAULTS, DEFAULT_REASONS, PRODUCER_DEFAULTS } from './settings/index.js'
 import { getDefaultLogger } from './logger.js'
-import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
+import type { ConsumerOptions, ProducerOptions } from './options.js'
 import { bySide, zodProblems } from './problems.js'
-import { redactSasl, redactSsl } from './sasl.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
 import { consumerOptionsSchema, presetSchema, producerOptionsSchema } from './schema.js'
-import type { ConsumerTuning, ExplainRow, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
+import type { ConsumerTuning, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
 
 /** Typo help in a preset: each side's options inside `producer`/`consumer`, both sides' elsewhere. */
 const PRESET_KNOWN = bySide([...Object.keys(PRODUCER_DEFAULTS), ...Object.keys(CONSUMER_DEFAULTS)])
 
-const SET_EXPLICITLY = 'set explicitly in the options'
-const javaOf = (option: string): string | null => JAVA_PROPERTIES[option] ?? null
+export const SET_EXPLICITLY = 'set explicitly in the options'
 
 /** A resolved setting plus why it has its value. */
 export interface Traced {
@@ -132,7 +129,7 @@ function finish<S extends ResolvedConnection>(
 }
 
 /** Resolved settings and the trace `explainConfig` shows. */
-interface Resolution<S> {
+export interface Resolution<S> {
   settings: S
   traced: Traced
 }
@@ -260,65 +257,4 @@ export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): Resolutio
 /** Validates and resolves consumer options: Kafka defaults < preset < options. Throws `ConfigError`. */
 export function resolveConsumerConfig<K = string, V = string>(options: ConsumerOptions<K, V>): ConsumerSettings<K, V> {
   return resolveConsumer(options).settings
-}
-
-/** `ssl` and `sasl` rows (only when set), secrets shown as `[redacted]`. */
-export function securityRows(settings: ResolvedConnection): ExplainRow[] {
-  const out: ExplainRow[] = []
-  if (settings.ssl !== undefined) {
-    out.push({ option: 'ssl', javaProperty: javaOf('ssl'), value: redactSsl(settings.ssl), source: 'option', reason: 'set explicitly in the options (private keys and passphrases redacted)' })
-  }
-  if (settings.sasl !== undefined) {
-    out.push({ option: 'sasl', javaProperty: javaOf('sasl'), value: redactSasl(settings.sasl), source: 'option', reason: 'set explicitly in the options (passwords, tokens and providers redacted)' })
-  }
-  return out
-}
-
-/** The `groupId` row: always given, so always an option. */
-export function groupIdRow(settings: { groupId: string }): ExplainRow {
-  return { option: 'groupId', javaProperty: javaOf('groupId'), value: settings.groupId, source: 'option', reason: SET_EXPLICITLY }
-}
-
-export function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
-  const out: ExplainRow[] = Object.keys(traced.values).map((option) => ({
-    option,
-    javaProperty: javaOf(option),
-    value: traced.values[option],
-    source: traced.sources[option]!,
-    reason: traced.reasons[option]!,
-  }))
-  return [...out, ...extra]
-}
-
-/**
- * One row per effective setting: value, Java property, where it came from and why.
- * Validates like the factories (throws the same `ConfigError`) but opens no connection.
- * @example explainConfig('producer', { brokers: ['127.0.0.1:9092'], preset: 'high-throughput' })
- */
-export function explainConfig<K, V>(kind: 'producer', options: ProducerOptions<K, V>): ExplainRow[]
-export function explainConfig<K, V>(kind: 'consumer', options: ConsumerOptions<K, V>): ExplainRow[]
-export function explainConfig<KIn, VIn, KOut, VOut>(kind: 'pipeline', options: PipelineOptions<KIn, VIn, KOut, VOut>): ExplainRow[]
-export function explainConfig(
-  kind: 'producer' | 'consumer' | 'pipeline',
-  options: ProducerOptions<unknown, unknown> | ConsumerOptions<unknown, unknown> | PipelineOptions<unknown, unknown, unknown, unknown>,
-): ExplainRow[] {
-  if (kind === 'pipeline') return explainPipeline(options as PipelineOptions<unknown, unknown, unknown, unknown>)
-  if (kind === 'producer') {
-    const { settings, traced } = resolveProducer(options as ProducerOptions<unknown, unknown>)
-    return rows(traced, [
-      {
-        option: 'transactionalId',
-        javaProperty: javaOf('transactionalId'),
-        value: settings.transactionalId,
-        source: settings.transactionalId === null ? 'default' : 'option',
-        reason: settings.transactionalId === null ? TRANSACTIONAL_ID.reason : SET_EXPLICITLY,
-      },
-      ...securityRows(settings),
-    ])
-  }
-  if (kind === 'consumer') {
-    const { settings, traced } = resolveConsumer(options as ConsumerOptions<unknown, unknown>)
-    return rows(traced, [groupIdRow(settings), ...securityRows(settings)])
-  }
-  throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer', 'consumer' or 'pipeline', got '${String(kind)}'` }])
 }
