@@ -5,7 +5,6 @@
  * registered, `activeTracer()` answers null and callers skip tracing altogether (no span, no header, no closure).
  */
 import type { Context, Span, SpanContext, TextMapGetter, TextMapSetter, Tracer, TracerProvider } from '@opentelemetry/api'
-import pkg from '../../package.json' with { type: 'json' }
 import { otelApi } from './otel.js'
 import type { OtelApi } from './otel.js'
 
@@ -63,7 +62,7 @@ export function activeTracer(): Tracer | null {
   const delegate = typeof proxy.getDelegate === 'function' ? proxy.getDelegate() : proxy
   if (delegate !== lastDelegate) {
     lastDelegate = delegate
-    lastTracer = isNoop(delegate) ? null : delegate.getTracer(TRACER_NAME, pkg.version)
+    lastTracer = isNoop(delegate) ? null : delegate.getTracer(TRACER_NAME)
   }
   return lastTracer
 }
