@@ -25,6 +25,7 @@ import { toKafkajsPartitioner } from '../kafkajs/partitioner.js'
 import { createPartitioner as createKafkatunePartitioner } from '../partitioners/index.js'
 import type { PartitionerName } from '../partitioners/index.js'
 import { addOutputs, createOutputs } from './outputs.js'
+import { traceTransaction, traceTransform } from '../observability/tracing-pipeline.js'
 import { backoffMs } from '../util/backoff.js'
 import type { Outputs } from './outputs.js'
 
@@ -178,7 +179,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     running.add(guard)
     try {
       for (const m of chunk) {
-        addOutputs(outputs, await outputsOf(rawOf(batch.topic, batch.partition, m)))
+        addOutputs(outputs, await traceTransform(cs, rawOf(batch.topic, batch.partition, m), outputsOf))
         if (guard.exceeded) break
       }
     } finally {
@@ -221,7 +222,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       let tx: Transaction | undefined
       let committing = false
       try {
-        tx = await producer.transaction()
+        tx = traceTransaction(await producer.transaction(), cs, { topic: batch.topic, partition: batch.partition, inputs: chunk, outputs: count })
         if (topicMessages.length) await tx.sendBatch({ topicMessages, compression: send.compression, timeout: send.timeout })
         await tx.sendOffsets({ consumerGroupId: cs.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] })
         committing = true

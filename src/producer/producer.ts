@@ -9,6 +9,8 @@ import { KafkatuneError } from '../errors.js'
 import { clientLogger } from '../logging/fields.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
+import { activeTracer } from '../observability/tracing.js'
+import { startSendSpan } from '../observability/tracing-producer.js'
 import { Listeners } from '../util/listeners.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
@@ -153,6 +155,12 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     if (record.headers !== undefined) {
       headers = {}
       for (const [name, v] of Object.entries(record.headers)) headers[name] = typeof v === 'string' ? Buffer.from(v) : v
+    }
+    // The trace context goes in before serializers see the headers and before the record is sized.
+    const tracer = activeTracer()
+    if (tracer !== null) {
+      headers ??= {}
+      a.span = startSendSpan(tracer, { topic, partition: record.partition, key, tombstone: value === null || value === undefined, clientId: settings.clientId }, headers)
     }
     a.headers = headers
     // Without an explicit timestamp the create time is stamped once, when the record's batch is first
