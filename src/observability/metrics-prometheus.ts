@@ -31,14 +31,22 @@ interface Sample {
   labels: MetricLabels
 }
 
+/** Longest a scrape's values are reused by the metrics read after the first one. */
+const SCRAPE_REUSE_MS = 1_000
+
 /** The clients of one registry and the values of the scrape under way. */
 class RegistryState {
   readonly sources = new Set<MetricsSource>()
   #scrape: Map<MetricDescriptor, Sample[]> | null = null
+  #scrapedAt = 0
 
-  /** Every sample of this scrape: clients are read on the first metric's collect(), reused until the next tick. */
+  /**
+   * The samples of `metric`. A registry reads its metrics in registration order, so the first catalog
+   * metric starts a scrape (each client read once) and the others reuse it.
+   */
   samples(metric: MetricDescriptor): readonly Sample[] {
-    if (this.#scrape === null) {
+    const now = Date.now()
+    if (this.#scrape === null || metric === METRICS[0] || now - this.#scrapedAt > SCRAPE_REUSE_MS) {
       const scrape = new Map<MetricDescriptor, Sample[]>()
       for (const source of this.sources) {
         if (!source.active) continue
@@ -49,9 +57,7 @@ class RegistryState {
         })
       }
       this.#scrape = scrape
-      setImmediate(() => {
-        this.#scrape = null
-      }).unref()
+      this.#scrapedAt = now
     }
     return this.#scrape.get(metric) ?? []
   }

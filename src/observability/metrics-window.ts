@@ -70,7 +70,7 @@ export class WindowedHistogram {
   }
 }
 
-/** A sum per second over the last `WINDOW_MS`; a young instrument divides by its age, not the whole window. */
+/** A sum per second over the last `WINDOW_MS`; a young instrument divides by its age (at least 1 s), not the whole window. */
 export class WindowedRate {
   readonly #buckets: Float64Array
   readonly #stamps: Float64Array
@@ -102,7 +102,7 @@ export class WindowedRate {
     const n = this.#buckets.length
     let sum = 0
     for (let i = 0; i < n; i++) if (this.#stamps[i]! > sec - n) sum += this.#buckets[i]!
-    const span = Math.min(this.windowMs / 1000, Math.max(0.001, (now - this.#createdAt) / 1000))
+    const span = Math.min(this.windowMs / 1000, Math.max(1, (now - this.#createdAt) / 1000))
     return sum / span
   }
 }
