@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { metrics as otelMetrics } from '@opentelemetry/api'
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KafkatuneError } from '../../src/errors.js'
 import { registerMetrics } from '../../src/index.js'
-import { C, METRICS, P, otelName, prometheusName } from '../../src/observability/metrics-catalog.js'
+import { C, METRICS, P, labelNames, otelName, prometheusName } from '../../src/observability/metrics-catalog.js'
 import { registerOtelMetrics } from '../../src/observability/metrics-otel.js'
 import { withMetricsSources } from '../../src/observability/metrics-source.js'
 import { ConsumerMetricsRecorder } from '../../src/consumer/metrics.js'
@@ -36,6 +38,11 @@ describe('metric catalog', () => {
     expect(prometheusName(P.recordSendTotal)).toBe('kafka_producer_record_send_total')
     expect(prometheusName(C.recordsLag)).toBe('kafka_consumer_records_lag')
     expect(otelName(P.topicRecordSendTotal)).toBe('kafka.producer.topic.record-send-total')
+  })
+
+  it('the README table lists every metric with its labels', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8')
+    for (const m of METRICS) expect(readme).toContain(`| \`${prometheusName(m)}\` | ${m.kind} | ${labelNames(m.group).join(', ')} |`)
   })
 })
 
