@@ -128,6 +128,16 @@ export class ProducerMetricSet implements MetricsSource {
     this.bufferWaitNs += ns
   }
 
+  /** Awaits `wait` (a send() waiting for buffer space) and counts the time it took, settled or not. */
+  async bufferWait(wait: Promise<void>): Promise<void> {
+    const started = process.hrtime.bigint()
+    try {
+      await wait
+    } finally {
+      this.bufferWaited(Number(process.hrtime.bigint() - started))
+    }
+  }
+
   /** Compressed / uncompressed, 1 before the first batch. */
   protected compression(): number | null {
     return this.uncompressedBytes === 0 ? null : this.encodedBytes / this.uncompressedBytes

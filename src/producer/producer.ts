@@ -234,14 +234,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
           ad.preparing = null
           if (fencedError !== null) throw fencedError
           const count = await engine.partitionCount(ad.topic)
-          if (!pool.tryReserve(a.size)) {
-            const waitStart = process.hrtime.bigint()
-            try {
-              await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
-            } finally {
-              metrics.bufferWaited(Number(process.hrtime.bigint() - waitStart))
-            }
-          }
+          if (!pool.tryReserve(a.size)) await metrics.bufferWait(pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now()))
           append(a, ad.topic, ad.partition, ad.key, ad.value, count, Date.now())
         } catch (err) {
           rejectAdmission(a, err, ad.topic)

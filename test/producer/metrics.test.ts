@@ -86,6 +86,15 @@ describe('ProducerMetricsRecorder', () => {
     expect(c.get('producer:record-send-rate')).toBeCloseTo(40)
   })
 
+  it('counts the time send() calls wait for buffer space, also when the wait fails', async () => {
+    const m = new ProducerMetricsRecorder()
+    await m.bufferWait(new Promise((resolve) => setTimeout(resolve, 20)))
+    await expect(m.bufferWait(Promise.reject(new Error('timeout')))).rejects.toThrow('timeout')
+    const ns = collected(m).get('producer:bufferpool-wait-time-ns-total')!
+    expect(ns).toBeGreaterThanOrEqual(15e6)
+    expect(m.snapshot({ inUse: 0, capacity: 1, recordsInFlight: 0 }).bufferWaitMs).toBeCloseTo(ns / 1e6)
+  })
+
   it('rates cover only the last 10 seconds', () => {
     let now = 0
     const m = new ProducerMetricsRecorder(() => now)
