@@ -15,13 +15,13 @@ import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { generationOf } from '../kafkajs/group-generation.js'
 import { installRebalanceHooks, registerRejoinHooks, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
 import { seedLag } from '../observability/metrics-lag.js'
-import { registerOtelMetrics } from '../observability/metrics-otel.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
 import type { TopicPartitions } from './assignors/index.js'
 import { BatchLoop } from './batch-loop.js'
 import { createCommitStrategy } from './commit/index.js'
 import { GroupCommitter } from './committer.js'
 import { deadLetterRecord } from './dead-letter.js'
+import { recordDeadLetter, recordProcessFailure } from '../observability/tracing-consumer.js'
 import type { RawRecord } from './dead-letter.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
@@ -58,7 +58,6 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   const log = settings.logger.child({ component: 'kafkatune.consumer', groupId: settings.groupId })
   const emitter = new EventEmitter()
   const metrics = new ConsumerMetricsRecorder(Date.now, settings.clientId, settings.groupId)
-  let unregisterOtel: (() => void) | null = null
   let lagSeeded: Promise<void> = Promise.resolve()
   const tracker = new OffsetTracker()
   const strategy = createCommitStrategy(settings.commit)
@@ -195,6 +194,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (dlqProducer === null || settings.deadLetterTopic === null) throw new KafkatuneError('NOT_CONNECTED', 'dead-letter producer not connected')
     await dlqProducer.send({ topic: settings.deadLetterTopic, acks: -1, messages: raws.map((raw) => deadLetterRecord(raw, error, settings.groupId, attempts)) })
     metrics.deadLettered += raws.length
+    recordDeadLetter(settings.deadLetterTopic, raws.length, error)
     for (const raw of raws) {
       log.warn({ topic: raw.topic, partition: raw.partition, offset: raw.offset, deadLetterTopic: settings.deadLetterTopic, err: error }, 'record sent to the dead-letter topic')
     }
@@ -204,6 +204,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   function fail(err: KafkatuneError): void {
     if (fatal !== null) return
     fatal = err
+    recordProcessFailure(err)
     log.error({ err, ...err.details }, `consumer stopping: ${err.message}`)
     setImmediate(() => {
       void stop().finally(() => {
@@ -233,8 +234,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       throw kafkaError(err, `consumer of group ${settings.groupId} cannot connect to ${settings.brokers.join(',')}`)
     }
     state = 'connected'
-    metrics.active = true
-    unregisterOtel ??= registerOtelMetrics(metrics)
+    metrics.start()
   }
 
   async function startPositions(): Promise<void> {
@@ -341,9 +341,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (dlqProducer !== null) await dlqProducer.disconnect()
     dlqProducer = null
     state = 'created'
-    metrics.active = false
-    unregisterOtel?.()
-    unregisterOtel = null
+    metrics.stop()
   }
 
   const partitionList = (partitions: TopicPartitions) => Object.entries(partitions).map(([topic, ps]) => ({ topic, partitions: ps }))

@@ -4,7 +4,8 @@
  * partition. Fed once per fetch, batch, chunk or commit, never per record.
  */
 import { C } from './metrics-catalog.js'
-import type { MetricSink, MetricsSource } from './metrics-catalog.js'
+import type { MetricSink } from './metrics-catalog.js'
+import { ClientMetricSet } from './metrics-otel.js'
 import { LagTracker } from './metrics-lag.js'
 import { Meter, WindowedHistogram } from './metrics-window.js'
 
@@ -14,8 +15,7 @@ interface ConsumerTopicStats {
   bytes: number
 }
 
-export class ConsumerMetricSet implements MetricsSource {
-  active = false
+export class ConsumerMetricSet extends ClientMetricSet {
   readonly labels: { client_id: string; group_id: string }
   readonly lagTracker = new LagTracker()
   /** Handler calls retried. */
@@ -45,6 +45,7 @@ export class ConsumerMetricSet implements MetricsSource {
     clientId = 'kafkatune',
     groupId = '',
   ) {
+    super()
     this.labels = Object.freeze({ client_id: clientId, group_id: groupId })
     this.consumed = new Meter(now)
     this.bytes = new Meter(now)

@@ -5,7 +5,7 @@
  */
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
 import { METRICS, otelName } from './metrics-catalog.js'
-import type { MetricDescriptor, MetricsSource } from './metrics-catalog.js'
+import type { MetricDescriptor, MetricSink, MetricsSource } from './metrics-catalog.js'
 import { otelApi } from './otel.js'
 
 const METER_NAME = 'kafkatune'
@@ -48,5 +48,26 @@ export function registerOtelMetrics(source: MetricsSource): () => void {
     if (removed) return
     removed = true
     meter.removeBatchObservableCallback(callback, observables)
+  }
+}
+
+/** A client's metric set: inactive until `start()` (connect), reported to OpenTelemetry until `stop()` (disconnect). */
+export abstract class ClientMetricSet implements MetricsSource {
+  active = false
+  #unregister: (() => void) | null = null
+
+  abstract collect(sink: MetricSink): void
+
+  /** The client connected: exporters read it from now on. */
+  start(): void {
+    this.active = true
+    this.#unregister ??= registerOtelMetrics(this)
+  }
+
+  /** The client disconnected: exporters skip it, its OpenTelemetry callback is removed. */
+  stop(): void {
+    this.active = false
+    this.#unregister?.()
+    this.#unregister = null
   }
 }

@@ -4,7 +4,8 @@
  * (never per record); `collect()` reads it for the exporters and `producer.metrics()`.
  */
 import { P } from './metrics-catalog.js'
-import type { MetricSink, MetricsSource } from './metrics-catalog.js'
+import type { MetricSink } from './metrics-catalog.js'
+import { ClientMetricSet } from './metrics-otel.js'
 import { Meter, WindowedHistogram } from './metrics-window.js'
 
 interface TopicStats {
@@ -22,8 +23,7 @@ export interface ProducerGauges {
   requestsInFlight: number
 }
 
-export class ProducerMetricSet implements MetricsSource {
-  active = false
+export class ProducerMetricSet extends ClientMetricSet {
   readonly labels: { client_id: string }
   /** Set by the producer: the buffer and in-flight gauges. */
   gauges: () => ProducerGauges = () => ({ bufferInUse: 0, bufferCapacity: 0, requestsInFlight: 0 })
@@ -50,6 +50,7 @@ export class ProducerMetricSet implements MetricsSource {
     protected readonly now: () => number = Date.now,
     clientId = 'kafkatune',
   ) {
+    super()
     this.labels = Object.freeze({ client_id: clientId })
     this.sent = new Meter(now)
     this.bytes = new Meter(now)

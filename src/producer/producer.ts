@@ -8,8 +8,9 @@ import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
-import { registerOtelMetrics } from '../observability/metrics-otel.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
+import { activeTracer } from '../observability/tracing.js'
+import { startSendSpan } from '../observability/tracing-producer.js'
 import { Listeners } from '../util/listeners.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
@@ -68,7 +69,6 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   const logger = settings.logger.child({ component: 'kafkatune.producer' })
   const kafka = createKafkaClient(settings)
   const metrics = new ProducerMetricsRecorder(Date.now, settings.clientId)
-  let unregisterOtel: (() => void) | null = null
   const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire))
   const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
@@ -151,6 +151,12 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     if (record.headers !== undefined) {
       headers = {}
       for (const [name, v] of Object.entries(record.headers)) headers[name] = typeof v === 'string' ? Buffer.from(v) : v
+    }
+    // The trace context goes in before serializers see the headers and before the record is sized.
+    const tracer = activeTracer()
+    if (tracer !== null) {
+      headers ??= {}
+      a.span = startSendSpan(tracer, { topic, partition: record.partition, key, tombstone: value === null || value === undefined, clientId: settings.clientId }, headers)
     }
     a.headers = headers
     // Without an explicit timestamp the create time is stamped once, when the record's batch is first
@@ -333,8 +339,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         throw err
       }
       state = 'connected'
-      metrics.active = true
-      unregisterOtel = registerOtelMetrics(metrics)
+      metrics.start()
     },
 
     send(record) {
@@ -381,9 +386,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         await engine.disconnect()
       } finally {
         state = 'closed'
-        metrics.active = false
-        unregisterOtel?.()
-        unregisterOtel = null
+        metrics.stop()
       }
     },
 
