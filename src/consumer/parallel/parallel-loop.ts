@@ -352,7 +352,7 @@ export class ParallelLoop<K, V> {
     if (this.completion.get(raw.topic, raw.partition) !== part || this.host.abandoned()) return
     part.complete(BigInt(raw.offset))
     this.metrics.finished(1)
-    this.metrics.lag(part.label, Number(BigInt(batch.highWatermark) - part.committable))
+    this.metrics.position(raw.topic, raw.partition, Number(part.committable), Number(batch.highWatermark))
     if (this.strategy.processed(part.key, Date.now())) {
       if (this.strategy.name === 'per-message') await this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
       else this.committer.commitSoon()
