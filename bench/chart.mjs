@@ -12,61 +12,67 @@ import { fileURLToPath } from 'node:url'
 import { throughputRows } from './peers.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const input = process.argv[2] ?? join(here, 'peers-results.json')
-const output = process.argv[3] ?? join(here, 'peers-chart.svg')
-const out = JSON.parse(readFileSync(input, 'utf8'))
 const COLORS = { kafkatune: '#1f6feb', kafkajs: '#8250df', platformatic: '#bf3989', rdkafka: '#d4a72c', java: '#2da44e' }
 const color = (name) => COLORS[name] ?? '#57606a'
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
-const groups = [
-  ...[...new Set(out.producer.map((r) => r.label))].map((label) => ({ title: `producer ${label}`, rows: throughputRows(out.producer, label, out.names, out.javaStartup?.cpuSeconds) })),
-  ...(out.consumer.length > 0 ? [{ title: 'consumer 100 B lz4', rows: throughputRows(out.consumer, '100 B lz4', out.names, out.javaStartup?.cpuSeconds) }] : []),
-]
-const peers = out.names.filter((n) => n !== 'kafkatune')
-const BAR = 12
-const GAP = 14
-const LEFT = 150
-const PANEL = 300
-const groupHeight = (n) => n * BAR + GAP + 16
-const height = 60 + groups.reduce((h) => h + groupHeight(out.names.length), 0) + 40
-const width = LEFT + PANEL + 90 + PANEL + 70
-const maxRatio = Math.max(2, ...groups.flatMap((g) => g.rows.filter((r) => r.client !== 'kafkatune').map((r) => (Number.isFinite(r.ratio) ? r.ratio : 0))))
-const cpuOf = (r) => (Number.isFinite(r.cpuNet) ? r.cpuNet : r.cpu)
-const maxCpu = Math.max(1, ...groups.flatMap((g) => g.rows.map((r) => (Number.isFinite(cpuOf(r)) ? cpuOf(r) : 0))))
-const x1 = (v) => LEFT + (Math.min(v, maxRatio) / maxRatio) * PANEL
-const x2 = (v) => LEFT + PANEL + 90 + (Math.min(v, maxCpu) / maxCpu) * PANEL
+/** The SVG text for one results object of bench/peers.mjs (`source` names it in the footer). */
+export function renderChart(out, source = 'peers-results.json') {
+  const groups = [
+    ...[...new Set(out.producer.map((r) => r.label))].map((label) => ({ title: `producer ${label}`, rows: throughputRows(out.producer, label, out.names, out.javaStartup?.cpuSeconds) })),
+    ...(out.consumer.length > 0 ? [{ title: 'consumer 100 B lz4', rows: throughputRows(out.consumer, '100 B lz4', out.names, out.javaStartup?.cpuSeconds) }] : []),
+  ]
+  const peers = out.names.filter((n) => n !== 'kafkatune')
+  const BAR = 12
+  const GAP = 14
+  const LEFT = 150
+  const PANEL = 300
+  const groupHeight = (n) => n * BAR + GAP + 16
+  const height = 60 + groups.reduce((h) => h + groupHeight(out.names.length), 0) + 40
+  const width = LEFT + PANEL + 90 + PANEL + 70
+  const maxRatio = Math.max(2, ...groups.flatMap((g) => g.rows.filter((r) => r.client !== 'kafkatune').map((r) => (Number.isFinite(r.ratio) ? r.ratio : 0))))
+  const cpuOf = (r) => (Number.isFinite(r.cpuNet) ? r.cpuNet : r.cpu)
+  const maxCpu = Math.max(1, ...groups.flatMap((g) => g.rows.map((r) => (Number.isFinite(cpuOf(r)) ? cpuOf(r) : 0))))
+  const x1 = (v) => LEFT + (Math.min(v, maxRatio) / maxRatio) * PANEL
+  const x2 = (v) => LEFT + PANEL + 90 + (Math.min(v, maxCpu) / maxCpu) * PANEL
 
-const svg = []
-svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`)
-svg.push(`<rect width="100%" height="100%" fill="#ffffff"/>`)
-svg.push(`<text x="10" y="18" font-size="13" font-weight="bold">kafkatune vs other Kafka clients, one broker, ${esc(out.started.slice(0, 16).replace('T', ' '))} UTC (${out.rounds} rounds, shared 2-core machine)</text>`)
-svg.push(`<text x="${LEFT}" y="40" font-weight="bold">kafkatune records/s ÷ client records/s</text>`)
-svg.push(`<text x="${LEFT + PANEL + 90}" y="40" font-weight="bold">client CPU s per 1M records (Java: net of JVM start)</text>`)
-let y = 56
-for (const g of groups) {
-  svg.push(`<text x="10" y="${y + 10}" font-weight="bold">${esc(g.title)}</text>`)
-  let by = y + 16
-  for (const name of out.names) {
-    const r = g.rows.find((x) => x.client === name)
-    svg.push(`<text x="${LEFT - 6}" y="${by + BAR - 2}" text-anchor="end">${esc(name)}</text>`)
-    if (name !== 'kafkatune' && Number.isFinite(r?.ratio)) {
-      svg.push(`<rect x="${LEFT}" y="${by}" width="${(x1(r.ratio) - LEFT).toFixed(1)}" height="${BAR - 2}" fill="${color(name)}"/>`)
-      svg.push(`<text x="${(x1(r.ratio) + 4).toFixed(1)}" y="${by + BAR - 2}">${r.ratio.toFixed(2)}x</text>`)
+  const svg = []
+  svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`)
+  svg.push(`<rect width="100%" height="100%" fill="#ffffff"/>`)
+  svg.push(`<text x="10" y="18" font-size="13" font-weight="bold">kafkatune vs other Kafka clients, one broker, ${esc(out.started.slice(0, 16).replace('T', ' '))} UTC (${out.rounds} rounds, shared 2-core machine${out.load ? `, load average ${out.load.min.toFixed(0)}-${out.load.max.toFixed(0)}` : ''})</text>`)
+  svg.push(`<text x="${LEFT}" y="40" font-weight="bold">kafkatune records/s ÷ client records/s</text>`)
+  svg.push(`<text x="${LEFT + PANEL + 90}" y="40" font-weight="bold">client CPU s per 1M records (Java: net of JVM start)</text>`)
+  let y = 56
+  for (const g of groups) {
+    svg.push(`<text x="10" y="${y + 10}" font-weight="bold">${esc(g.title)}</text>`)
+    let by = y + 16
+    for (const name of out.names) {
+      const r = g.rows.find((x) => x.client === name)
+      svg.push(`<text x="${LEFT - 6}" y="${by + BAR - 2}" text-anchor="end">${esc(name)}</text>`)
+      if (name !== 'kafkatune' && Number.isFinite(r?.ratio)) {
+        svg.push(`<rect x="${LEFT}" y="${by}" width="${(x1(r.ratio) - LEFT).toFixed(1)}" height="${BAR - 2}" fill="${color(name)}"/>`)
+        svg.push(`<text x="${(x1(r.ratio) + 4).toFixed(1)}" y="${by + BAR - 2}">${r.ratio.toFixed(2)}x</text>`)
+      }
+      const c = r === undefined ? NaN : cpuOf(r)
+      if (Number.isFinite(c)) {
+        svg.push(`<rect x="${LEFT + PANEL + 90}" y="${by}" width="${(x2(c) - LEFT - PANEL - 90).toFixed(1)}" height="${BAR - 2}" fill="${color(name)}"/>`)
+        svg.push(`<text x="${(x2(c) + 4).toFixed(1)}" y="${by + BAR - 2}">${c.toFixed(1)}</text>`)
+      }
+      by += BAR
     }
-    const c = r === undefined ? NaN : cpuOf(r)
-    if (Number.isFinite(c)) {
-      svg.push(`<rect x="${LEFT + PANEL + 90}" y="${by}" width="${(x2(c) - LEFT - PANEL - 90).toFixed(1)}" height="${BAR - 2}" fill="${color(name)}"/>`)
-      svg.push(`<text x="${(x2(c) + 4).toFixed(1)}" y="${by + BAR - 2}">${c.toFixed(1)}</text>`)
-    }
-    by += BAR
-  }
-  y += groupHeight(out.names.length)
+    y += groupHeight(out.names.length)
 }
 // The parity line: left of it the client is faster than kafkatune.
 svg.push(`<line x1="${x1(1).toFixed(1)}" y1="46" x2="${x1(1).toFixed(1)}" y2="${y}" stroke="#cf222e" stroke-dasharray="4 3"/>`)
 svg.push(`<text x="${x1(1).toFixed(1)}" y="${y + 12}" text-anchor="start" fill="#cf222e">1.0x (right of it: kafkatune faster)</text>`)
-svg.push(`<text x="10" y="${height - 8}" fill="#57606a">${esc(`peers: ${peers.join(', ')}; medians of per-round ratios; generated by bench/chart.mjs from ${input.split('/').pop()}`)}</text>`)
+svg.push(`<text x="10" y="${height - 8}" fill="#57606a">${esc(`peers: ${peers.join(', ')}; medians of per-round ratios; generated by bench/chart.mjs from ${source}`)}</text>`)
 svg.push('</svg>')
-writeFileSync(output, `${svg.join('\n')}\n`)
-console.log(`wrote ${output}`)
+return `${svg.join('\n')}\n`
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const input = process.argv[2] ?? join(here, 'peers-results.json')
+  const output = process.argv[3] ?? join(here, 'peers-chart.svg')
+  writeFileSync(output, renderChart(JSON.parse(readFileSync(input, 'utf8')), input.split('/').pop()))
+  console.log(`wrote ${output}`)
+}

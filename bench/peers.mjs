@@ -21,6 +21,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PARTITIONS, median } from './peers/common.mjs'
@@ -133,6 +134,9 @@ async function main() {
   await admin.connect()
   const started = new Date()
   const out = { started: started.toISOString(), node: process.version, rounds, scale, javaFactor, names, producer: [], consumer: [], latency: [] }
+  // The machine is shared: the 1-minute load average, sampled every 10 s, goes next to the numbers.
+  const loads = [loadavg()[0]]
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]), 10_000)
   const order = (round) => names.map((_, i) => names[(i + round) % names.length])
   let seq = 0
   const fresh = async (prefix, partitions) => {
@@ -199,6 +203,8 @@ async function main() {
       }
     }
   } finally {
+    clearInterval(loadTimer)
+    out.load = { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) }
     await admin.disconnect()
     await handle?.stop()
   }
@@ -209,7 +215,7 @@ async function main() {
 
 /** Markdown tables of one run (also what bench/chart.mjs draws). */
 export function report(out) {
-  const parts = [`Run ${out.started}, Node ${out.node}, ${out.rounds} interleaved rounds, BENCH_SCALE ${out.scale}, Java producer runs ${out.javaFactor}x the records${out.javaStartup ? ` (a JVM's start-up, one 1-record ProducerPerformance run: ${fmt(out.javaStartup.cpuSeconds, 2)} CPU s, ${fmt(out.javaStartup.peakRssMb)} MB)` : ''}; medians. "per-round" ratios pair kafkatune with the client in the same round (same background load).`]
+  const parts = [`Run ${out.started}, Node ${out.node}, ${out.rounds} interleaved rounds, BENCH_SCALE ${out.scale}, ${out.load ? `load average (1 min) ${fmt(out.load.min, 1)}-${fmt(out.load.max, 1)}, median ${fmt(out.load.median, 1)} on ${cpus().length} CPUs, ` : ''}Java producer runs ${out.javaFactor}x the records${out.javaStartup ? ` (a JVM's start-up, one 1-record ProducerPerformance run: ${fmt(out.javaStartup.cpuSeconds, 2)} CPU s, ${fmt(out.javaStartup.peakRssMb)} MB)` : ''}; medians. "per-round" ratios pair kafkatune with the client in the same round (same background load).`]
   const labels = [...new Set(out.producer.map((r) => r.label))]
   if (labels.length > 0) parts.push(`Producer (acks 1, 6 partitions, null keys):\n\n${throughputTable(labels.flatMap((l) => throughputRows(out.producer, l, out.names, out.javaStartup?.cpuSeconds)), 'records, codec')}`)
   if (out.consumer.length > 0) parts.push(`Consumer (fresh group from the beginning, no-op handler, group assignment to last record):\n\n${throughputTable(throughputRows(out.consumer, '100 B lz4', out.names, out.javaStartup?.cpuSeconds), 'records, codec')}`)

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { parseProcStatCpu, parseVmHwmMb } from './parse.mjs'
 
 export const PARTITIONS = 6
 /** Records per `sendBatch` / `send` call of the chunked clients, and how many calls they keep in flight. */
@@ -135,12 +136,9 @@ export function runMeasured(cmd, args, { timeoutMs = 600_000, cwd } = {}) {
     let peakRssMb = 0
     const sample = () => {
       try {
-        const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8')
-        // Fields after the command name (which may hold spaces): utime and stime are fields 14 and 15.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))
-        if (hwm) peakRssMb = Number(hwm[1]) / 1024
+        cpuSeconds = parseProcStatCpu(readFileSync(`/proc/${p.pid}/stat`, 'utf8'))
+        const hwm = parseVmHwmMb(readFileSync(`/proc/${p.pid}/status`, 'utf8'))
+        if (Number.isFinite(hwm)) peakRssMb = hwm
       } catch {
         // it exited between two samples
       }

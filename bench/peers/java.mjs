@@ -4,10 +4,11 @@
  * the same broker. Records/s come from the tools' own summaries; client CPU (user + system of every JVM
  * thread, JVM start and JIT included) and peak RSS (VmHWM) from /proc of the java process.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HT, HT_FETCH, LL_FETCH, payloads, runMeasured } from './common.mjs'
+import { parseConsumerPerformance, parseEndToEndLatency, parseProducerPerformance } from './parse.mjs'
 
 /** The JVM flags of Kafka's perf-test scripts (KAFKA_HEAP_OPTS -Xmx512M, G1). */
 const JVM = ['-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true']
@@ -23,6 +24,7 @@ async function classpath() {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'kafkatune-bench-java-'))
+process.on('exit', () => rmSync(work, { recursive: true, force: true }))
 const payloadFiles = new Map()
 
 /** The same kind of payload pool the Node contenders use, one value per line (base64 text has no newline). */
@@ -48,11 +50,8 @@ export async function javaProducer({ brokers, topic, bytes, count, compression }
   ]
   const args = [...JVM, '-cp', await classpath(), 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(count), '--throughput', '-1', '--payload-file', payloadFile(bytes), '--producer-props', ...props]
   const run = await runMeasured(java(), args)
-  const lines = run.stdout.trim().split('\n').filter((l) => /records sent/.test(l))
-  const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(lines.at(-1) ?? '')
-  if (m === null) throw new Error(`ProducerPerformance printed no summary: ${run.stdout.slice(-1000)}`)
-  const records = Number(m[1])
-  return { records, seconds: records / Number(m[2]), cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, wallSeconds: run.wallSeconds }
+  const { records, seconds } = parseProducerPerformance(run.stdout)
+  return { records, seconds, cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, wallSeconds: run.wallSeconds }
 }
 
 /** ConsumerPerformance with the `high-throughput` fetch knobs; its fetch.* columns leave the group join out. */
@@ -62,14 +61,8 @@ export async function javaConsumer({ brokers, topic, count }) {
   const group = `bench-peers-java-${Date.now()}`
   const args = [...JVM, '-cp', await classpath(), 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', brokers.join(','), '--topic', topic, '--messages', String(count), '--group', group, '--fetch-size', String(HT_FETCH.maxPartitionBytes), '--consumer.config', config, '--timeout', '60000']
   const run = await runMeasured(java(), args)
-  const lines = run.stdout.trim().split('\n')
-  const header = lines.findIndex((l) => l.startsWith('start.time'))
-  if (header < 0 || lines[header + 1] === undefined) throw new Error(`ConsumerPerformance printed no summary: ${run.stdout.slice(-1000)}`)
-  const names = lines[header].split(',').map((s) => s.trim())
-  const values = lines[header + 1].split(',').map((s) => s.trim())
-  const col = (n) => Number(values[names.indexOf(n)])
-  const records = col('data.consumed.in.nMsg')
-  return { records, seconds: col('fetch.time.ms') / 1000, cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, rebalanceMs: col('rebalance.time.ms') }
+  const { records, seconds, rebalanceMs } = parseConsumerPerformance(run.stdout)
+  return { records, seconds, cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, rebalanceMs }
 }
 
 /**
@@ -81,8 +74,5 @@ export async function javaLatency({ brokers, topic, bytes, total }) {
   writeFileSync(config, [`fetch.min.bytes=${LL_FETCH.minBytes}`, `fetch.max.wait.ms=${LL_FETCH.maxWaitMs}`, 'linger.ms=0', ''].join('\n'))
   const args = [...JVM, '-cp', await classpath(), 'org.apache.kafka.tools.EndToEndLatency', brokers.join(','), topic, String(total), '1', String(bytes), config]
   const run = await runMeasured(java(), args)
-  const p = /50th = ([\d.]+), 99th = ([\d.]+), 99\.9th = ([\d.]+)/.exec(run.stdout)
-  const avg = /Avg latency: ([\d.]+) ms/.exec(run.stdout)
-  if (p === null) throw new Error(`EndToEndLatency printed no percentiles: ${run.stdout.slice(-1000)}`)
-  return { records: total, p50: Number(p[1]), p99: Number(p[2]), max: NaN, p999: Number(p[3]), avg: avg ? Number(avg[1]) : NaN, seconds: run.wallSeconds }
+  return { records: total, ...parseEndToEndLatency(run.stdout), max: NaN, seconds: run.wallSeconds }
 }
