@@ -39,7 +39,7 @@ export function renderChart(out, source = 'peers-results.json') {
   const svg = []
   svg.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`)
   svg.push(`<rect width="100%" height="100%" fill="#ffffff"/>`)
-  svg.push(`<text x="10" y="18" font-size="13" font-weight="bold">kafkatune vs other Kafka clients, one broker, ${esc(out.started.slice(0, 16).replace('T', ' '))} UTC (${out.rounds} rounds, shared 2-core machine${out.load ? `, load average ${out.load.min.toFixed(0)}-${out.load.max.toFixed(0)}` : ''})</text>`)
+  svg.push(`<text x="10" y="18" font-size="13" font-weight="bold">kafkatune vs other Kafka clients, one broker, ${esc(out.started.slice(0, 16).replace('T', ' '))} UTC, ${out.rounds} rounds, shared 2 cores${out.load ? `, load avg ${out.load.min.toFixed(0)}-${out.load.max.toFixed(0)}` : ''}</text>`)
   svg.push(`<text x="${LEFT}" y="40" font-weight="bold">kafkatune records/s ÷ client records/s</text>`)
   svg.push(`<text x="${LEFT + PANEL + 90}" y="40" font-weight="bold">client CPU s per 1M records (Java: net of JVM start)</text>`)
   let y = 56
