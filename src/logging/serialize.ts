@@ -31,7 +31,8 @@ export function plainFields(value: unknown, seen: WeakSet<object> = new WeakSet(
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(value)) {
     const plain = plainFields(v, seen)
-    if (plain !== undefined) out[k] = plain
+    // A '__proto__' key (from parsed JSON) stays a field instead of replacing the copy's prototype.
+    if (plain !== undefined) Object.defineProperty(out, k, { value: plain, enumerable: true, writable: true, configurable: true })
   }
   return out
 }

@@ -16,12 +16,17 @@ describe('plainFields', () => {
     )
   })
 
-  it('keeps plain JSON data as it is', () => {
+  it('prints plain JSON data exactly as JSON.stringify does', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
-        expect(plainFields(value)).toEqual(JSON.parse(JSON.stringify(value)))
+        expect(JSON.stringify(plainFields(value))).toBe(JSON.stringify(value))
       }),
     )
+  })
+
+  it("keeps a '__proto__' field as a field", () => {
+    const parsed = JSON.parse('{"__proto__":{"x":1},"a":2}') as unknown
+    expect(JSON.stringify(plainFields(parsed))).toBe('{"__proto__":{"x":1},"a":2}')
   })
 
   it('splitArgs reads (fields, message) and (message) as pino does', () => {
