@@ -1,28 +1,30 @@
 /**
  * The loop for ordering 'key' and 'unordered': a fetched batch is handed out record by record to a
  * `KeyScheduler` (p-queue, `concurrency` records in flight per consumer) and the eachBatch call returns as soon
- * as its records are handed out, so kafkajs fetches on while handlers run. Back-pressure: the eachBatch call
- * waits (heartbeating) while the partition has `maxPendingPerPartition` records pending, or while handing out
- * the next record would stretch the offset map past the metadata limit; kafkajs fetches nothing more for that
- * partition until the call returns. Completions go to a `CompletionTracker`; commits carry its offset maps.
+ * as its records are handed out, so kafkajs fetches on while handlers run. Back-pressure: when a partition has
+ * `maxPendingPerPartition` records pending, or handing out the next record would stretch the offset map past the
+ * metadata limit, the loop stops handing its batch out, resolves the fetch position after the last record handed
+ * out and pauses fetching of that partition; the records not handed out are fetched again after the resume,
+ * which comes once half the pending records finished (and the map has room). Other partitions flow meanwhile.
+ * Completions go to a `CompletionTracker`; commits carry its offset maps.
  */
 import type { Logger } from 'pino'
 import type { ConsumerSettings } from '../../config/index.js'
-import { KafkatuneError, isKafkatuneError } from '../../errors.js'
+import { KafkatuneError } from '../../errors.js'
 import type { ConsumedMessage } from '../../messages.js'
-import type { BatchLoopHost, FetchedBatch, FetchedRecord } from '../batch-loop.js'
+import type { BatchLoopHost, FetchedBatch } from '../batch-loop.js'
 import type { CommitStrategy } from '../commit/index.js'
 import type { GroupCommitter } from '../committer.js'
-import type { RawRecord } from '../dead-letter.js'
 import { decodeRecord } from '../decode.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
 import { partitionKey } from '../offsets.js'
-import { runWithRetries } from '../retry.js'
-import type { RetryOutcome } from '../retry.js'
-import type { HandlerContext, MaxPollIntervalExceededEvent, RunHandlers } from '../types.js'
+import type { HandlerContext, RunHandlers } from '../types.js'
 import { PartitionCompletion } from './completion.js'
 import type { CompletionTracker } from './completion.js'
+import { giveUp, withRetries } from './record-outcome.js'
+import type { Job } from './record-outcome.js'
 import { KeyScheduler } from './scheduler.js'
+import type { Lane } from './scheduler.js'
 
 /** The committed offset and metadata of one partition, as the group coordinator has them. */
 export interface CommittedOffset {
@@ -33,6 +35,10 @@ export interface CommittedOffset {
 export interface ParallelLoopHost<K, V> extends BatchLoopHost<K, V> {
   /** Reads back the committed offset and metadata of a partition this member just got. */
   restore(topic: string, partition: number): Promise<CommittedOffset>
+  /** Stops fetching a partition (back-pressure). */
+  pause(topic: string, partition: number): void
+  /** Fetches a partition paused by `pause` again (unless the application paused it too). */
+  resume(topic: string, partition: number): void
 }
 
 /** What the metrics snapshot shows of out-of-order processing. */
@@ -43,28 +49,38 @@ export interface ParallelGauges {
   offsetMapRecords: number
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-interface Running {
+/** One p-queue task draining a lane: the guard watches the record it runs. */
+interface Runner {
+  current: Job | null
   startedAt: number
-  raw: RawRecord
-  exceeded: boolean
+  readonly lane: Lane<Job>
+  /** The guard gave its record up: nothing it finishes is recorded. */
+  abandoned: boolean
 }
 
+const NO_ERROR = Symbol('no error')
+
 export class ParallelLoop<K, V> {
-  readonly #scheduler: KeyScheduler
-  readonly #running = new Set<Running>()
+  #scheduler: KeyScheduler<Job>
+  readonly #byKey: boolean
+  readonly #runners = new Set<Runner>()
   /** One signal for every running handler (one AbortController per record costs more than the handler call). */
   #controller = new AbortController()
   #context: HandlerContext = { signal: this.#controller.signal }
   readonly #restoring = new Map<string, Promise<PartitionCompletion>>()
   #batches = 0
-  #progressWaiters: (() => void)[] = []
+  /** Records handed out and not yet finished, dropped or given up. */
+  #outstanding = 0
+  #inFlight = 0
+  #sinceLag = 0
+  #idleWaiters: (() => void)[] = []
   #guardTimer: NodeJS.Timeout | null = null
   /** A revocation is under way: running handlers finish, nothing more starts until the next join. */
   #draining = false
-  /** Pending records per partition before its eachBatch call waits. */
+  /** Pending records per partition at which its fetching pauses. */
   readonly maxPendingPerPartition: number
+  /** Pending records at or below which a paused partition resumes. */
+  readonly resumeAt: number
 
   constructor(
     private readonly settings: ConsumerSettings<K, V>,
@@ -75,38 +91,49 @@ export class ParallelLoop<K, V> {
     private readonly log: Logger,
     private readonly host: ParallelLoopHost<K, V>,
   ) {
-    const concurrency = settings.concurrency
-    this.#scheduler = new KeyScheduler(concurrency, settings.ordering === 'key')
-    this.maxPendingPerPartition = Math.max(settings.maxPollRecords, concurrency * 4)
+    this.#byKey = settings.ordering === 'key'
+    this.#scheduler = this.#newScheduler()
+    this.maxPendingPerPartition = Math.max(settings.maxPollRecords, settings.concurrency * 4)
+    this.resumeAt = this.maxPendingPerPartition >> 1
+  }
+
+  #newScheduler(): KeyScheduler<Job> {
+    return new KeyScheduler<Job>(this.settings.concurrency, this.#byKey, (lane, budget) => this.#work(lane, budget))
   }
 
   /** eachBatch calls in progress plus records handed out and not finished. */
   get active(): number {
-    return this.#batches + this.#scheduler.size
+    return this.#batches + this.#outstanding
   }
 
   gauges(): ParallelGauges {
     const queueDepth: Record<string, number> = {}
     let offsetMapRecords = 0
     for (const p of this.completion.all()) {
-      queueDepth[`${p.topic}/${p.partition}`] = p.pendingCount
+      queueDepth[p.label] = p.pendingCount
       offsetMapRecords += p.completedAhead
     }
-    return { inFlight: this.#scheduler.running, queueDepth, keysWaiting: this.#scheduler.keysWaiting, offsetMapRecords }
+    return { inFlight: this.#inFlight, queueDepth, keysWaiting: this.#scheduler.keysWaiting, offsetMapRecords }
   }
 
-  /** Resolves when no eachBatch call runs and every record handed out finished. */
-  async idle(): Promise<void> {
-    while (this.active > 0) {
-      await this.#scheduler.idle()
-      if (this.#batches > 0) await this.#progress(50)
+  /** Resolves when no eachBatch call runs and every record handed out finished (or was given up). */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  #settled(count: number): void {
+    this.#outstanding -= count
+    if (this.#outstanding + this.#batches === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const w of waiters) w()
     }
   }
 
   /** Before a rejoin: records not started yet stay with the partition's next owner; resolves when the running ones finished. */
   drain(): Promise<void> {
     this.#draining = true
-    this.#notify()
     return this.idle()
   }
 
@@ -121,12 +148,15 @@ export class ParallelLoop<K, V> {
       this.#controller = new AbortController()
       this.#context = { signal: this.#controller.signal }
     }
+    for (const p of this.completion.all()) this.#release(p)
     this.completion.clear()
     this.#restoring.clear()
   }
 
   /** The partition moved (seek, offset reset): start afresh from wherever kafkajs fetches next, without a map. */
   restart(topic: string, partition: number): void {
+    const old = this.completion.get(topic, partition)
+    if (old !== undefined) this.#release(old)
     this.#restoring.delete(partitionKey(topic, partition))
     this.completion.set(new PartitionCompletion(topic, partition, -1n, [], this.settings.offsetMetadataMaxBytes))
   }
@@ -136,20 +166,23 @@ export class ParallelLoop<K, V> {
     this.completion.get(topic, partition)?.passed(BigInt(lastOffset))
   }
 
-  #progress(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms)
-      this.#progressWaiters.push(() => {
-        clearTimeout(t)
-        resolve()
-      })
-    })
+  /** Partitions whose fetching the loop paused (back-pressure). */
+  holds(topic: string, partition: number): boolean {
+    return this.completion.get(topic, partition)?.held === true
   }
 
-  #notify(): void {
-    const waiters = this.#progressWaiters
-    this.#progressWaiters = []
-    for (const w of waiters) w()
+  #hold(part: PartitionCompletion): void {
+    if (part.held) return
+    part.held = true
+    this.log.debug({ topic: part.topic, partition: part.partition, pending: part.pendingCount }, 'back-pressure: fetching of the partition paused')
+    this.host.pause(part.topic, part.partition)
+  }
+
+  #release(part: PartitionCompletion): void {
+    if (!part.held) return
+    part.held = false
+    this.log.debug({ topic: part.topic, partition: part.partition, pending: part.pendingCount }, 'back-pressure: fetching of the partition resumed')
+    this.host.resume(part.topic, part.partition)
   }
 
   #partition(topic: string, partition: number): Promise<PartitionCompletion> {
@@ -167,6 +200,7 @@ export class ParallelLoop<K, V> {
         .then(({ offset, metadata }) => {
           const part = PartitionCompletion.restore(topic, partition, offset, metadata, this.settings.offsetMetadataMaxBytes)
           if (this.#restoring.get(key) === p) this.completion.set(part)
+          else part.retired = true
           return part
         })
       this.#restoring.set(key, p)
@@ -184,18 +218,29 @@ export class ParallelLoop<K, V> {
   /** maxPollIntervalMs per record: an overrun leaves a gap no commit can pass, so the consumer stops. */
   #checkGuard(): void {
     const now = Date.now()
-    for (const r of this.#running) {
+    for (const r of this.#runners) {
+      const job = r.current
+      if (job === null) continue
       const elapsedMs = now - r.startedAt
       if (elapsedMs <= this.settings.maxPollIntervalMs) continue
       this.metrics.maxPollIntervalExceeded++
-      const event: MaxPollIntervalExceededEvent = { topic: r.raw.topic, partition: r.raw.partition, offset: r.raw.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
-      const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${r.raw.topic}[${r.raw.partition}]@${r.raw.offset}`, { retriable: false, details: { ...event } })
-      r.exceeded = true
-      this.#running.delete(r)
+      const event = { topic: job.topic, partition: job.partition, offset: job.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
+      const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${job.topic}[${job.partition}]@${job.offset}`, { retriable: false, details: { ...event } })
+      this.#abandon(r)
       this.#controller.abort(err)
       this.host.emitExceeded(event)
       this.host.fail(err)
     }
+  }
+
+  /** Gives a runner's record up (and, for a key's lane, the records queued behind it on that key). */
+  #abandon(r: Runner): void {
+    r.abandoned = true
+    r.current = null
+    this.#runners.delete(r)
+    this.#inFlight--
+    const rest = r.lane.maxRunners === 1 ? this.#scheduler.detach(r.lane).length : 0
+    this.#settled(1 + rest)
   }
 
   stopGuard(): void {
@@ -203,7 +248,7 @@ export class ParallelLoop<K, V> {
     this.#guardTimer = null
   }
 
-  /** Hands one batch out; throws the heartbeat error of a rebalance so kafkajs rejoins. */
+  /** Hands one batch out, or as much of it as the partition has room for (then pauses it). */
   async run(batch: FetchedBatch): Promise<void> {
     const h = this.host.handlers()
     if (this.host.halted() || h === null || batch.records.length === 0) return
@@ -214,10 +259,11 @@ export class ParallelLoop<K, V> {
     this.#batches++
     this.#startGuard()
     this.committer.useDirect(batch.commit)
-    let heartbeatError: unknown = null
-    const stopped = () => heartbeatError !== null || this.#draining || this.host.halted() || !batch.isRunning() || batch.isStale()
     try {
       const part = await this.#partition(batch.topic, batch.partition)
+      part.highWatermark = BigInt(batch.highWatermark)
+      const group = this.#scheduler.group(part.key)
+      let limit = part.handOutLimit()
       let all = true
       // kafkajs' resolveOffset costs more than handing a record out: once per batch (or where it stopped).
       let handed: string | null = null
@@ -231,24 +277,21 @@ export class ParallelLoop<K, V> {
           handed = r.offset
           continue
         }
-        let waited = false
-        // Once full, wait until half drained: waking per finished record would cost a timer per record.
-        if (part.pendingCount >= this.maxPendingPerPartition) {
-          waited = true
-          heartbeatError ??= await this.#waitFor(batch, () => part.pendingCount <= this.maxPendingPerPartition >> 1, stopped)
-        }
-        if (!part.canHandOut(offset)) {
-          waited = true
-          heartbeatError ??= await this.#waitFor(batch, () => part.canHandOut(offset), stopped)
-        }
-        // kafkajs' isStale()/isRunning() cost a map lookup each: asked every 64 records and after every wait.
-        if (((n++ & 63) === 0 || waited) && (stopped() || this.completion.get(batch.topic, batch.partition) !== part)) {
+        // Records not handed out are fetched again after the resume (the fetch position stays before them).
+        if (part.held || part.pendingCount >= this.maxPendingPerPartition || (offset >= limit && offset >= (limit = part.handOutLimit()))) {
+          this.#hold(part)
           all = false
           break
         }
-        part.handOut(offset)
-        const raw = this.#raw(batch, r)
-        this.#scheduler.add(raw.key === null ? `${part.key}:@${raw.offset}` : `${part.key}:${raw.key.toString('latin1')}`, () => this.#handle(h, batch, part, raw))
+        // kafkajs' isStale()/isRunning() cost a map lookup each: asked every 64 records.
+        if ((n++ & 63) === 0 && (part.retired || this.#draining || this.host.halted() || !batch.isRunning() || batch.isStale())) {
+          all = false
+          break
+        }
+        const job: Job = { topic: batch.topic, partition: batch.partition, offset: r.offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value ?? null, headers: r.headers ?? {}, at: offset, done: false, part }
+        part.handOut(offset, false, job)
+        this.#outstanding++
+        this.#scheduler.add(group, this.#byKey && job.key !== null ? job.key.toString('latin1') : null, job)
         handed = r.offset
       }
       if (all) {
@@ -257,118 +300,88 @@ export class ParallelLoop<K, V> {
       } else if (handed !== null) batch.resolveOffset(handed)
     } finally {
       this.#batches--
-      this.#notify()
+      this.#settled(0)
     }
-    if (heartbeatError !== null) throw heartbeatError
   }
 
-  /** Waits (heartbeating) until `ready` or `stopped`; returns the heartbeat error of a rebalance, if one came. */
-  async #waitFor(batch: FetchedBatch, ready: () => boolean, stopped: () => boolean): Promise<unknown> {
-    let lastBeat = Date.now()
-    while (!stopped() && !ready()) {
-      await this.#progress(Math.min(this.settings.heartbeatIntervalMs, 1000))
-      if (Date.now() - lastBeat >= this.settings.heartbeatIntervalMs) {
-        lastBeat = Date.now()
-        try {
-          await batch.heartbeat()
-        } catch (err) {
-          return err
+  /** One p-queue task: up to `budget` records of `lane` back to back (the per-record path, kept lean). */
+  async #work(lane: Lane<Job>, budget: number): Promise<void> {
+    const runner: Runner = { current: null, startedAt: 0, lane, abandoned: false }
+    this.#runners.add(runner)
+    try {
+      for (let n = 0; n < budget; n++) {
+        const job = this.#scheduler.take(lane)
+        if (job === undefined) return
+        const h = this.host.handlers()
+        // Records queued when the consumer stops or loses the partition are left to the next owner.
+        if (this.#draining || job.part.retired || h === null || h.eachMessage === undefined || this.host.halted()) {
+          this.#settled(1)
+          continue
         }
+        const context = this.#context
+        runner.current = job
+        const started = (runner.startedAt = Date.now())
+        this.#inFlight++
+        let error: unknown = NO_ERROR
+        let attempts = 1
+        let msg: ConsumedMessage<K, V> | null = null
+        try {
+          const decoded = decodeRecord(job, this.settings.keyDeserializer, this.settings.valueDeserializer)
+          msg = decoded instanceof Promise ? await decoded : decoded
+        } catch (err) {
+          error = err
+          attempts = 0
+        }
+        if (msg !== null) {
+          if (this.settings.retry === null) {
+            try {
+              await h.eachMessage(msg, context)
+            } catch (err) {
+              error = err
+            }
+            this.metrics.handlerTime(Date.now() - started)
+          } else {
+            const outcome = await withRetries(h.eachMessage, msg, context, job, this.settings.retry, this.metrics, this.log, this.host)
+            if (!outcome.ok) {
+              error = outcome.error
+              attempts = outcome.attempts
+            }
+          }
+        }
+        // The guard gave this record up (and settled it): nothing of it is recorded.
+        if (runner.abandoned) return
+        runner.current = null
+        this.#inFlight--
+        // A call that outlived stop()'s deadline is not recorded, nor one aborted by the signal.
+        if (this.host.abandoned() || (error !== NO_ERROR && attempts > 0 && context.signal.aborted)) {
+          this.#settled(1)
+          continue
+        }
+        if (error !== NO_ERROR && !(await giveUp(job, error, attempts, this.settings, this.host))) {
+          this.#settled(1)
+          continue
+        }
+        const commit = this.#complete(job)
+        if (commit !== undefined) await commit
+        this.#settled(1)
       }
-    }
-    return null
-  }
-
-  #raw(batch: FetchedBatch, r: FetchedRecord): RawRecord {
-    return { topic: batch.topic, partition: batch.partition, offset: r.offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value ?? null, headers: r.headers ?? {} }
-  }
-
-  /** One record: decode, handler with retries, dead-letter topic, completion. */
-  async #handle(h: RunHandlers<K, V>, batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
-    // Records queued when the consumer stops or loses the partition are left to the next owner.
-    if (this.#draining || this.host.halted() || this.completion.get(raw.topic, raw.partition) !== part) return
-    const running: Running = { startedAt: Date.now(), raw, exceeded: false }
-    this.#running.add(running)
-    const context = this.#context
-    try {
-      let msg: ConsumedMessage<K, V>
-      try {
-        const decoded = decodeRecord(raw, this.settings.keyDeserializer, this.settings.valueDeserializer)
-        msg = decoded instanceof Promise ? await decoded : decoded
-      } catch (err) {
-        if (await this.#giveUp(raw, err, 0)) await this.#complete(batch, part, raw)
-        return
-      }
-      const outcome = await this.#call(h.eachMessage!, msg, context, raw)
-      // A call that outlived maxPollIntervalMs or stop()'s deadline is not recorded, nor one aborted by the signal.
-      if (running.exceeded || this.host.abandoned() || (!outcome.ok && context.signal.aborted)) return
-      if (!outcome.ok && !(await this.#giveUp(raw, outcome.error, outcome.attempts))) return
-      await this.#complete(batch, part, raw)
     } finally {
-      this.#running.delete(running)
-      this.#notify()
+      this.#runners.delete(runner)
     }
   }
 
-  /** The handler with retries; without a retry policy, one plain call (the common case, kept cheap). */
-  async #call(handler: NonNullable<RunHandlers<K, V>['eachMessage']>, msg: ConsumedMessage<K, V>, context: HandlerContext, raw: RawRecord): Promise<RetryOutcome> {
-    const once = async () => {
-      const started = Date.now()
-      try {
-        await handler(msg, context)
-      } finally {
-        this.metrics.handlerTime(Date.now() - started)
-      }
-    }
-    if (this.settings.retry === null) {
-      try {
-        await once()
-        return { ok: true, attempts: 1 }
-      } catch (error) {
-        return { ok: false, attempts: 1, error }
-      }
-    }
-    return runWithRetries(once, this.settings.retry, {
-      sleep,
-      onRetry: (n, err) => {
-        this.metrics.retries++
-        this.log.info({ topic: raw.topic, partition: raw.partition, offset: raw.offset, attempt: n, err }, 'handler failed, retrying')
-      },
-      shouldStop: () => context.signal.aborted || this.host.failed(),
-    })
-  }
-
-  async #complete(batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
-    if (this.completion.get(raw.topic, raw.partition) !== part || this.host.abandoned()) return
-    part.complete(BigInt(raw.offset))
+  /** A record finished: the offset map, back-pressure, metrics, and a commit when the strategy says so. */
+  #complete(job: Job): Promise<void> | undefined {
+    const part = job.part
+    if (part.retired || this.host.abandoned()) return undefined
+    part.completeSlot(job)
     this.metrics.finished(1)
-    this.metrics.lag(part.label, Number(BigInt(batch.highWatermark) - part.committable))
-    if (this.strategy.processed(part.key, Date.now())) {
-      if (this.strategy.name === 'per-message') await this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
-      else this.committer.commitSoon()
-    }
-  }
-
-  /** A record failed for good: dead-letter it (true) or stop the consumer (false). */
-  async #giveUp(raw: RawRecord, error: unknown, attempts: number): Promise<boolean> {
-    const where = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
-    const err = isKafkatuneError(error, 'DESERIALIZATION')
-      ? error
-      : new KafkatuneError('HANDLER_FAILED', `Handler failed on ${raw.topic}[${raw.partition}]@${raw.offset} after ${attempts} attempt(s): ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-          retriable: false,
-          details: { ...where, attempts, groupId: this.settings.groupId },
-        })
-    if (this.settings.deadLetterTopic === null) {
-      this.host.fail(err)
-      return false
-    }
-    try {
-      await this.host.deadLetter([raw], err, attempts)
-      return true
-    } catch (dlqErr) {
-      this.host.fail(new KafkatuneError('KAFKA', `Cannot write ${raw.topic}[${raw.partition}]@${raw.offset} to the dead-letter topic ${this.settings.deadLetterTopic}`, { cause: dlqErr, details: where }))
-      return false
-    }
+    if (part.held && part.pendingCount <= this.resumeAt && part.next < part.handOutLimit()) this.#release(part)
+    // The lag gauge needs the committable offset (a walk over completed slots): now and then, and at the end.
+    if ((++this.#sinceLag & 63) === 0 || part.pendingCount === 0) this.metrics.lag(part.label, Number(part.highWatermark - part.committable))
+    if (!this.strategy.processed(part.key, Date.now())) return undefined
+    if (this.strategy.name === 'per-message') return this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
+    this.committer.commitSoon()
+    return undefined
   }
 }

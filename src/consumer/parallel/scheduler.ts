@@ -1,92 +1,130 @@
 /**
- * Schedules record tasks on one `p-queue` (the consumer-wide concurrency limit). With ordering 'key' a key has
- * at most one task in the queue or running; the next one of that key is queued when it finishes, so a key's
- * records run one after another in the order they were added while other keys overtake a slow one. With
- * 'unordered' every task goes straight to the queue.
+ * Schedules records on one `p-queue` (the consumer-wide concurrency limit) in lanes. A lane is a FIFO of jobs
+ * that at most `maxRunners` p-queue tasks drain at once: with ordering 'key' one lane per key (one runner, so a
+ * key's records run one after another in the order added while other keys overtake a slow one); records with a
+ * null key, and every record with 'unordered', share one lane per partition drained by up to `concurrency`
+ * runners. A runner takes up to `burst` jobs back to back and then goes to the back of the queue, so a p-queue
+ * task (a promise, closures, events) is paid per burst rather than per record, and a busy key cannot keep a
+ * slot from the others.
  */
 import PQueue from 'p-queue'
 
-export type Task = () => Promise<void>
+export interface Lane<J> {
+  readonly jobs: (J | undefined)[]
+  /** Index of the next job to take. */
+  head: number
+  /** p-queue tasks queued or running for this lane. */
+  runners: number
+  readonly maxRunners: number
+  /** Given up (its runner hung past the guard): no more runners start for it, its map entry is gone. */
+  detached: boolean
+  readonly key: string | null
+  readonly group: LaneGroup<J>
+}
 
-export class KeyScheduler {
+/** The lanes of one partition. */
+export interface LaneGroup<J> {
+  readonly byKey: Map<string, Lane<J>>
+  shared: Lane<J> | null
+}
+
+/** Drains up to `budget` jobs of `lane` (taking them with `KeyScheduler.take`). */
+export type LaneWork<J> = (lane: Lane<J>, budget: number) => Promise<void>
+
+/** Jobs one p-queue task runs back to back before the lane queues again behind the others. */
+export const BURST = 32
+
+export class KeyScheduler<J> {
   readonly #queue: PQueue
-  /** Per key: the tasks waiting behind the one queued or running. */
-  readonly #waiting = new Map<string, Task[]>()
-  #tasks = 0
-  #keysWaiting = 0
-  #idleWaiters: (() => void)[] = []
+  readonly #groups = new Map<string, LaneGroup<J>>()
 
   constructor(
-    concurrency: number,
+    readonly concurrency: number,
     private readonly byKey: boolean,
+    private readonly work: LaneWork<J>,
   ) {
     this.#queue = new PQueue({ concurrency })
   }
 
-  /** Tasks added and not finished (queued, waiting behind their key, or running). */
-  get size(): number {
-    return this.#tasks
-  }
-
-  /** Tasks running now. */
+  /** p-queue tasks running now. */
   get running(): number {
     return this.#queue.pending
   }
 
-  /** Keys with tasks waiting behind a running or queued one. */
+  /** The lanes of the partition `partitionKey`. */
+  group(partitionKey: string): LaneGroup<J> {
+    let g = this.#groups.get(partitionKey)
+    if (g === undefined) {
+      g = { byKey: new Map(), shared: null }
+      this.#groups.set(partitionKey, g)
+    }
+    return g
+  }
+
+  /** Keys whose next record waits (for a slot, or behind the key's running record). */
   get keysWaiting(): number {
-    return this.#keysWaiting
+    let n = 0
+    for (const g of this.#groups.values()) {
+      for (const lane of g.byKey.values()) if (lane.head < lane.jobs.length) n++
+      if (g.shared !== null) n += g.shared.jobs.length - g.shared.head
+    }
+    return n
   }
 
-  /** Adds a task; `key` is only looked at with ordering 'key'. */
-  add(key: string, task: Task): void {
-    this.#tasks++
-    if (!this.byKey) {
-      this.#enqueue(null, task)
-      return
-    }
-    const waiting = this.#waiting.get(key)
-    if (waiting !== undefined) {
-      if (waiting.length === 0) this.#keysWaiting++
-      waiting.push(task)
-      return
-    }
-    this.#waiting.set(key, [])
-    this.#enqueue(key, task)
-  }
-
-  #enqueue(key: string | null, task: Task): void {
-    // Tasks report their own failures; a rejection here would be a bug in the loop, not a record's failure.
-    void this.#queue.add(async () => {
-      try {
-        await task()
-      } finally {
-        this.#done(key)
+  /** Adds a job to its lane (`key` is only looked at with ordering 'key'; null is a key of its own per record). */
+  add(group: LaneGroup<J>, key: string | null, job: J): void {
+    let lane: Lane<J> | undefined
+    if (this.byKey && key !== null) {
+      lane = group.byKey.get(key)
+      if (lane === undefined) {
+        lane = { jobs: [], head: 0, runners: 0, maxRunners: 1, detached: false, key, group }
+        group.byKey.set(key, lane)
       }
-    })
+    } else lane = group.shared ??= { jobs: [], head: 0, runners: 0, maxRunners: this.concurrency, detached: false, key: null, group }
+    lane.jobs.push(job)
+    if (lane.runners < lane.maxRunners) this.#activate(lane)
   }
 
-  #done(key: string | null): void {
-    if (key !== null) {
-      const waiting = this.#waiting.get(key)!
-      const next = waiting.shift()
-      if (next === undefined) this.#waiting.delete(key)
-      else {
-        if (waiting.length === 0) this.#keysWaiting--
-        this.#enqueue(key, next)
+  /** The next job of `lane`, or undefined when it is empty. */
+  take(lane: Lane<J>): J | undefined {
+    if (lane.head >= lane.jobs.length) return undefined
+    const job = lane.jobs[lane.head]
+    lane.jobs[lane.head++] = undefined
+    // A long-lived shared lane drops what its runners took, now and then, not per job.
+    if (lane.head > 1024 && lane.head * 2 > lane.jobs.length) {
+      lane.jobs.splice(0, lane.head)
+      lane.head = 0
+    }
+    return job
+  }
+
+  /** Gives a lane up: its jobs not taken are returned and it is forgotten (new jobs of its key start a new lane). */
+  detach(lane: Lane<J>): J[] {
+    lane.detached = true
+    if (lane.key !== null && lane.group.byKey.get(lane.key) === lane) lane.group.byKey.delete(lane.key)
+    if (lane.group.shared === lane) lane.group.shared = null
+    const rest = lane.jobs.slice(lane.head) as J[]
+    lane.jobs.length = 0
+    lane.head = 0
+    return rest
+  }
+
+  #activate(lane: Lane<J>): void {
+    lane.runners++
+    // Jobs report their own failures; a rejection here would be a bug in the loop, not a record's failure.
+    void this.#queue.add(() => this.#turn(lane))
+  }
+
+  async #turn(lane: Lane<J>): Promise<void> {
+    try {
+      await this.work(lane, BURST)
+    } finally {
+      lane.runners--
+      if (!lane.detached) {
+        if (lane.head < lane.jobs.length) {
+          if (lane.runners < lane.maxRunners) this.#activate(lane)
+        } else if (lane.runners === 0 && lane.key !== null && lane.group.byKey.get(lane.key) === lane) lane.group.byKey.delete(lane.key)
       }
     }
-    this.#tasks--
-    if (this.#tasks === 0) {
-      const waiters = this.#idleWaiters
-      this.#idleWaiters = []
-      for (const w of waiters) w()
-    }
-  }
-
-  /** Resolves when every added task finished. */
-  idle(): Promise<void> {
-    if (this.#tasks === 0) return Promise.resolve()
-    return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 }

@@ -34,6 +34,7 @@ function harness(
   const committer = new GroupCommitter(completion, strategy, metrics, log, async (o) => void commits.push(o))
   let fatal = false
   let exceeded = 0
+  const flow: string[] = []
   const loop = new ParallelLoop(settings, completion, committer, strategy, metrics, log, {
     handlers: () => handlers,
     halted: () => fatal,
@@ -46,6 +47,8 @@ function harness(
     deadLetter: async (raws) => void deadLettered.push(...raws.map((r) => r.offset)),
     emitExceeded: () => void exceeded++,
     restore: async () => committed,
+    pause: (topic, partition) => void flow.push(`pause ${topic}/${partition}`),
+    resume: (topic, partition) => void flow.push(`resume ${topic}/${partition}`),
   })
   metrics.parallel = loop
   return {
@@ -57,6 +60,7 @@ function harness(
     metrics,
     completion,
     exceeded: () => exceeded,
+    flow,
     halt: () => {
       fatal = true
     },
@@ -167,20 +171,89 @@ describe('ParallelLoop', () => {
     expect(h.commits.at(-1)![0]!.offset).toBe('3')
   })
 
-  it('back-pressure: the eachBatch call returns only once the partition has room', async () => {
+  it('back-pressure: a full partition is paused with the rest of its batch unhanded, resumed once half drained, and the refetch goes on in order', async () => {
+    const gates: (() => void)[] = []
+    const handled: number[] = []
+    const h = harness({ concurrency: 2, maxPollRecords: 10 }, {
+      eachMessage: async (m) => {
+        await new Promise<void>((r) => gates.push(r))
+        handled.push(Number(m.offset))
+      },
+    })
+    expect(h.loop.maxPendingPerPartition).toBe(10)
+    // 30 records over 3 keys: the call returns at once, having handed out 10 and resolved the position after them.
+    const first = batch(h, Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}` })))
+    await h.loop.run(first)
+    expect(first.resolved).toEqual(['9'])
+    expect(h.flow).toEqual(['pause t/0'])
+    expect(h.metrics.snapshot()).toMatchObject({ queueDepth: { 't/0': 10 } })
+    // A batch fetched before the pause took effect hands nothing out and leaves the position alone.
+    const late = batch(h, Array.from({ length: 20 }, (_, i) => ({ key: `k${(i + 10) % 3}` })), 10)
+    await h.loop.run(late)
+    expect(late.resolved).toEqual([])
+    const open = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        while (gates.length === 0) await sleep(1)
+        gates.shift()!()
+        await sleep(0)
+      }
+    }
+    await open(4)
+    expect(h.flow).toEqual(['pause t/0'])
+    await open(1)
+    expect(h.flow).toEqual(['pause t/0', 'resume t/0'])
+    // As kafkajs does: fetch from the resolved position whenever the partition is not paused.
+    let position = 10
+    let fetches = 0
+    while (handled.length < 30) {
+      if (!h.loop.holds('t', 0) && position < 30) {
+        const b = batch(h, Array.from({ length: 30 - position }, (_, i) => ({ key: `k${(position + i) % 3}` })), position)
+        await h.loop.run(b)
+        fetches++
+        if (b.resolved.length > 0) position = Number(b.resolved.at(-1)) + 1
+      }
+      if (handled.length < 30) await open(1)
+    }
+    expect(fetches).toBeGreaterThan(1)
+    await h.loop.idle()
+    expect([...handled].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    for (const k of [0, 1, 2]) {
+      const mine = handled.filter((o) => o % 3 === k)
+      expect(mine).toEqual([...mine].sort((a, b) => a - b))
+    }
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '30' }])
+  })
+
+  it('back-pressure on the offset-map limit: pauses before the map would outgrow the metadata, resumes when the gap closes', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const h = harness({ concurrency: 2, maxPollRecords: 10 }, { eachMessage: () => gate })
-    expect(h.loop.maxPendingPerPartition).toBe(10)
-    let returned = false
-    const run = h.loop.run(batch(h, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}` })))).then(() => (returned = true))
-    await sleep(50)
-    expect(returned).toBe(false)
-    expect(h.metrics.snapshot()).toMatchObject({ inFlight: 2, queueDepth: { 't/0': 10 } })
+    const h = harness({ concurrency: 4, maxPollRecords: 100_000, offsetMetadataMaxBytes: 128 }, {
+      eachMessage: async (m) => {
+        if (m.offset === '0') await gate
+      },
+    })
+    const b = batch(h, Array.from({ length: 5000 }, (_, i) => ({ key: `k${i}` })))
+    await h.loop.run(b)
+    expect(h.flow).toEqual(['pause t/0'])
+    const stoppedAt = Number(b.resolved[0])
+    expect(stoppedAt).toBeGreaterThan(50)
+    expect(stoppedAt).toBeLessThan(5000)
+    await sleep(20)
+    await h.committer.commitPending()
+    expect((h.commits.at(-1)![0]!.metadata ?? '').length).toBeLessThanOrEqual(128)
     release()
-    await run
     await h.loop.idle()
-    expect(returned).toBe(true)
+    expect(h.flow).toEqual(['pause t/0', 'resume t/0'])
+  })
+
+  it('a reset (rejoin) resumes the partitions back-pressure paused', async () => {
+    const h = harness({ concurrency: 1, maxPollRecords: 4 }, { eachMessage: () => new Promise(() => {}) })
+    await h.loop.run(batch(h, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}` }))))
+    expect(h.loop.holds('t', 0)).toBe(true)
+    h.loop.reset()
+    expect(h.flow).toEqual(['pause t/0', 'resume t/0'])
+    expect(h.loop.holds('t', 0)).toBe(false)
   })
 
   it('skips records the restored offset map says finished, and counts them', async () => {
@@ -240,6 +313,7 @@ describe('ParallelLoop', () => {
     }, undefined, { maxPollIntervalMs: 150 })
     await h.loop.run(batch(h, [{ key: 'a' }, { key: 'b' }, { key: 'c' }]))
     await h.loop.idle()
+    await sleep(0)
     h.loop.stopGuard()
     expect(aborted).toBe(true)
     expect(h.exceeded()).toBe(1)
