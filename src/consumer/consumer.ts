@@ -12,7 +12,7 @@ import { KafkatuneError } from '../errors.js'
 import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-client.js'
 import { kafkaError } from '../kafkajs/errors.js'
 import { generationOf } from '../kafkajs/group-generation.js'
-import { installRebalanceHooks, registerRejoinHooks, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
+import { installRebalanceHooks, registerRejoinHooks, requestRejoin, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
 import type { TopicPartitions } from './assignors/index.js'
 import { BatchLoop } from './batch-loop.js'
 import { createCommitStrategy } from './commit/index.js'
@@ -90,6 +90,11 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         log.debug({ err, topic, partition }, 'resume after back-pressure refused by kafkajs')
       }
     },
+    requestRejoin: () => rejoin(),
+  }
+  /** A record outlived maxPollIntervalMs with ordering 'key'/'unordered': leave the group and join again. */
+  function rejoin(): boolean {
+    return memberId !== null && state === 'running' && requestRejoin(memberId)
   }
   /** Partitions paused with `consumer.pause()` (back-pressure pauses and resumes leave them alone). */
   const userPaused = new Set<string>()

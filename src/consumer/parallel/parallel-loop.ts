@@ -24,7 +24,7 @@ import type { CompletionTracker } from './completion.js'
 import { giveUp, withRetries } from './record-outcome.js'
 import type { Job } from './record-outcome.js'
 import { KeyScheduler } from './scheduler.js'
-import type { Lane } from './scheduler.js'
+import type { RunnerSlot } from './scheduler.js'
 
 /** The committed offset and metadata of one partition, as the group coordinator has them. */
 export interface CommittedOffset {
@@ -39,6 +39,11 @@ export interface ParallelLoopHost<K, V> extends BatchLoopHost<K, V> {
   pause(topic: string, partition: number): void
   /** Fetches a partition paused by `pause` again (unless the application paused it too). */
   resume(topic: string, partition: number): void
+  /**
+   * Makes the member leave the group and join again (a record outlived maxPollIntervalMs); false when it cannot,
+   * and the consumer then stops instead.
+   */
+  requestRejoin(): boolean
 }
 
 /** What the metrics snapshot shows of out-of-order processing. */
@@ -49,13 +54,16 @@ export interface ParallelGauges {
   offsetMapRecords: number
 }
 
-/** One p-queue task draining a lane: the guard watches the record it runs. */
-interface Runner {
+/** One p-queue task taking records from the scheduler: the guard watches the record it runs. */
+interface Runner extends RunnerSlot<Job> {
   current: Job | null
   startedAt: number
-  readonly lane: Lane<Job>
   /** The guard gave its record up: nothing it finishes is recorded. */
   abandoned: boolean
+  readonly scheduler: KeyScheduler<Job>
+  /** Per runner, not per record: aborting it reaches the handler running on this runner only. */
+  readonly controller: AbortController
+  readonly context: HandlerContext
 }
 
 const NO_ERROR = Symbol('no error')
@@ -64,9 +72,10 @@ export class ParallelLoop<K, V> {
   #scheduler: KeyScheduler<Job>
   readonly #byKey: boolean
   readonly #runners = new Set<Runner>()
-  /** One signal for every running handler (one AbortController per record costs more than the handler call). */
-  #controller = new AbortController()
-  #context: HandlerContext = { signal: this.#controller.signal }
+  /** A runner hung past the guard and holds its p-queue slot: the next join starts a new scheduler. */
+  #stuck = false
+  /** stop()'s deadline passed: runners started from now on begin aborted. */
+  #abortReason: KafkatuneError | null = null
   readonly #restoring = new Map<string, Promise<PartitionCompletion>>()
   #batches = 0
   /** Records handed out and not yet finished, dropped or given up. */
@@ -98,7 +107,8 @@ export class ParallelLoop<K, V> {
   }
 
   #newScheduler(): KeyScheduler<Job> {
-    return new KeyScheduler<Job>(this.settings.concurrency, this.#byKey, (lane, budget) => this.#work(lane, budget))
+    const scheduler: KeyScheduler<Job> = new KeyScheduler<Job>(this.settings.concurrency, this.#byKey, () => this.#run(scheduler))
+    return scheduler
   }
 
   /** eachBatch calls in progress plus records handed out and not finished. */
@@ -138,15 +148,17 @@ export class ParallelLoop<K, V> {
   }
 
   abortAll(reason: KafkatuneError): void {
-    this.#controller.abort(reason)
+    this.#abortReason = reason
+    for (const r of this.#runners) r.controller.abort(reason)
   }
 
   /** An eager rebalance revoked every partition: the next batch of each reads its commit back. */
   reset(): void {
     this.#draining = false
-    if (this.#controller.signal.aborted) {
-      this.#controller = new AbortController()
-      this.#context = { signal: this.#controller.signal }
+    this.#abortReason = null
+    if (this.#stuck) {
+      this.#stuck = false
+      this.#scheduler = this.#newScheduler()
     }
     for (const p of this.completion.all()) this.#release(p)
     this.completion.clear()
@@ -215,7 +227,10 @@ export class ParallelLoop<K, V> {
     this.#guardTimer.unref()
   }
 
-  /** maxPollIntervalMs per record: an overrun leaves a gap no commit can pass, so the consumer stops. */
+  /**
+   * maxPollIntervalMs per record, as the Java client: the record is given up (never committed past), the member
+   * leaves the group and joins again, and the consumer goes on; whoever gets the partition handles it again.
+   */
   #checkGuard(): void {
     const now = Date.now()
     for (const r of this.#runners) {
@@ -227,9 +242,14 @@ export class ParallelLoop<K, V> {
       const event = { topic: job.topic, partition: job.partition, offset: job.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
       const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${job.topic}[${job.partition}]@${job.offset}`, { retriable: false, details: { ...event } })
       this.#abandon(r)
-      this.#controller.abort(err)
+      r.controller.abort(err)
       this.host.emitExceeded(event)
-      this.host.fail(err)
+      if (this.host.requestRejoin()) {
+        this.log.error(
+          { ...event },
+          `handler ran ${elapsedMs} ms, longer than maxPollIntervalMs (${this.settings.maxPollIntervalMs}): the record stays uncommitted and this member leaves the group and joins again`,
+        )
+      } else this.host.fail(err)
     }
   }
 
@@ -239,7 +259,9 @@ export class ParallelLoop<K, V> {
     r.current = null
     this.#runners.delete(r)
     this.#inFlight--
-    const rest = r.lane.maxRunners === 1 ? this.#scheduler.detach(r.lane).length : 0
+    this.#stuck = true
+    const rest = r.lane !== null ? r.scheduler.detach(r.lane).length : 0
+    r.lane = null
     this.#settled(1 + rest)
   }
 
@@ -304,21 +326,21 @@ export class ParallelLoop<K, V> {
     }
   }
 
-  /** One p-queue task: up to `budget` records of `lane` back to back (the per-record path, kept lean). */
-  async #work(lane: Lane<Job>, budget: number): Promise<void> {
-    const runner: Runner = { current: null, startedAt: 0, lane, abandoned: false }
+  /** One runner (a p-queue task): records from the scheduler until it has none (the per-record path, kept lean). */
+  async #run(scheduler: KeyScheduler<Job>): Promise<void> {
+    const controller = new AbortController()
+    if (this.#abortReason !== null) controller.abort(this.#abortReason)
+    const runner: Runner = { lane: null, budget: 0, current: null, startedAt: 0, abandoned: false, scheduler, controller, context: { signal: controller.signal } }
     this.#runners.add(runner)
     try {
-      for (let n = 0; n < budget; n++) {
-        const job = this.#scheduler.take(lane)
-        if (job === undefined) return
+      for (let job = scheduler.next(runner); job !== undefined; job = scheduler.next(runner)) {
         const h = this.host.handlers()
         // Records queued when the consumer stops or loses the partition are left to the next owner.
         if (this.#draining || job.part.retired || h === null || h.eachMessage === undefined || this.host.halted()) {
           this.#settled(1)
           continue
         }
-        const context = this.#context
+        const context = runner.context
         runner.current = job
         const started = (runner.startedAt = Date.now())
         this.#inFlight++
@@ -348,8 +370,11 @@ export class ParallelLoop<K, V> {
             }
           }
         }
-        // The guard gave this record up (and settled it): nothing of it is recorded.
-        if (runner.abandoned) return
+        if (runner.abandoned) {
+          // The guard gave this record up and settled it: nothing of it is recorded, and this runner ends.
+          scheduler.leave()
+          return
+        }
         runner.current = null
         this.#inFlight--
         // A call that outlived stop()'s deadline is not recorded, nor one aborted by the signal.

@@ -1,11 +1,12 @@
 /**
- * Schedules records on one `p-queue` (the consumer-wide concurrency limit) in lanes. A lane is a FIFO of jobs
- * that at most `maxRunners` p-queue tasks drain at once: with ordering 'key' one lane per key (one runner, so a
- * key's records run one after another in the order added while other keys overtake a slow one); records with a
- * null key, and every record with 'unordered', share one lane per partition drained by up to `concurrency`
- * runners. A runner takes up to `burst` jobs back to back and then goes to the back of the queue, so a p-queue
- * task (a promise, closures, events) is paid per burst rather than per record, and a busy key cannot keep a
- * slot from the others.
+ * Schedules records on one `p-queue` (the consumer-wide concurrency limit). Work waits in one FIFO of ready
+ * items: a record without an order to keep (a null key, or any record with 'unordered') is an item of its own;
+ * with ordering 'key' a key's records wait in the key's lane, and the lane is one item while it has records and
+ * no runner. A runner is one p-queue task: it takes the next item, runs up to `BURST` records of a lane back to
+ * back (so a key's records run one after another in the order added, while other keys overtake a slow one), puts
+ * a lane that still has records back at the end of the FIFO, and goes on until the FIFO is empty. So a p-queue
+ * task (a promise, closures, events) is paid per runner start, not per record, and p-queue still decides how many
+ * run at once.
  */
 import PQueue from 'p-queue'
 
@@ -13,118 +14,158 @@ export interface Lane<J> {
   readonly jobs: (J | undefined)[]
   /** Index of the next job to take. */
   head: number
-  /** p-queue tasks queued or running for this lane. */
-  runners: number
-  readonly maxRunners: number
-  /** Given up (its runner hung past the guard): no more runners start for it, its map entry is gone. */
+  /** In the ready FIFO, or taken by a runner: in either case not to be queued again. */
+  busy: boolean
+  /** Given up (its runner hung past the guard): forgotten, its records dropped. */
   detached: boolean
-  readonly key: string | null
+  readonly key: string
   readonly group: LaneGroup<J>
 }
 
-/** The lanes of one partition. */
+/** The key lanes of one partition. */
 export interface LaneGroup<J> {
   readonly byKey: Map<string, Lane<J>>
-  shared: Lane<J> | null
 }
 
-/** Drains up to `budget` jobs of `lane` (taking them with `KeyScheduler.take`). */
-export type LaneWork<J> = (lane: Lane<J>, budget: number) => Promise<void>
+/** What a runner works on: the lane it took (null while it runs free records) and how much of it is left. */
+export interface RunnerSlot<J> {
+  lane: Lane<J> | null
+  budget: number
+}
 
-/** Jobs one p-queue task runs back to back before the lane queues again behind the others. */
+/** Records one runner takes from a lane before the lane goes to the back of the FIFO. */
 export const BURST = 32
+/** Empty lanes are kept (a key seen again needs no new lane) until a partition has this many. */
+const IDLE_LANES = 4096
 
-export class KeyScheduler<J> {
+function isLane<J>(item: unknown): item is Lane<J> {
+  return (item as { group?: unknown }).group !== undefined && (item as { jobs?: unknown }).jobs !== undefined
+}
+
+export class KeyScheduler<J extends object> {
   readonly #queue: PQueue
   readonly #groups = new Map<string, LaneGroup<J>>()
+  /** Ready items (lanes and free records), FIFO from `#head`. */
+  #ready: (Lane<J> | J | undefined)[] = []
+  #head = 0
+  #runners = 0
 
+  /** `runner` drains the scheduler with `next()` until it returns undefined (or, given up, calls `leave()`). */
   constructor(
     readonly concurrency: number,
     private readonly byKey: boolean,
-    private readonly work: LaneWork<J>,
+    private readonly runner: () => Promise<void>,
   ) {
     this.#queue = new PQueue({ concurrency })
   }
 
-  /** p-queue tasks running now. */
-  get running(): number {
-    return this.#queue.pending
+  /** Runners (p-queue tasks) started and not finished. */
+  get runners(): number {
+    return this.#runners
   }
 
   /** The lanes of the partition `partitionKey`. */
   group(partitionKey: string): LaneGroup<J> {
     let g = this.#groups.get(partitionKey)
     if (g === undefined) {
-      g = { byKey: new Map(), shared: null }
+      g = { byKey: new Map() }
       this.#groups.set(partitionKey, g)
     }
     return g
   }
 
-  /** Keys whose next record waits (for a slot, or behind the key's running record). */
+  /** Keys whose next record waits (for a runner, or behind the key's running record). */
   get keysWaiting(): number {
     let n = 0
-    for (const g of this.#groups.values()) {
-      for (const lane of g.byKey.values()) if (lane.head < lane.jobs.length) n++
-      if (g.shared !== null) n += g.shared.jobs.length - g.shared.head
-    }
+    for (const g of this.#groups.values()) for (const lane of g.byKey.values()) if (lane.head < lane.jobs.length) n++
+    for (let i = this.#head; i < this.#ready.length; i++) if (!isLane(this.#ready[i])) n++
     return n
   }
 
-  /** Adds a job to its lane (`key` is only looked at with ordering 'key'; null is a key of its own per record). */
+  /** Adds a record (`key` is only looked at with ordering 'key'; null is a key of its own per record). */
   add(group: LaneGroup<J>, key: string | null, job: J): void {
-    let lane: Lane<J> | undefined
-    if (this.byKey && key !== null) {
-      lane = group.byKey.get(key)
-      if (lane === undefined) {
-        lane = { jobs: [], head: 0, runners: 0, maxRunners: 1, detached: false, key, group }
-        group.byKey.set(key, lane)
-      }
-    } else lane = group.shared ??= { jobs: [], head: 0, runners: 0, maxRunners: this.concurrency, detached: false, key: null, group }
+    if (!this.byKey || key === null) {
+      this.#push(job)
+      return
+    }
+    let lane = group.byKey.get(key)
+    if (lane === undefined) {
+      if (group.byKey.size >= IDLE_LANES) this.#sweep(group)
+      lane = { jobs: [], head: 0, busy: false, detached: false, key, group }
+      group.byKey.set(key, lane)
+    }
     lane.jobs.push(job)
-    if (lane.runners < lane.maxRunners) this.#activate(lane)
+    if (!lane.busy) {
+      lane.busy = true
+      this.#push(lane)
+    }
   }
 
-  /** The next job of `lane`, or undefined when it is empty. */
-  take(lane: Lane<J>): J | undefined {
-    if (lane.head >= lane.jobs.length) return undefined
-    const job = lane.jobs[lane.head]
-    lane.jobs[lane.head++] = undefined
-    // A long-lived shared lane drops what its runners took, now and then, not per job.
-    if (lane.head > 1024 && lane.head * 2 > lane.jobs.length) {
-      lane.jobs.splice(0, lane.head)
-      lane.head = 0
+  #push(item: Lane<J> | J): void {
+    this.#ready.push(item)
+    if (this.#runners < this.concurrency) {
+      this.#runners++
+      // A runner reports its records' failures itself; a rejection here would be a bug in the loop.
+      void this.#queue.add(this.runner)
     }
+  }
+
+  /** The next record for a runner, or undefined when there is nothing to do (the runner then ends). */
+  next(slot: RunnerSlot<J>): J | undefined {
+    const lane = slot.lane
+    if (lane !== null) {
+      if (!lane.detached && lane.head < lane.jobs.length && slot.budget-- > 0) return this.#take(lane)
+      slot.lane = null
+      if (!lane.detached) {
+        if (lane.head < lane.jobs.length) this.#ready.push(lane)
+        else {
+          lane.busy = false
+          lane.jobs.length = 0
+          lane.head = 0
+        }
+      }
+    }
+    while (this.#head < this.#ready.length) {
+      const item = this.#ready[this.#head]!
+      this.#ready[this.#head++] = undefined
+      if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
+        this.#ready = this.#ready.slice(this.#head)
+        this.#head = 0
+      }
+      if (!isLane<J>(item)) return item
+      if (item.detached || item.head >= item.jobs.length) continue
+      slot.lane = item
+      slot.budget = BURST - 1
+      return this.#take(item)
+    }
+    // Counted out here, not when its task settles: a record added in between must start a runner.
+    this.#runners--
+    return undefined
+  }
+
+  /** A runner given up by the guard ended without `next()` returning undefined to it. */
+  leave(): void {
+    this.#runners--
+  }
+
+  #take(lane: Lane<J>): J {
+    const job = lane.jobs[lane.head]!
+    lane.jobs[lane.head++] = undefined
     return job
   }
 
-  /** Gives a lane up: its jobs not taken are returned and it is forgotten (new jobs of its key start a new lane). */
+  /** Gives a lane up: the records not taken are returned and the key starts a new lane. */
   detach(lane: Lane<J>): J[] {
     lane.detached = true
-    if (lane.key !== null && lane.group.byKey.get(lane.key) === lane) lane.group.byKey.delete(lane.key)
-    if (lane.group.shared === lane) lane.group.shared = null
+    if (lane.group.byKey.get(lane.key) === lane) lane.group.byKey.delete(lane.key)
     const rest = lane.jobs.slice(lane.head) as J[]
     lane.jobs.length = 0
     lane.head = 0
     return rest
   }
 
-  #activate(lane: Lane<J>): void {
-    lane.runners++
-    // Jobs report their own failures; a rejection here would be a bug in the loop, not a record's failure.
-    void this.#queue.add(() => this.#turn(lane))
-  }
-
-  async #turn(lane: Lane<J>): Promise<void> {
-    try {
-      await this.work(lane, BURST)
-    } finally {
-      lane.runners--
-      if (!lane.detached) {
-        if (lane.head < lane.jobs.length) {
-          if (lane.runners < lane.maxRunners) this.#activate(lane)
-        } else if (lane.runners === 0 && lane.key !== null && lane.group.byKey.get(lane.key) === lane) lane.group.byKey.delete(lane.key)
-      }
-    }
+  /** Forgets the idle lanes of a partition with many keys. */
+  #sweep(group: LaneGroup<J>): void {
+    for (const [key, lane] of group.byKey) if (!lane.busy) group.byKey.delete(key)
   }
 }

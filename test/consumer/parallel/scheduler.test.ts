@@ -17,14 +17,14 @@ async function runModel(tasks: [number | null, number][], concurrency: number, b
   let peak = 0
   let done = 0
   let turns = 0
-  const s: KeyScheduler<Task> = new KeyScheduler<Task>(concurrency, byKey, async (lane, budget) => {
+  const s: KeyScheduler<Task> = new KeyScheduler<Task>(concurrency, byKey, async () => {
     turns++
-    for (let n = 0; n < budget; n++) {
-      const t = s.take(lane)
-      if (t === undefined) return
+    const slot = { lane: null, budget: 0 }
+    for (let t = s.next(slot); t !== undefined; t = s.next(slot)) {
       running++
       peak = Math.max(peak, running)
-      for (let k = 0; k < t.ticks; k++) await tick()
+      // At least one tick: a runner that never awaits would drain everything inside add().
+      for (let k = 0; k <= t.ticks; k++) await tick()
       if (t.key !== null) order.set(t.key, [...(order.get(t.key) ?? []), t.i])
       running--
       done++
@@ -66,35 +66,51 @@ describe('KeyScheduler', () => {
     expect(r.peak).toBe(5)
   })
 
-  it('a key with many records runs them in bursts: one p-queue task per burst, not per record', async () => {
-    const tasks = Array.from({ length: BURST * 3 }, (): [number, number] => [1, 0])
+  it('p-queue tasks are runners, started per ready item up to concurrency, not per record', async () => {
+    const tasks = Array.from({ length: BURST * 3 }, (_, i): [number, number] => [i % 50, 0])
     const r = await runModel(tasks, 4, true)
     expect(r.done).toBe(BURST * 3)
     expect(r.turns).toBeLessThanOrEqual(4)
+  })
+
+  it('a lane goes to the back of the queue after a burst, so one busy key does not hold a runner from the others', async () => {
+    const order: string[] = []
+    const s: KeyScheduler<{ k: string }> = new KeyScheduler<{ k: string }>(1, true, async () => {
+      const slot = { lane: null, budget: 0 }
+      for (let t = s.next(slot); t !== undefined; t = s.next(slot)) {
+        order.push(t.k)
+        await tick()
+      }
+    })
+    const g = s.group('t|0')
+    for (let i = 0; i < BURST + 5; i++) s.add(g, 'hot', { k: 'hot' })
+    s.add(g, 'cold', { k: 'cold' })
+    for (let i = 0; i < 1000 && order.length < BURST + 6; i++) await tick()
+    expect(order.indexOf('cold')).toBe(BURST)
   })
 
   it('detach gives a lane up: its queued jobs come back and the key starts a new lane', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
     const ran: number[] = []
-    const s: KeyScheduler<number> = new KeyScheduler<number>(2, true, async (lane) => {
-      for (;;) {
-        const j = s.take(lane)
-        if (j === undefined) return
-        if (j === 0) await gate
-        ran.push(j)
+    const s: KeyScheduler<{ j: number }> = new KeyScheduler<{ j: number }>(2, true, async () => {
+      const slot = { lane: null, budget: 0 }
+      for (let t = s.next(slot); t !== undefined; t = s.next(slot)) {
+        if (t.j === 0) await gate
+        ran.push(t.j)
       }
     })
     const g = s.group('t|0')
-    for (const j of [0, 1, 2]) s.add(g, 'a', j)
+    for (const j of [0, 1, 2]) s.add(g, 'a', { j })
     await tick()
     const lane = g.byKey.get('a')!
-    expect(s.detach(lane)).toEqual([1, 2])
-    s.add(g, 'a', 3)
+    expect(s.detach(lane).map((t) => t.j)).toEqual([1, 2])
+    s.add(g, 'a', { j: 3 })
     await tick()
     expect(ran).toEqual([3])
     release()
     await tick()
     expect(ran).toEqual([3, 0])
+    expect(s.runners).toBe(0)
   })
 })
