@@ -3,56 +3,31 @@
  * `KeyScheduler` (p-queue, `concurrency` records in flight per consumer) and the eachBatch call returns as soon
  * as its records are handed out, so kafkajs fetches on while handlers run. Back-pressure: when a partition has
  * `maxPendingPerPartition` records pending, or handing out the next record would stretch the offset map past the
- * metadata limit, the loop stops handing its batch out, resolves the fetch position after the last record handed
- * out and pauses fetching of that partition; the records not handed out are fetched again after the resume,
- * which comes once half the pending records finished (and the map has room). Other partitions flow meanwhile.
- * Completions go to a `CompletionTracker`; commits carry its offset maps.
+ * metadata limit, the rest of the batch waits in the partition's backlog (not fetched again: decoding a fetch
+ * costs more than keeping it) and fetching of that partition pauses; as records finish the backlog goes out, and
+ * fetching resumes once it is empty. Other partitions flow meanwhile. Completions go to a `CompletionTracker`;
+ * commits carry its offset maps.
  */
 import type { Logger } from 'pino'
 import type { ConsumerSettings } from '../../config/index.js'
 import { KafkatuneError } from '../../errors.js'
 import type { ConsumedMessage } from '../../messages.js'
-import type { BatchLoopHost, FetchedBatch } from '../batch-loop.js'
+import type { FetchedBatch, FetchedRecord } from '../batch-loop.js'
 import type { CommitStrategy } from '../commit/index.js'
 import type { GroupCommitter } from '../committer.js'
 import { decodeRecord } from '../decode.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
-import { partitionKey } from '../offsets.js'
-import type { HandlerContext, RunHandlers } from '../types.js'
+import type { HandlerContext } from '../types.js'
 import { PartitionCompletion } from './completion.js'
 import type { CompletionTracker } from './completion.js'
 import { giveUp, withRetries } from './record-outcome.js'
 import type { Job } from './record-outcome.js'
+import { PartitionRestorer } from './restore.js'
 import { KeyScheduler } from './scheduler.js'
 import type { RunnerSlot } from './scheduler.js'
+import type { ParallelGauges, ParallelLoopHost } from './types.js'
 
-/** The committed offset and metadata of one partition, as the group coordinator has them. */
-export interface CommittedOffset {
-  offset: string | null
-  metadata: string | null
-}
-
-export interface ParallelLoopHost<K, V> extends BatchLoopHost<K, V> {
-  /** Reads back the committed offset and metadata of a partition this member just got. */
-  restore(topic: string, partition: number): Promise<CommittedOffset>
-  /** Stops fetching a partition (back-pressure). */
-  pause(topic: string, partition: number): void
-  /** Fetches a partition paused by `pause` again (unless the application paused it too). */
-  resume(topic: string, partition: number): void
-  /**
-   * Makes the member leave the group and join again (a record outlived maxPollIntervalMs); false when it cannot,
-   * and the consumer then stops instead.
-   */
-  requestRejoin(): boolean
-}
-
-/** What the metrics snapshot shows of out-of-order processing. */
-export interface ParallelGauges {
-  inFlight: number
-  queueDepth: Record<string, number>
-  keysWaiting: number
-  offsetMapRecords: number
-}
+export type { CommittedOffset, ParallelGauges, ParallelLoopHost } from './types.js'
 
 /** One p-queue task taking records from the scheduler: the guard watches the record it runs. */
 interface Runner extends RunnerSlot<Job> {
@@ -66,6 +41,13 @@ interface Runner extends RunnerSlot<Job> {
   readonly context: HandlerContext
 }
 
+/** The records of a fetched batch that did not fit yet. */
+interface Backlog {
+  readonly records: readonly FetchedRecord[]
+  index: number
+  readonly lastOffset: string
+}
+
 const NO_ERROR = Symbol('no error')
 
 export class ParallelLoop<K, V> {
@@ -76,7 +58,9 @@ export class ParallelLoop<K, V> {
   #stuck = false
   /** stop()'s deadline passed: runners started from now on begin aborted. */
   #abortReason: KafkatuneError | null = null
-  readonly #restoring = new Map<string, Promise<PartitionCompletion>>()
+  readonly #restorer: PartitionRestorer
+  /** Per paused partition, the fetched records it had no room for. */
+  readonly #backlogs = new Map<PartitionCompletion, Backlog>()
   #batches = 0
   /** Records handed out and not yet finished, dropped or given up. */
   #outstanding = 0
@@ -104,6 +88,7 @@ export class ParallelLoop<K, V> {
     this.#scheduler = this.#newScheduler()
     this.maxPendingPerPartition = Math.max(settings.maxPollRecords, settings.concurrency * 4)
     this.resumeAt = this.maxPendingPerPartition >> 1
+    this.#restorer = new PartitionRestorer(completion, host, log, settings.offsetMetadataMaxBytes)
   }
 
   #newScheduler(): KeyScheduler<Job> {
@@ -161,15 +146,19 @@ export class ParallelLoop<K, V> {
       this.#scheduler = this.#newScheduler()
     }
     for (const p of this.completion.all()) this.#release(p)
+    this.#backlogs.clear()
     this.completion.clear()
-    this.#restoring.clear()
+    this.#restorer.clear()
   }
 
   /** The partition moved (seek, offset reset): start afresh from wherever kafkajs fetches next, without a map. */
   restart(topic: string, partition: number): void {
     const old = this.completion.get(topic, partition)
-    if (old !== undefined) this.#release(old)
-    this.#restoring.delete(partitionKey(topic, partition))
+    if (old !== undefined) {
+      this.#backlogs.delete(old)
+      this.#release(old)
+    }
+    this.#restorer.forget(topic, partition)
     this.completion.set(new PartitionCompletion(topic, partition, -1n, [], this.settings.offsetMetadataMaxBytes))
   }
 
@@ -195,29 +184,6 @@ export class ParallelLoop<K, V> {
     part.held = false
     this.log.debug({ topic: part.topic, partition: part.partition, pending: part.pendingCount }, 'back-pressure: fetching of the partition resumed')
     this.host.resume(part.topic, part.partition)
-  }
-
-  #partition(topic: string, partition: number): Promise<PartitionCompletion> {
-    const existing = this.completion.get(topic, partition)
-    if (existing !== undefined) return Promise.resolve(existing)
-    const key = partitionKey(topic, partition)
-    let p = this.#restoring.get(key)
-    if (p === undefined) {
-      p = this.host
-        .restore(topic, partition)
-        .catch((err: unknown) => {
-          this.log.warn({ err, topic, partition }, 'cannot read the committed offset map; records completed before may be handled again')
-          return { offset: null, metadata: null }
-        })
-        .then(({ offset, metadata }) => {
-          const part = PartitionCompletion.restore(topic, partition, offset, metadata, this.settings.offsetMetadataMaxBytes)
-          if (this.#restoring.get(key) === p) this.completion.set(part)
-          else part.retired = true
-          return part
-        })
-      this.#restoring.set(key, p)
-    }
-    return p
   }
 
   #startGuard(): void {
@@ -270,7 +236,11 @@ export class ParallelLoop<K, V> {
     this.#guardTimer = null
   }
 
-  /** Hands one batch out, or as much of it as the partition has room for (then pauses it). */
+  /**
+   * Hands one batch out, or as much of it as the partition has room for: then the rest waits in the partition's
+   * backlog (kept, not fetched again), the fetch position moves past the batch and fetching of the partition
+   * pauses until the backlog is handed out.
+   */
   async run(batch: FetchedBatch): Promise<void> {
     const h = this.host.handlers()
     if (this.host.halted() || h === null || batch.records.length === 0) return
@@ -282,48 +252,69 @@ export class ParallelLoop<K, V> {
     this.#startGuard()
     this.committer.useDirect(batch.commit)
     try {
-      const part = await this.#partition(batch.topic, batch.partition)
+      const part = await this.#restorer.get(batch.topic, batch.partition)
+      // Fetched before the pause took effect: leave the fetch position alone, the records come again after the resume.
+      if (part.held) return
       part.highWatermark = BigInt(batch.highWatermark)
-      const group = this.#scheduler.group(part.key)
-      let limit = part.handOutLimit()
-      let all = true
-      // kafkajs' resolveOffset costs more than handing a record out: once per batch (or where it stopped).
-      let handed: string | null = null
-      let n = 0
-      for (const r of batch.records) {
-        const offset = BigInt(r.offset)
-        if (part.behind(offset)) continue
-        if (part.wasCompleted(offset)) {
-          part.handOut(offset, true)
-          this.metrics.skippedOnRestore++
-          handed = r.offset
-          continue
-        }
-        // Records not handed out are fetched again after the resume (the fetch position stays before them).
-        if (part.held || part.pendingCount >= this.maxPendingPerPartition || (offset >= limit && offset >= (limit = part.handOutLimit()))) {
-          this.#hold(part)
-          all = false
-          break
-        }
-        // kafkajs' isStale()/isRunning() cost a map lookup each: asked every 64 records.
-        if ((n++ & 63) === 0 && (part.retired || this.#draining || this.host.halted() || !batch.isRunning() || batch.isStale())) {
-          all = false
-          break
-        }
-        const job: Job = { topic: batch.topic, partition: batch.partition, offset: r.offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value ?? null, headers: r.headers ?? {}, at: offset, done: false, part }
-        part.handOut(offset, false, job)
-        this.#outstanding++
-        this.#scheduler.add(group, this.#byKey && job.key !== null ? job.key.toString('latin1') : null, job)
-        handed = r.offset
-      }
-      if (all) {
+      const records = batch.records
+      const i = this.#handOut(part, records, 0, batch)
+      if (i === records.length) {
         part.passed(BigInt(batch.lastOffset()))
         batch.resolveOffset(batch.lastOffset())
-      } else if (handed !== null) batch.resolveOffset(handed)
+      } else if (i >= 0) {
+        this.#backlogs.set(part, { records, index: i, lastOffset: batch.lastOffset() })
+        this.#hold(part)
+        batch.resolveOffset(batch.lastOffset())
+      } else if (i < -1) batch.resolveOffset(records[-i - 2]!.offset)
     } finally {
       this.#batches--
       this.#settled(0)
     }
+  }
+
+  /**
+   * Hands out `records` from `from` while the partition has room. Returns `records.length` when all went out, the
+   * index of the first record that did not fit, or, when it stopped for another reason (stale batch, revocation,
+   * stop), -1 (nothing handed out) or -(i + 2) where i is the last record handed out.
+   */
+  #handOut(part: PartitionCompletion, records: readonly FetchedRecord[], from: number, batch: FetchedBatch | null): number {
+    const group = this.#scheduler.group(part.key)
+    let limit = part.handOutLimit()
+    let n = 0
+    for (let i = from; i < records.length; i++) {
+      const r = records[i]!
+      const offset = BigInt(r.offset)
+      if (part.behind(offset)) continue
+      // kafkajs' isStale()/isRunning() cost a map lookup each: asked every 64 records.
+      if ((n++ & 63) === 0 && (part.retired || this.#draining || this.host.halted() || (batch !== null && (!batch.isRunning() || batch.isStale())))) return i === from ? -1 : -(i - 1 + 2)
+      if (part.wasCompleted(offset)) {
+        part.handOut(offset, true)
+        this.metrics.skippedOnRestore++
+        continue
+      }
+      if (part.pendingCount >= this.maxPendingPerPartition || (offset >= limit && offset >= (limit = part.handOutLimit()))) return i
+      const job: Job = { topic: part.topic, partition: part.partition, offset: r.offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value ?? null, headers: r.headers ?? {}, at: offset, done: false, part }
+      part.handOut(offset, false, job)
+      this.#outstanding++
+      this.#scheduler.add(group, this.#byKey && job.key !== null ? job.key.toString('latin1') : null, job)
+    }
+    return records.length
+  }
+
+  /** Room again in a paused partition: its backlog goes out; once all of it did, fetching resumes. */
+  #refill(part: PartitionCompletion): void {
+    const b = this.#backlogs.get(part)
+    if (b !== undefined) {
+      const i = this.#handOut(part, b.records, b.index, null)
+      if (i >= 0 && i < b.records.length) {
+        b.index = i
+        return
+      }
+      this.#backlogs.delete(part)
+      if (i !== b.records.length) return
+      part.passed(BigInt(b.lastOffset))
+    }
+    this.#release(part)
   }
 
   /** One runner (a p-queue task): records from the scheduler until it has none (the per-record path, kept lean). */
@@ -332,8 +323,15 @@ export class ParallelLoop<K, V> {
     if (this.#abortReason !== null) controller.abort(this.#abortReason)
     const runner: Runner = { lane: null, budget: 0, current: null, startedAt: 0, abandoned: false, scheduler, controller, context: { signal: controller.signal } }
     this.#runners.add(runner)
+    /** The scheduler counted this runner out (next() returned undefined); otherwise `leave()` must. */
+    let out = false
     try {
-      for (let job = scheduler.next(runner); job !== undefined; job = scheduler.next(runner)) {
+      for (;;) {
+        const job = scheduler.next(runner)
+        if (job === undefined) {
+          out = true
+          return
+        }
         const h = this.host.handlers()
         // Records queued when the consumer stops or loses the partition are left to the next owner.
         if (this.#draining || job.part.retired || h === null || h.eachMessage === undefined || this.host.halted()) {
@@ -370,11 +368,8 @@ export class ParallelLoop<K, V> {
             }
           }
         }
-        if (runner.abandoned) {
-          // The guard gave this record up and settled it: nothing of it is recorded, and this runner ends.
-          scheduler.leave()
-          return
-        }
+        // The guard gave this record up and settled it: nothing of it is recorded, and this runner ends.
+        if (runner.abandoned) return
         runner.current = null
         this.#inFlight--
         // A call that outlived stop()'s deadline is not recorded, nor one aborted by the signal.
@@ -390,8 +385,12 @@ export class ParallelLoop<K, V> {
         if (commit !== undefined) await commit
         this.#settled(1)
       }
+    } catch (err) {
+      // A bug in the loop, not a record's failure: stop rather than leave the record's gap open forever.
+      this.host.fail(new KafkatuneError('KAFKA', 'ordering key/unordered: a record runner failed', { cause: err, retriable: false }))
     } finally {
       this.#runners.delete(runner)
+      if (!out) scheduler.leave()
     }
   }
 
@@ -401,7 +400,7 @@ export class ParallelLoop<K, V> {
     if (part.retired || this.host.abandoned()) return undefined
     part.completeSlot(job)
     this.metrics.finished(1)
-    if (part.held && part.pendingCount <= this.resumeAt && part.next < part.handOutLimit()) this.#release(part)
+    if (part.held && part.pendingCount <= this.resumeAt && part.next < part.handOutLimit()) this.#refill(part)
     // The lag gauge needs the committable offset (a walk over completed slots): now and then, and at the end.
     if ((++this.#sinceLag & 63) === 0 || part.pendingCount === 0) this.metrics.lag(part.label, Number(part.highWatermark - part.committable))
     if (!this.strategy.processed(part.key, Date.now())) return undefined
