@@ -156,7 +156,8 @@ export class PartitionCompletion {
     if (this.completedAhead === 0) return null
     const done: bigint[] = []
     for (let i = this.#head; i < this.#slots.length; i++) if (this.#slots[i]!.done) done.push(this.#slots[i]!.at)
-    for (const o of this.#restored) if (o > base) done.push(o)
+    // Restored offsets already reached are slots above (done); only those not reached yet are added, once each.
+    for (const o of this.#restored) if (o > base && o >= this.#next) done.push(o)
     return encodeOffsetMap(base, done)
   }
 
