@@ -18,6 +18,7 @@ import { BatchLoop } from './batch-loop.js'
 import { createCommitStrategy } from './commit/index.js'
 import { GroupCommitter } from './committer.js'
 import { deadLetterRecord } from './dead-letter.js'
+import { recordDeadLetter, recordProcessFailure } from '../observability/tracing-consumer.js'
 import type { RawRecord } from './dead-letter.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
@@ -182,6 +183,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (dlqProducer === null || settings.deadLetterTopic === null) throw new KafkatuneError('NOT_CONNECTED', 'dead-letter producer not connected')
     await dlqProducer.send({ topic: settings.deadLetterTopic, acks: -1, messages: raws.map((raw) => deadLetterRecord(raw, error, settings.groupId, attempts)) })
     metrics.deadLettered += raws.length
+    recordDeadLetter(settings.deadLetterTopic, raws.length, error)
     for (const raw of raws) {
       log.warn({ topic: raw.topic, partition: raw.partition, offset: raw.offset, deadLetterTopic: settings.deadLetterTopic, err: error }, 'record sent to the dead-letter topic')
     }
@@ -191,6 +193,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   function fail(err: KafkatuneError): void {
     if (fatal !== null) return
     fatal = err
+    recordProcessFailure(err)
     log.error({ err, ...err.details }, `consumer stopping: ${err.message}`)
     setImmediate(() => {
       void stop().finally(() => {

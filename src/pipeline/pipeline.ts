@@ -21,6 +21,7 @@ import { toKafkajsPartitioner } from '../kafkajs/partitioner.js'
 import { createPartitioner as createKafkatunePartitioner } from '../partitioners/index.js'
 import type { PartitionerName } from '../partitioners/index.js'
 import { addOutputs, createOutputs } from './outputs.js'
+import { traceTransaction, traceTransform } from '../observability/tracing-pipeline.js'
 import { backoffMs } from '../util/backoff.js'
 import type { Outputs } from './outputs.js'
 
@@ -160,7 +161,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     guard.enter()
     try {
       for (const m of chunk) {
-        addOutputs(outputs, await outputsOf(rawOf(batch.topic, batch.partition, m)))
+        addOutputs(outputs, await traceTransform(cs, rawOf(batch.topic, batch.partition, m), outputsOf))
         if (guard.exceeded) break
       }
     } finally {
@@ -202,7 +203,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       let tx: Transaction | undefined
       let committing = false
       try {
-        tx = await producer.transaction()
+        tx = traceTransaction(await producer.transaction(), cs, { topic: batch.topic, partition: batch.partition, inputs: chunk, outputs: count })
         if (topicMessages.length) await tx.sendBatch({ topicMessages, compression: send.compression, timeout: send.timeout })
         await tx.sendOffsets({ consumerGroupId: cs.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] })
         committing = true

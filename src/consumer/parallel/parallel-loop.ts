@@ -16,37 +16,18 @@ import type { FetchedBatch, FetchedRecord } from '../batch-loop.js'
 import type { CommitStrategy } from '../commit/index.js'
 import type { GroupCommitter } from '../committer.js'
 import { decodeRecord } from '../decode.js'
+import { processTracer } from '../../observability/tracing-consumer.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
-import type { HandlerContext } from '../types.js'
+import type { EachMessageHandler } from '../types.js'
 import { PartitionCompletion } from './completion.js'
 import type { CompletionTracker } from './completion.js'
 import { giveUp, withRetries } from './record-outcome.js'
 import type { Job } from './record-outcome.js'
 import { PartitionRestorer } from './restore.js'
 import { KeyScheduler } from './scheduler.js'
-import type { RunnerSlot } from './scheduler.js'
-import type { ParallelGauges, ParallelLoopHost } from './types.js'
+import type { Backlog, ParallelGauges, ParallelLoopHost, Runner } from './types.js'
 
 export type { CommittedOffset, ParallelGauges, ParallelLoopHost } from './types.js'
-
-/** One p-queue task taking records from the scheduler: the guard watches the record it runs. */
-interface Runner extends RunnerSlot<Job> {
-  current: Job | null
-  startedAt: number
-  /** The guard gave its record up: nothing it finishes is recorded. */
-  abandoned: boolean
-  readonly scheduler: KeyScheduler<Job>
-  /** Per runner, not per record: aborting it reaches the handler running on this runner only. */
-  readonly controller: AbortController
-  readonly context: HandlerContext
-}
-
-/** The records of a fetched batch that did not fit yet. */
-interface Backlog {
-  readonly records: readonly FetchedRecord[]
-  index: number
-  readonly lastOffset: string
-}
 
 const NO_ERROR = Symbol('no error')
 
@@ -325,6 +306,7 @@ export class ParallelLoop<K, V> {
     this.#runners.add(runner)
     /** The scheduler counted this runner out (next() returned undefined); otherwise `leave()` must. */
     let out = false
+    const tracer = processTracer(this.settings)
     try {
       for (;;) {
         const job = scheduler.next(runner)
@@ -338,52 +320,9 @@ export class ParallelLoop<K, V> {
           this.#settled(1)
           continue
         }
-        const context = runner.context
-        runner.current = job
-        const started = (runner.startedAt = Date.now())
-        this.#inFlight++
-        let error: unknown = NO_ERROR
-        let attempts = 1
-        let msg: ConsumedMessage<K, V> | null = null
-        try {
-          const decoded = decodeRecord(job, this.settings.keyDeserializer, this.settings.valueDeserializer)
-          msg = decoded instanceof Promise ? await decoded : decoded
-        } catch (err) {
-          error = err
-          attempts = 0
-        }
-        if (msg !== null) {
-          if (this.settings.retry === null) {
-            try {
-              await h.eachMessage(msg, context)
-            } catch (err) {
-              error = err
-            }
-            this.metrics.handlerTime(Date.now() - started)
-          } else {
-            const outcome = await withRetries(h.eachMessage, msg, context, job, this.settings.retry, this.metrics, this.log, this.host)
-            if (!outcome.ok) {
-              error = outcome.error
-              attempts = outcome.attempts
-            }
-          }
-        }
-        // The guard gave this record up and settled it: nothing of it is recorded, and this runner ends.
-        if (runner.abandoned) return
-        runner.current = null
-        this.#inFlight--
-        // A call that outlived stop()'s deadline is not recorded, nor one aborted by the signal.
-        if (this.host.abandoned() || (error !== NO_ERROR && attempts > 0 && context.signal.aborted)) {
-          this.#settled(1)
-          continue
-        }
-        if (error !== NO_ERROR && !(await giveUp(job, error, attempts, this.settings, this.host))) {
-          this.#settled(1)
-          continue
-        }
-        const commit = this.#complete(job)
-        if (commit !== undefined) await commit
-        this.#settled(1)
+        const goOn = tracer === null ? await this.#process(job, runner, h.eachMessage) : await tracer.record(job, () => this.#process(job, runner, h.eachMessage!))
+        // The guard gave the record up and settled it: nothing of it is recorded, and this runner ends.
+        if (!goOn) return
       }
     } catch (err) {
       // A bug in the loop, not a record's failure: stop rather than leave the record's gap open forever.
@@ -392,6 +331,56 @@ export class ParallelLoop<K, V> {
       this.#runners.delete(runner)
       if (!out) scheduler.leave()
     }
+  }
+
+  /** One record: decode, handler (with retries), dead-letter topic, completion. False when the guard gave it up. */
+  async #process(job: Job, runner: Runner, handler: EachMessageHandler<K, V>): Promise<boolean> {
+    const context = runner.context
+    runner.current = job
+    const started = (runner.startedAt = Date.now())
+    this.#inFlight++
+    let error: unknown = NO_ERROR
+    let attempts = 1
+    let msg: ConsumedMessage<K, V> | null = null
+    try {
+      const decoded = decodeRecord(job, this.settings.keyDeserializer, this.settings.valueDeserializer)
+      msg = decoded instanceof Promise ? await decoded : decoded
+    } catch (err) {
+      error = err
+      attempts = 0
+    }
+    if (msg !== null) {
+      if (this.settings.retry === null) {
+        try {
+          await handler(msg, context)
+        } catch (err) {
+          error = err
+        }
+        this.metrics.handlerTime(Date.now() - started)
+      } else {
+        const outcome = await withRetries(handler, msg, context, job, this.settings.retry, this.metrics, this.log, this.host)
+        if (!outcome.ok) {
+          error = outcome.error
+          attempts = outcome.attempts
+        }
+      }
+    }
+    if (runner.abandoned) return false
+    runner.current = null
+    this.#inFlight--
+    // A call that outlived stop()'s deadline is not recorded, nor one aborted by the signal.
+    if (this.host.abandoned() || (error !== NO_ERROR && attempts > 0 && context.signal.aborted)) {
+      this.#settled(1)
+      return true
+    }
+    if (error !== NO_ERROR && !(await giveUp(job, error, attempts, this.settings, this.host))) {
+      this.#settled(1)
+      return true
+    }
+    const commit = this.#complete(job)
+    if (commit !== undefined) await commit
+    this.#settled(1)
+    return true
   }
 
   /** A record finished: the offset map, back-pressure, metrics, and a commit when the strategy says so. */

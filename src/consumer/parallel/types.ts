@@ -1,5 +1,8 @@
 /** What the parallel loop asks of the consumer around it, and what it reports. */
-import type { BatchLoopHost } from '../batch-loop.js'
+import type { BatchLoopHost, FetchedRecord } from '../batch-loop.js'
+import type { HandlerContext } from '../types.js'
+import type { Job } from './record-outcome.js'
+import type { KeyScheduler, RunnerSlot } from './scheduler.js'
 
 /** The committed offset and metadata of one partition, as the group coordinator has them. */
 export interface CommittedOffset {
@@ -27,4 +30,23 @@ export interface ParallelGauges {
   queueDepth: Record<string, number>
   keysWaiting: number
   offsetMapRecords: number
+}
+
+/** One p-queue task taking records from the scheduler: the guard watches the record it runs. */
+export interface Runner extends RunnerSlot<Job> {
+  current: Job | null
+  startedAt: number
+  /** The guard gave its record up: nothing it finishes is recorded. */
+  abandoned: boolean
+  readonly scheduler: KeyScheduler<Job>
+  /** Per runner, not per record: aborting it reaches the handler running on this runner only. */
+  readonly controller: AbortController
+  readonly context: HandlerContext
+}
+
+/** The records of a fetched batch that did not fit yet. */
+export interface Backlog {
+  readonly records: readonly FetchedRecord[]
+  index: number
+  readonly lastOffset: string
 }
