@@ -191,7 +191,7 @@ class BatchRun<K, V> {
     if (this.lastFinished === null || this.unflushed === 0) return
     this.batch.resolveOffset(this.lastFinished)
     this.d.metrics.finished(this.unflushed)
-    this.d.metrics.lag(`${this.batch.topic}/${this.batch.partition}`, Number(BigInt(this.batch.highWatermark) - BigInt(this.lastFinished) - 1n))
+    this.d.metrics.position(this.batch.topic, this.batch.partition, Number(this.lastFinished) + 1, Number(this.batch.highWatermark))
     this.unflushed = 0
   }
 
@@ -343,7 +343,7 @@ class BatchRun<K, V> {
     const lastRecordOffset = records[records.length - 1]!.offset
     if (this.completed && this.batch.lastOffset() !== lastRecordOffset) {
       tracker.finished(this.batch.topic, this.batch.partition, this.batch.lastOffset())
-      metrics.lag(`${this.batch.topic}/${this.batch.partition}`, Number(BigInt(this.batch.highWatermark) - BigInt(this.batch.lastOffset()) - 1n))
+      metrics.position(this.batch.topic, this.batch.partition, Number(this.batch.lastOffset()) + 1, Number(this.batch.highWatermark))
     }
   }
 

@@ -47,6 +47,7 @@ export class GroupCommitter {
     const run = this.#chain.then(async () => {
       const pending = this.tracker.pending().filter((o) => only === undefined || only.has(partitionKey(o.topic, o.partition)))
       if (pending.length === 0) return
+      const started = Date.now()
       try {
         await commit(pending)
       } catch (err) {
@@ -55,7 +56,7 @@ export class GroupCommitter {
       }
       this.tracker.committed(pending)
       this.strategy.committed(Date.now())
-      this.metrics.commits++
+      this.metrics.commitDone(Date.now() - started, pending)
       this.log.debug({ offsets: pending }, 'committed offsets')
     })
     this.#chain = run.catch(() => {})

@@ -8,6 +8,7 @@ import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
+import { withMetricsSources } from '../observability/metrics-source.js'
 import { activeTracer } from '../observability/tracing.js'
 import { startSendSpan } from '../observability/tracing-producer.js'
 import { Listeners } from '../util/listeners.js'
@@ -67,7 +68,7 @@ export function createProducer<K = string, V = string>(options: ProducerOptions<
 export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V>): Producer<K, V> {
   const logger = settings.logger.child({ component: 'kafkatune.producer' })
   const kafka = createKafkaClient(settings)
-  const metrics = new ProducerMetricsRecorder()
+  const metrics = new ProducerMetricsRecorder(Date.now, settings.clientId)
   const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire))
   const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
@@ -96,6 +97,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }, {
     onRequest: (info) => emit('producer.request', info),
     onFailure: (batch, error, records) => {
+      metrics.failedInTopic(batch.topic, records)
       logger.error({ err: error, topic: batch.topic, partition: batch.partition, records }, `kafkatune: ${records} record(s) failed: ${error.message}`)
       emit('producer.error', { error, topic: batch.topic, partition: batch.partition, records })
     },
@@ -219,6 +221,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     const e = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', err instanceof Error ? err.message : String(err), { cause: err })
     finished(a.seq)
     metrics.failed(e.code, 1)
+    if (typeof topic === 'string') metrics.failedInTopic(topic, 1)
     if (a.token !== null) a.token.failure ??= e
     a.fail(e)
     emit('producer.error', { error: e, topic: typeof topic === 'string' ? topic : String(topic), partition: -1, records: 1 })
@@ -237,7 +240,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
           ad.preparing = null
           if (fencedError !== null) throw fencedError
           const count = await engine.partitionCount(ad.topic)
-          await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
+          if (!pool.tryReserve(a.size)) await metrics.bufferWait(pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now()))
           append(a, ad.topic, ad.partition, ad.key, ad.value, count, Date.now())
         } catch (err) {
           rejectAdmission(a, err, ad.topic)
@@ -336,6 +339,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         throw err
       }
       state = 'connected'
+      metrics.start()
     },
 
     send(record) {
@@ -382,6 +386,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         await engine.disconnect()
       } finally {
         state = 'closed'
+        metrics.stop()
       }
     },
 
@@ -389,5 +394,6 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       return listeners.on(event, listener)
     },
   }
-  return producer
+  metrics.gauges = () => ({ bufferInUse: pool.inUse, bufferCapacity: pool.capacity, requestsInFlight: sender.requestsInFlight })
+  return withMetricsSources(producer, metrics)
 }

@@ -391,7 +391,7 @@ export class ParallelLoop<K, V> {
     this.metrics.finished(1)
     if (part.held && part.pendingCount <= this.resumeAt && part.next < part.handOutLimit()) this.#refill(part)
     // The lag gauge needs the committable offset (a walk over completed slots): now and then, and at the end.
-    if ((++this.#sinceLag & 63) === 0 || part.pendingCount === 0) this.metrics.lag(part.label, Number(part.highWatermark - part.committable))
+    if ((++this.#sinceLag & 63) === 0 || part.pendingCount === 0) this.metrics.position(part.topic, part.partition, Number(part.committable), Number(part.highWatermark))
     if (!this.strategy.processed(part.key, Date.now())) return undefined
     if (this.strategy.name === 'per-message') return this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
     this.committer.commitSoon()
