@@ -3,7 +3,7 @@
  * serialize what it returned; a record that still fails goes to the dead-letter topic as one more output of
  * the same chunk (so, with exactly-once, in the same transaction as its input offset), or stops the pipeline.
  */
-import type { IHeaders } from 'kafkajs'
+import type { ProducerHeaders } from '../producer/types.js'
 import type { Logger } from 'pino'
 import type { OutRecord } from '../config/options.js'
 import type { RetryPolicy } from '../config/types.js'
@@ -20,7 +20,7 @@ import type { Serializer } from '../serde/types.js'
 export interface OutputRecord {
   key: Buffer | null
   value: Buffer | null
-  headers?: IHeaders
+  headers?: ProducerHeaders
 }
 
 /** Output records per topic. */

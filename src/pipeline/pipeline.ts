@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, Transaction } from 'kafkajs'
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Message, Producer, Transaction } from 'kafkajs'
 import { createKafkaClient, guardConnect } from '../client.js'
 import {
   kafkajsSendOptions,
@@ -173,7 +173,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     }
     const last = chunk[chunk.length - 1]!
     const next = (BigInt(last.offset) + 1n).toString()
-    const topicMessages = [...outputs].map(([topic, messages]) => ({ topic, messages }))
+    const topicMessages = [...outputs].map(([topic, messages]) => ({ topic, messages: messages as Message[] }))
     const count = topicMessages.reduce((n, t) => n + t.messages.length, 0)
     if (!settings.exactlyOnce) {
       plainProducer ??= await (async () => {

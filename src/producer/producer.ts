@@ -12,6 +12,8 @@ import type { Serializer } from '../serde/types.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
 import { KafkajsProducerEngine } from './engine.js'
+import { prepareHeaders } from './headers.js'
+import type { WireHeaders } from './headers.js'
 import { ProducerMetricsRecorder } from './metrics.js'
 import { Sender } from './sender.js'
 import type { OutboundRecord } from './sender.js'
@@ -56,7 +58,7 @@ const CLOCK_BASE = Date.now()
 class PendingSend implements OutboundRecord {
   key: Buffer | null = null
   value: Buffer | null = null
-  headers: Record<string, Buffer> | undefined = undefined
+  headers: WireHeaders | undefined = undefined
   timestamp = ''
   size = 0
   private readonly sendAtOffset: number
@@ -266,10 +268,10 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   const prepare = (record: ProducerRecord<K, V>, a: PendingSend, topic: string, key: K | null, value: V): Promise<void> | null => {
     let headers: Record<string, Buffer> | undefined
     if (record.headers !== undefined) {
-      headers = {}
-      for (const [name, v] of Object.entries(record.headers)) headers[name] = typeof v === 'string' ? Buffer.from(v) : v
-    }
-    a.headers = headers
+      const prepared = prepareHeaders(record.headers)
+      headers = prepared.view
+      a.headers = prepared.wire
+    } else a.headers = undefined
     // Without an explicit timestamp the create time is stamped once, when the record's batch is first
     // dispatched (engine.produce): one value per request keeps kafkajs's per-record timestamp work (sort,
     // Long deltas) out of the hot path, which measured about a third of the client CPU.

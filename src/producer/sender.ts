@@ -8,6 +8,7 @@ import { KafkatuneError } from '../errors.js'
 import type { RecordAccumulator, Batch, AccumulatedRecord } from './accumulator.js'
 import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
 import type { BufferPool } from './buffer-pool.js'
+import type { WireHeaders } from './headers.js'
 import type { ProducerMetricsRecorder } from './metrics.js'
 import type { RecordMetadata } from './types.js'
 import { backoffMs } from '../util/backoff.js'
@@ -16,7 +17,7 @@ import { backoffMs } from '../util/backoff.js'
 export interface OutboundRecord extends AccumulatedRecord {
   readonly key: Buffer | null
   readonly value: Buffer | null
-  readonly headers: Record<string, Buffer> | undefined
+  readonly headers: WireHeaders | undefined
   /** Create time, ms since the epoch, decimal string. */
   readonly timestamp: string
   /** When send() was called (ms). */
