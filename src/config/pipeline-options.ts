@@ -21,7 +21,7 @@ export const PIPELINE_PRODUCER_APPLIED: Readonly<Partial<Record<ProducerKey, str
   requestTimeoutMs: 'timeout of every request',
   transactionTimeoutMs: 'transaction.timeout.ms of each input partition transaction',
   partitioner: 'chooses the partition of each output record (murmur2 of the key bytes, sticky for null keys, ...)',
-  batchSize: "the sticky partitioner's switch after batchSize bytes (KIP-794)",
+  batchSize: "bytes per output batch, and the sticky partitioner's switch after batchSize bytes (KIP-794)",
   keySerializer: 'serializes output keys',
   valueSerializer: 'serializes output values',
 }
@@ -41,7 +41,7 @@ export const PIPELINE_CONSUMER_APPLIED: Readonly<Partial<Record<ConsumerKey, str
   isolationLevel: 'which input records are read',
   heartbeatIntervalMs: 'heartbeats, also while a chunk is transformed',
   sessionTimeoutMs: 'session timeout of the member',
-  maxPollIntervalMs: 'the longest one chunk may take; past it the member stops heartbeating and its partitions move',
+  maxPollIntervalMs: 'the longest one transform call may take; past it the member stops heartbeating and its partitions move',
   maxPollRecords: 'input records per chunk, and so per transaction',
   fetchMinBytes: 'fetch.min.bytes',
   fetchMaxBytes: 'fetch.max.bytes',

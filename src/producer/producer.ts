@@ -150,7 +150,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   const logger = settings.logger.child({ component: 'kafkatune.producer' })
   const kafka = createKafkaClient(settings)
   const metrics = new ProducerMetricsRecorder()
-  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire))
+  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire), () => metrics.retried())
   const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
   const listeners = new Map<keyof ProducerEvents, Set<Listener>>()

@@ -58,7 +58,7 @@ export interface ProducerMetrics {
   bufferMemory: number
   /** Records waiting in the accumulator or in flight. */
   recordsInFlight: number
-  /** Retried batches, and resets of the kafkajs producer after fatal sequence errors. */
+  /** Retried batches and transaction requests (after a transient answer), and resets of the kafkajs producer after fatal sequence errors. */
   retries: number
   resets: number
   /** Failed records by error code. */
