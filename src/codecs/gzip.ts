@@ -1,6 +1,7 @@
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { SYNC_LIMIT } from './types.js'
+import { kafkaCodec } from './types.js'
 import type { KafkaCodec } from './types.js'
 
 const gzipAsync = promisify(zlib.gzip)
@@ -12,13 +13,5 @@ export function createGzipCodec(): KafkaCodec {
     compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= SYNC_LIMIT ? zlib.gzipSync(input) : gzipAsync(input)),
     decompress: (buffer: Buffer): Buffer | Promise<Buffer> => (buffer.length <= SYNC_LIMIT ? zlib.gunzipSync(buffer) : gunzipAsync(buffer)),
   }
-  return {
-    async compress(encoder) {
-      return await records.compress(encoder.buffer)
-    },
-    async decompress(buffer) {
-      return await records.decompress(buffer)
-    },
-    records,
-  }
+  return kafkaCodec(records)
 }

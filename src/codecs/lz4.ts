@@ -1,5 +1,6 @@
 import { loadNative } from './load.js'
 import { SYNC_LIMIT } from './types.js'
+import { kafkaCodec } from './types.js'
 import type { KafkaCodec } from './types.js'
 
 interface Lz4Module {
@@ -18,15 +19,7 @@ export function createLz4Codec(mod: Lz4Module): KafkaCodec {
     compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= SYNC_LIMIT ? mod.compressFrameSync(input) : mod.compressFrame(input)),
     decompress: (buffer: Buffer): Buffer | Promise<Buffer> => (buffer.length <= SYNC_LIMIT ? mod.decompressFrameSync(buffer) : mod.decompressFrame(buffer)),
   }
-  return {
-    async compress(encoder) {
-      return await records.compress(encoder.buffer)
-    },
-    async decompress(buffer) {
-      return await records.decompress(buffer)
-    },
-    records,
-  }
+  return kafkaCodec(records)
 }
 
 /** Loads `lz4-napi` (napi-rs over lz4_flex, prebuilt binaries inside npm). */

@@ -1,5 +1,6 @@
 import { loadNative } from './load.js'
 import { SYNC_LIMIT } from './types.js'
+import { kafkaCodec } from './types.js'
 import type { KafkaCodec } from './types.js'
 
 interface SnappyModule {
@@ -73,13 +74,7 @@ export function createSnappyCodec(mod: SnappyModule): KafkaCodec {
       return decompress(buffer)
     },
   }
-  return {
-    async compress(encoder) {
-      return await records.compress(encoder.buffer)
-    },
-    decompress,
-    records,
-  }
+  return kafkaCodec(records, decompress)
 }
 
 /** Loads the `snappy` package (napi-rs, prebuilt binaries inside npm). */

@@ -19,3 +19,14 @@ export type CodecName = 'gzip' | 'snappy' | 'lz4' | 'zstd'
  * round trip); larger inputs use the async variant so the event loop stays free while they compress.
  */
 export const SYNC_LIMIT = 64 * 1024
+
+/** The kafkajs codec shape around a records codec (`decompress` overrides the records one, e.g. to read more framings). */
+export function kafkaCodec(records: RecordsCodec, decompress?: (buffer: Buffer) => Promise<Buffer>): KafkaCodec {
+  return {
+    async compress(encoder) {
+      return await records.compress(encoder.buffer)
+    },
+    decompress: decompress ?? (async (buffer) => await records.decompress(buffer)),
+    records,
+  }
+}

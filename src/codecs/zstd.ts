@@ -1,4 +1,5 @@
 import { loadNative } from './load.js'
+import { kafkaCodec } from './types.js'
 import type { KafkaCodec } from './types.js'
 
 interface ZstdModule {
@@ -11,18 +12,10 @@ export const ZSTD_DEFAULT_LEVEL = 3
 
 /** Zstandard for Kafka: plain zstd frames; reads frames without a content size too (Java's zstd-jni streams write those). */
 export function createZstdCodec(mod: ZstdModule, level = ZSTD_DEFAULT_LEVEL): KafkaCodec {
-  return {
-    async compress(encoder) {
-      return await mod.compress(encoder.buffer, level)
-    },
-    async decompress(buffer) {
-      return await mod.decompress(buffer)
-    },
-    records: {
-      compress: (input) => mod.compress(input, level),
-      decompress: (buffer) => mod.decompress(buffer),
-    },
-  }
+  return kafkaCodec({
+    compress: (input) => mod.compress(input, level),
+    decompress: (buffer) => mod.decompress(buffer),
+  })
 }
 
 /** Loads `@mongodb-js/zstd` 1.x (napi-rs, prebuilt binaries inside npm; 2.x downloads at install). */

@@ -8,15 +8,17 @@ import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
-import type { Serializer } from '../serde/types.js'
+import { Listeners } from '../util/listeners.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
 import { KafkajsProducerEngine } from './engine.js'
 import { prepareHeaders } from './headers.js'
-import type { WireHeaders } from './headers.js'
 import { ProducerMetricsRecorder } from './metrics.js'
 import { Sender } from './sender.js'
-import type { OutboundRecord } from './sender.js'
+import type { OutboundRecord } from './sender-types.js'
+import { PendingSend } from './pending-send.js'
+import type { PendingHost } from './pending-send.js'
+import { serializeRecordPart } from './serialize-record.js'
 import { TransactionRunner } from './transaction.js'
 import type { TransactionToken } from './transaction.js'
 import type { Producer, ProducerEvents, ProducerRecord, RecordMetadata } from './types.js'
@@ -30,89 +32,6 @@ const MAX_BYTES_PER_PARTITION_REQUEST = 256 * 1024
 /** No record-count cap on a batch: kafkatune encodes batches itself (kafkajs's grouping was quadratic). */
 const MAX_RECORDS_PER_PARTITION_REQUEST = Number.MAX_SAFE_INTEGER
 
-
-interface PendingHost {
-  /** Bookkeeping once a record that held buffer space is settled. */
-  settled(a: PendingSend, err: KafkatuneError | null): void
-}
-
-const noop = (): void => undefined
-
-// The resolving functions of the promise being constructed: one shared executor instead of a closure
-// (and its context) per record. Promise constructors run their executor synchronously.
-let capturedResolve: ((md: RecordMetadata) => void) | null = null
-let capturedReject: ((err: KafkatuneError) => void) | null = null
-function captureResolvers(resolve: (md: RecordMetadata) => void, reject: (err: KafkatuneError) => void): void {
-  capturedResolve = resolve
-  capturedReject = reject
-}
-
-/** Send times are kept relative to this (small integers need no heap box per record). */
-const CLOCK_BASE = Date.now()
-
-/**
- * One send() from call to ack: the record the accumulator holds and the promise the caller awaits,
- * in one object (no closures per record: the hot path allocates little). Only what waits for the ack
- * lives here: every record is alive until then, so each field is copied by the garbage collector.
- */
-class PendingSend implements OutboundRecord {
-  key: Buffer | null = null
-  value: Buffer | null = null
-  headers: WireHeaders | undefined = undefined
-  timestamp = ''
-  size = 0
-  private readonly sendAtOffset: number
-  readonly promise: Promise<RecordMetadata>
-  /** Null once settled (also lets the resolving functions be collected while the record waits in its batch). */
-  private resolve: ((md: RecordMetadata) => void) | null
-  private reject: ((err: KafkatuneError) => void) | null
-
-  constructor(
-    private readonly host: PendingHost,
-    readonly seq: number,
-    readonly token: TransactionToken | null,
-    sendAt: number,
-  ) {
-    this.sendAtOffset = sendAt - CLOCK_BASE
-    this.promise = new Promise<RecordMetadata>(captureResolvers)
-    this.resolve = capturedResolve
-    this.reject = capturedReject
-    capturedResolve = null
-    capturedReject = null
-  }
-
-  /** When send() was called (ms). */
-  get sendAt(): number {
-    return CLOCK_BASE + this.sendAtOffset
-  }
-
-  settle(md: RecordMetadata | null, err: KafkatuneError | null): boolean {
-    const resolve = this.resolve
-    const reject = this.reject
-    if (resolve === null || reject === null) return false
-    this.resolve = null
-    this.reject = null
-    this.host.settled(this, err)
-    if (err === null) resolve(md as RecordMetadata)
-    else PendingSend.rejectWith(this.promise, reject, err)
-    return true
-  }
-
-  /** Rejects the caller's promise (bookkeeping is the caller's job). */
-  fail(err: KafkatuneError): void {
-    const reject = this.reject
-    this.resolve = null
-    this.reject = null
-    if (reject !== null) PendingSend.rejectWith(this.promise, reject, err)
-  }
-
-  private static rejectWith(promise: Promise<RecordMetadata>, reject: (err: KafkatuneError) => void, err: KafkatuneError): void {
-    // Fire-and-forget sends must not crash the process with an unhandled rejection: failures are
-    // logged, emitted as 'producer.error' and counted in metrics(); awaiting callers still get them.
-    promise.catch(noop)
-    reject(err)
-  }
-}
 
 /** A send() until its record is appended: the partitioner's inputs, captured when send() was called. */
 interface Admission<K, V> {
@@ -131,8 +50,6 @@ interface FlushWaiter {
   remaining: number
   resolve: () => void
 }
-
-type Listener = (payload: never) => void
 
 /**
  * Creates a producer: `send()` batches records per partition (linger/batch/buffer semantics of the Java client).
@@ -153,18 +70,8 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire), () => metrics.retried())
   const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
-  const listeners = new Map<keyof ProducerEvents, Set<Listener>>()
-  const emit = <E extends keyof ProducerEvents>(event: E, payload: ProducerEvents[E]): void => {
-    const set = listeners.get(event)
-    if (set === undefined) return
-    for (const fn of set) {
-      try {
-        ;(fn as (p: ProducerEvents[E]) => void)(payload)
-      } catch (err) {
-        logger.error({ err, event }, 'kafkatune: a producer event listener threw')
-      }
-    }
-  }
+  const listeners = new Listeners<ProducerEvents>((err, event) => logger.error({ err, event }, 'kafkatune: a producer event listener threw'))
+  const emit = <E extends keyof ProducerEvents>(event: E, payload: ProducerEvents[E]): void => listeners.emit(event, payload)
 
   const acc = new RecordAccumulator<OutboundRecord>({
     batchSize: settings.batchSize,
@@ -217,35 +124,6 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     }
   }
 
-  const serializationError = (serializer: Serializer<unknown>, topic: string, part: 'key' | 'value', err: unknown): KafkatuneError =>
-    new KafkatuneError('SERIALIZATION', `Could not serialize the ${part} of a record for topic "${topic}" with the ${serializer.name ?? 'custom'} serializer: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-      retriable: false,
-      details: { topic, part, serializer: serializer.name ?? 'custom' },
-    })
-  const checkBuffer = (serializer: Serializer<unknown>, topic: string, part: 'key' | 'value', out: unknown): Buffer => {
-    if (!Buffer.isBuffer(out)) throw serializationError(serializer, topic, part, new TypeError(`expected a Buffer, got ${out === null ? 'null' : typeof out}`))
-    return out
-  }
-
-  // Closures only for serializers that return promises: the synchronous path allocates none per record.
-  const serialize = <T>(serializer: Serializer<T>, value: T, topic: string, part: 'key' | 'value', headers: Record<string, Buffer> | undefined): Buffer | Promise<Buffer> => {
-    const s = serializer as Serializer<unknown>
-    let out: Buffer | Promise<Buffer>
-    try {
-      out = serializer.serialize(value, { topic, part, headers })
-    } catch (err) {
-      throw serializationError(s, topic, part, err)
-    }
-    if (out instanceof Promise) {
-      return out.then(
-        (b: unknown) => checkBuffer(s, topic, part, b),
-        (err: unknown) => Promise.reject(serializationError(s, topic, part, err)),
-      )
-    }
-    return checkBuffer(s, topic, part, out)
-  }
-
   /** Stores the serialized key and value in `a`, or throws RECORD_TOO_LARGE. */
   const build = (a: PendingSend, topic: string, k: Buffer | null, v: Buffer | null): void => {
     const size = estimateRecordSize(k, v, a.headers)
@@ -276,8 +154,8 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     // dispatched (engine.produce): one value per request keeps kafkajs's per-record timestamp work (sort,
     // Long deltas) out of the hot path, which measured about a third of the client CPU.
     a.timestamp = record.timestamp === undefined ? '' : String(record.timestamp)
-    const k = key === null ? null : serialize(settings.keySerializer, key, topic, 'key', headers)
-    const v = value === null || value === undefined ? null : serialize(settings.valueSerializer, value, topic, 'value', headers)
+    const k = key === null ? null : serializeRecordPart(settings.keySerializer, key, topic, 'key', headers)
+    const v = value === null || value === undefined ? null : serializeRecordPart(settings.valueSerializer, value, topic, 'value', headers)
     if (k instanceof Promise || v instanceof Promise) {
       return Promise.all([k, v]).then(([kb, vb]) => build(a, topic, kb, vb))
     }
@@ -501,13 +379,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     },
 
     on(event, listener) {
-      let set = listeners.get(event)
-      if (set === undefined) listeners.set(event, (set = new Set()))
-      const l = listener as Listener
-      set.add(l)
-      return () => {
-        set.delete(l)
-      }
+      return listeners.on(event, listener)
     },
   }
   return producer

@@ -5,92 +5,16 @@
  * Kafka only through a `SenderEngine` (the kafkajs seam lives in `engine.ts`).
  */
 import { KafkatuneError } from '../errors.js'
-import type { RecordAccumulator, Batch, AccumulatedRecord } from './accumulator.js'
+import type { RecordAccumulator } from './accumulator.js'
 import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
 import type { BufferPool } from './buffer-pool.js'
-import type { WireHeaders } from './headers.js'
 import type { ProducerMetricsRecorder } from './metrics.js'
-import type { RecordMetadata } from './types.js'
 import { backoffMs } from '../util/backoff.js'
 
-/** A serialized record waiting in the accumulator or in flight. */
-export interface OutboundRecord extends AccumulatedRecord {
-  readonly key: Buffer | null
-  readonly value: Buffer | null
-  readonly headers: WireHeaders | undefined
-  /** Create time, ms since the epoch, decimal string. */
-  readonly timestamp: string
-  /** When send() was called (ms). */
-  readonly sendAt: number
-  /** Settles the record's promise; later calls are ignored (returns false). */
-  settle(md: RecordMetadata | null, err: KafkatuneError | null): boolean
-}
-
-export type OutboundBatch = Batch<OutboundRecord>
-
-/** One partition's result in a produce response. */
-export interface PartitionAck {
-  topic: string
-  partition: number
-  baseOffset: string
-  /** `'-1'` unless the topic uses LogAppendTime. */
-  logAppendTime: string
-}
-
-/**
- * How a failed produce request is handled:
- * `retriable` back off and resend the same batches; `reset` recreate the kafkajs producer, then resend;
- * `isolate` non-retriable but the failing partition is unknown: resend each batch alone;
- * `fenced` this producer must never write again; `fatal` fail the batches.
- */
-export type FailureKind = 'retriable' | 'reset' | 'isolate' | 'fenced' | 'fatal'
-
-/** One partition's answer inside a failed request: an ack when `error` is null. */
-export interface PartitionAckResult extends PartitionAck {
-  error: Error | null
-}
-
-export interface SendFailure {
-  kind: FailureKind
-  error: KafkatuneError
-}
-
-/** What the sender needs from the Kafka engine. */
-export interface SenderEngine {
-  /** Sends the batches (one per partition) in one request; resolves one ack per partition (none with acks 0). */
-  produce(batches: readonly OutboundBatch[]): Promise<PartitionAck[]>
-  classify(err: unknown, batches: readonly OutboundBatch[]): SendFailure
-  /**
-   * The per-partition answers of a failed request when they are known and may be used (producers without
-   * idempotence): accepted partitions are acked, only the refused ones retried or failed. Null otherwise.
-   */
-  partitionResults?(err: unknown): PartitionAckResult[] | null
-  /** Leader broker id of a partition, -1 when unknown. */
-  leaderOf(topic: string, partition: number): number
-  /** Metadata of these topics may be stale (leader moved, partitions added). */
-  staleMetadata(topics: readonly string[]): void
-  /** Recreate the underlying producer (fatal sequence/epoch errors). */
-  reset(reason: string): Promise<void>
-}
-
-export interface SenderOptions {
-  maxInFlightRequests: number
-  maxRequestSize: number
-  retries: number
-  retryBackoffMs: number
-  retryBackoffMaxMs: number
-  deliveryTimeoutMs: number
-  /** acks 0: the broker sends no response, offsets are unknown (`'-1'`). */
-  acksZero: boolean
-}
-
-export interface SenderHooks {
-  onRequest?: (info: { broker: number; batches: number; records: number; bytes: number; durationMs: number; error?: KafkatuneError }) => void
-  /** `records` of `batch` failed now (records settled earlier, e.g. expired in flight, are not counted again). */
-  onFailure?: (batch: OutboundBatch, error: KafkatuneError, records: number) => void
-  onReset?: (reason: string) => void
-  onFenced?: (error: KafkatuneError) => void
-}
+export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
+import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
+import { settleOffsets } from './settle-offsets.js'
+import type { RecordMetadata } from './types.js'
 
 /** Most records in one produce request (all partitions together). */
 const MAX_REQUEST_RECORDS = 20_000
@@ -461,27 +385,5 @@ export class Sender {
       if (next === null || expiry < next) next = expiry
     }
     if (next !== null) this.wakeAt(Math.max(next, now + 1))
-  }
-}
-
-/** Resolves each record of an acknowledged batch with base offset + its index (offsets are dense). */
-function settleOffsets(b: OutboundBatch, base: string | number, logAppendTime: string | null): void {
-  const { topic, partition, records } = b
-  if (base === -1 || base === '-1') {
-    for (const r of records) r.settle({ topic, partition, offset: '-1', timestamp: logAppendTime ?? r.timestamp }, null)
-    return
-  }
-  const n = Number(base)
-  if (Number.isSafeInteger(n + records.length)) {
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i] as OutboundRecord
-      r.settle({ topic, partition, offset: String(n + i), timestamp: logAppendTime ?? r.timestamp }, null)
-    }
-    return
-  }
-  const big = BigInt(base)
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as OutboundRecord
-    r.settle({ topic, partition, offset: (big + BigInt(i)).toString(), timestamp: logAppendTime ?? r.timestamp }, null)
   }
 }

@@ -8,6 +8,7 @@
  *               last_stable_offset:INT64 [producer_id:INT64 first_offset:INT64]? records:NULLABLE_BYTES]]
  */
 import { checkLength, readTopicHead } from './response.js'
+import { writeTopicHead } from './request.js'
 
 export const FETCH_API_KEY = 1
 export const FETCH_VERSION = 4
@@ -48,9 +49,7 @@ export function encodeFetchRequest(req: FetchRequest): Buffer {
   pos = buf.writeInt8(req.isolationLevel === 'read_committed' ? 1 : 0, pos)
   pos = buf.writeInt32BE(req.topics.length, pos)
   for (const t of req.topics) {
-    pos = buf.writeInt16BE(Buffer.byteLength(t.topic), pos)
-    pos += buf.write(t.topic, pos, 'utf8')
-    pos = buf.writeInt32BE(t.partitions.length, pos)
+    pos = writeTopicHead(buf, pos, t.topic, t.partitions.length)
     for (const p of t.partitions) {
       pos = buf.writeInt32BE(p.partition, pos)
       pos = buf.writeBigInt64BE(p.fetchOffset, pos)

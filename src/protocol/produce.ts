@@ -9,6 +9,7 @@
  */
 import type { RecordBatchWriter } from './record-batch-encode.js'
 import { checkLength, readTopicHead } from './response.js'
+import { writeTopicHead } from './request.js'
 
 export const PRODUCE_API_KEY = 0
 export const PRODUCE_VERSION = 7
@@ -53,9 +54,7 @@ export function encodeProduceRequest(req: ProduceRequest): Buffer {
   pos = buf.writeInt32BE(req.timeoutMs, pos)
   pos = buf.writeInt32BE(req.topics.length, pos)
   for (const t of req.topics) {
-    pos = buf.writeInt16BE(Buffer.byteLength(t.topic), pos)
-    pos += buf.write(t.topic, pos, 'utf8')
-    pos = buf.writeInt32BE(t.partitions.length, pos)
+    pos = writeTopicHead(buf, pos, t.topic, t.partitions.length)
     for (const p of t.partitions) {
       pos = buf.writeInt32BE(p.partition, pos)
       const records = p.records

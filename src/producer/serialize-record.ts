@@ -1,0 +1,39 @@
+/** Serializing a record's key or value in send(): every failure becomes a `SERIALIZATION` error. */
+import { KafkatuneError } from '../errors.js'
+import type { Serializer } from '../serde/types.js'
+
+type Part = 'key' | 'value'
+
+function serializationError(serializer: Serializer<unknown>, topic: string, part: Part, err: unknown): KafkatuneError {
+  return new KafkatuneError('SERIALIZATION', `Could not serialize the ${part} of a record for topic "${topic}" with the ${serializer.name ?? 'custom'} serializer: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+    retriable: false,
+    details: { topic, part, serializer: serializer.name ?? 'custom' },
+  })
+}
+
+function checkBuffer(serializer: Serializer<unknown>, topic: string, part: Part, out: unknown): Buffer {
+  if (!Buffer.isBuffer(out)) throw serializationError(serializer, topic, part, new TypeError(`expected a Buffer, got ${out === null ? 'null' : typeof out}`))
+  return out
+}
+
+/**
+ * Serializes one part of a record; throws (sync serializers) or rejects (async ones) with `SERIALIZATION`.
+ * Closures only for serializers that return promises: the synchronous path allocates none per record.
+ */
+export function serializeRecordPart<T>(serializer: Serializer<T>, value: T, topic: string, part: Part, headers: Record<string, Buffer> | undefined): Buffer | Promise<Buffer> {
+  const s = serializer as Serializer<unknown>
+  let out: Buffer | Promise<Buffer>
+  try {
+    out = serializer.serialize(value, { topic, part, headers })
+  } catch (err) {
+    throw serializationError(s, topic, part, err)
+  }
+  if (out instanceof Promise) {
+    return out.then(
+      (b: unknown) => checkBuffer(s, topic, part, b),
+      (err: unknown) => Promise.reject(serializationError(s, topic, part, err)),
+    )
+  }
+  return checkBuffer(s, topic, part, out)
+}
