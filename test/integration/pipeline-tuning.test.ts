@@ -52,7 +52,7 @@ async function storedBatches(topic: string): Promise<DecodedBatch[]> {
 }
 
 describe('pipeline producer tuning takes effect', () => {
-  it('compression: each chunk of outputs is one transactional zstd batch; repeated output headers keep every value', async () => {
+  it('compression: outputs are stored as batched, transactional zstd batches; repeated output headers keep every value', async () => {
     const [input, output] = [uniqueName('pt-in'), uniqueName('pt-out')]
     await createTopic(input, 1)
     await createTopic(output, 1)
@@ -81,5 +81,36 @@ describe('pipeline producer tuning takes effect', () => {
     const headers = batches.flatMap((b) => b.records.map((r) => r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')))
     expect(new Set(headers)).toEqual(new Set(['hop=a,hop=b']))
     expect(pipeline.metrics()).toMatchObject({ inputRecords: N, outputRecords: N })
+  })
+
+  it('without exactly-once (preset high-throughput): outputs are written, then the input offsets committed to the group', async () => {
+    const [input, output] = [uniqueName('pt2-in'), uniqueName('pt2-out')]
+    await createTopic(input, 2)
+    await createTopic(output, 1)
+    const groupId = uniqueName('pt2-g')
+    const N = 100
+    await produce(input, Array.from({ length: N }, (_, i) => ({ key: `k${i}`, value: String(i), partition: i % 2 })))
+    const pipeline = createPipeline({
+      brokers: brokers(),
+      logger: quietLogger(),
+      preset: 'high-throughput',
+      groupId,
+      from: input,
+      to: output,
+      producer: { compression: 'gzip' },
+      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, maxPollRecords: 25, fetchMaxWaitMs: 100, autoOffsetReset: 'earliest' },
+      transform: (msg) => (Number(msg.value) % 2 === 0 ? { key: msg.key, value: `even:${msg.value}` } : null),
+    })
+    running.push(pipeline)
+    await pipeline.run()
+    await waitFor(async () => {
+      const c = await committed(groupId, input)
+      return c.get(0) === String(N / 2) && c.get(1) === String(N / 2)
+    }, 60_000, 200)
+    const batches = await storedBatches(output)
+    const values = batches.flatMap((b) => b.records.map((r) => r.value?.toString()))
+    expect(values.sort()).toEqual(Array.from({ length: N / 2 }, (_, i) => `even:${i * 2}`).sort())
+    expect(batches.every((b) => b.compression === 'gzip' && !b.transactional)).toBe(true)
+    expect(pipeline.metrics()).toMatchObject({ inputRecords: N, outputRecords: N / 2, transactionsCommitted: 0 })
   })
 })
