@@ -22,6 +22,8 @@ export const PIPELINE_PRODUCER_APPLIED: Readonly<Partial<Record<ProducerKey, str
   transactionTimeoutMs: 'transaction.timeout.ms of each input partition transaction',
   partitioner: 'chooses the partition of each output record (murmur2 of the key bytes, sticky for null keys, ...)',
   batchSize: "bytes per output batch, and the sticky partitioner's switch after batchSize bytes (KIP-794)",
+  deliveryTimeoutMs: 'deadline of each output send inside its transaction (a failed send aborts the transaction, which is retried)',
+  maxRequestSize: 'largest output request, checked before sending (RECORD_TOO_LARGE); raise it with the topic max.message.bytes for large outputs',
   keySerializer: 'serializes output keys',
   valueSerializer: 'serializes output values',
 }
@@ -31,8 +33,6 @@ export const PIPELINE_PRODUCER_REJECTED: Readonly<Partial<Record<ProducerKey, st
   lingerMs: 'the pipeline sends the outputs of each chunk of input records at once, in its transaction; size chunks with consumer.maxPollRecords instead',
   bufferMemory: 'outputs are not buffered across chunks: each chunk is sent and committed before the next one is read',
   maxBlockMs: 'outputs are not buffered across chunks, so nothing waits for buffer space',
-  deliveryTimeoutMs: 'a chunk is retried as a transaction (retries, retryBackoffMs) and otherwise goes back to the consumer, which reads it again',
-  maxRequestSize: 'the broker checks output sizes (message.max.bytes); a record it refuses fails its chunk',
 }
 
 /** Consumer options the pipeline's consumer uses, with how. */

@@ -11,6 +11,7 @@ import type { KafkajsCluster } from '../../src/kafkajs/internals.js'
 import { sendFetch } from '../../src/kafkajs/fetch.js'
 import { createPipeline } from '../../src/index.js'
 import type { Pipeline } from '../../src/pipeline/index.js'
+import type { KafkatuneError } from '../../src/errors.js'
 import type { DecodedBatch } from '../../src/protocol/index.js'
 import { decodeRecordBatches } from '../../src/protocol/index.js'
 import { committed, produce, quietLogger } from '../fixtures/consumer-helpers.js'
@@ -112,5 +113,29 @@ describe('pipeline producer tuning takes effect', () => {
     expect(values.sort()).toEqual(Array.from({ length: N / 2 }, (_, i) => `even:${i * 2}`).sort())
     expect(batches.every((b) => b.compression === 'gzip' && !b.transactional)).toBe(true)
     expect(pipeline.metrics()).toMatchObject({ inputRecords: N, outputRecords: N / 2, transactionsCommitted: 0 })
+  })
+
+  it('maxRequestSize: an output larger than it stops the pipeline before anything of its chunk is committed', async () => {
+    const [input, output] = [uniqueName('pt3-in'), uniqueName('pt3-out')]
+    await createTopic(input, 1)
+    await createTopic(output, 1)
+    const groupId = uniqueName('pt3-g')
+    await produce(input, Array.from({ length: 10 }, (_, i) => ({ value: String(i) })))
+    const pipeline = createPipeline({
+      brokers: brokers(),
+      logger: quietLogger(),
+      groupId,
+      from: input,
+      to: output,
+      transactionalIdPrefix: uniqueName('pt3-tx'),
+      producer: { maxRequestSize: 2048 },
+      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, maxPollRecords: 5, fetchMaxWaitMs: 100 },
+      transform: (msg) => ({ value: msg.value === '7' ? 'x'.repeat(4096) : msg.value ?? '' }),
+    })
+    await pipeline.run()
+    const err = await pipeline.stopped().then(() => null, (e: unknown) => e as KafkatuneError)
+    expect(err).toMatchObject({ code: 'TRANSACTION_ABORTED', retriable: false })
+    expect((err!.cause as KafkatuneError).code).toBe('RECORD_TOO_LARGE')
+    expect((await committed(groupId, input)).get(0)).toBe('5')
   })
 })
