@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Packs kafkatune as npm would publish it, installs the tarball into an empty temp project, then in that
 // project `import`s AND `require`s `kafkatune/testing`, starts a real broker with each, and produces and
-// consumes a record with kafkajs. Proves the built files find kafka/pom.xml in both ESM and CommonJS.
+// consumes a record with kafkajs, then with kafkatune's own producer and consumer (without the optional peer
+// @opentelemetry/api). Proves the built files find kafka/pom.xml in both ESM and CommonJS.
 // Needs `npm run build` first. Exit code 0 = pass.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -58,6 +59,21 @@ try {
     if (value !== FLAVOUR) throw new Error('consumed ' + value)
     const main = MAIN
     if (typeof main !== 'object' || main === null) throw new Error('kafkatune main entry did not load')
+    // kafkatune's own producer and consumer without the optional peer @opentelemetry/api (tracing then off).
+    const fs = await import('node:fs')
+    if (fs.existsSync('node_modules/@opentelemetry/api')) throw new Error('@opentelemetry/api got installed: it is an optional peer dependency')
+    const kt = main.createProducer({ brokers: kafka.brokers, clientId: 'pack-check' })
+    await kt.connect()
+    const md = await kt.send({ topic, key: 'k2', value: 'kafkatune-' + FLAVOUR })
+    await kt.disconnect()
+    if (md.offset !== '1') throw new Error('kafkatune send landed at ' + JSON.stringify(md))
+    const kc = main.createConsumer({ brokers: kafka.brokers, groupId: topic + '-kafkatune', topics: [topic], autoOffsetReset: 'earliest' })
+    await kc.connect()
+    let read = 0
+    await kc.run({ eachMessage: async () => void read++ })
+    for (const until = Date.now() + 60000; read < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100))
+    await kc.disconnect()
+    if (read !== 2) throw new Error('the kafkatune consumer read ' + read + ' of 2 records')
     console.log(FLAVOUR + ': Kafka ' + KAFKA_VERSION + ' at ' + kafka.brokers.join(',') + ', produced and consumed in ' + (Date.now() - started) + ' ms')
   } finally {
     await kafka.stop()

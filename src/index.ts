@@ -61,3 +61,7 @@ export type { Admin, ClusterDescription, EnsureTopicOptions, GroupDescription, T
 export { codecAvailable } from './codecs/index.js'
 export { registerCodecs } from './kafkajs/codecs.js'
 export type { CodecName } from './codecs/index.js'
+export { registerMetrics } from './observability/metrics-prometheus.js'
+export { METRICS as metricCatalog } from './observability/metrics-catalog.js'
+export type { MetricDescriptor, MetricGroup } from './observability/metrics-catalog.js'
+export type { MetricsClient } from './observability/metrics-source.js'

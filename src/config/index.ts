@@ -1,4 +1,5 @@
-export { resolveProducerConfig, resolveConsumerConfig, explainConfig, resolvePreset } from './resolve.js'
+export { resolveProducerConfig, resolveConsumerConfig, resolvePreset } from './resolve.js'
+export { explainConfig } from './explain.js'
 export { resolvePipelineConfig } from './pipeline.js'
 export type { PipelineSettings } from './pipeline.js'
 export { definePreset } from './define-preset.js'
@@ -11,7 +12,7 @@ export {
   kafkajsCompression,
   kafkajsLogCreator,
 } from '../kafkajs/config.js'
-export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES } from './defaults.js'
+export { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, JAVA_PROPERTIES, JAVA_NAMES } from './settings/index.js'
 export { BROKER_SETTINGS } from './broker.js'
 export type { BrokerSetting } from './broker.js'
 export { getDefaultLogger } from './logger.js'

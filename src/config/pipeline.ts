@@ -5,12 +5,11 @@
 import { ConfigError } from '../errors.js'
 import type { ConfigProblem } from '../errors.js'
 import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
-import { PIPELINE_CONSUMER_REJECTED, PIPELINE_PRODUCER_REJECTED, pipelineOptionProblems } from './pipeline-options.js'
-import { zodProblems } from './problems.js'
+import { pipelineOptionProblems } from './pipeline-options.js'
+import { bySide, zodProblems } from './problems.js'
 import type { ConsumerSettings, ProducerSettings } from './resolved.js'
-import { resolveConsumer, resolvePreset, resolveProducer, rows, securityRows } from './resolve.js'
+import { resolveConsumer, resolvePreset, resolveProducer } from './resolve.js'
 import { pipelineOptionsSchema } from './schema.js'
-import type { ExplainRow } from './types.js'
 
 export interface PipelineSettings {
   producer: ProducerSettings
@@ -20,12 +19,13 @@ export interface PipelineSettings {
 }
 
 type AnyPipelineOptions = PipelineOptions<unknown, unknown, unknown, unknown>
+const knownAt = bySide(Object.keys(pipelineOptionsSchema.shape))
 
 /** The producer and consumer options a pipeline's options stand for (after the pipeline-level checks). */
 function sides(options: AnyPipelineOptions): { producer: ProducerOptions<unknown, unknown>; consumer: ConsumerOptions<unknown, unknown>; exactlyOnce: boolean } {
   const problems: ConfigProblem[] = []
   const parsed = pipelineOptionsSchema.safeParse(options)
-  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(pipelineOptionsSchema.shape)))
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, knownAt))
   const presetRef = options.preset ?? 'exactly-once'
   const preset = resolvePreset(presetRef, problems)
   const exactlyOnce = !!preset?.requiresTransactionalId
@@ -57,7 +57,7 @@ function sides(options: AnyPipelineOptions): { producer: ProducerOptions<unknown
 }
 
 /** Resolves both sides, collecting every problem of both (prefixed `producer.` / `consumer.`). */
-function resolveSides(options: AnyPipelineOptions) {
+export function resolveSides(options: AnyPipelineOptions) {
   const s = sides(options)
   const collected: ConfigProblem[] = []
   const attempt = <T>(prefix: string, fn: () => T): T | undefined => {
@@ -84,21 +84,4 @@ export function resolvePipelineConfig(options: AnyPipelineOptions): PipelineSett
     transactionalIdPrefix: options.transactionalIdPrefix ?? null,
     exactlyOnce,
   })
-}
-
-/**
- * `explainConfig('pipeline', options)`: both sides, each row's option prefixed `producer.` / `consumer.`;
- * a preset value the pipeline does not use says so in its reason.
- */
-export function explainPipeline(options: AnyPipelineOptions): ExplainRow[] {
-  const { producer, consumer } = resolveSides(options)
-  const side = (prefix: 'producer' | 'consumer', list: ExplainRow[], rejected: Readonly<Record<string, string | undefined>>): ExplainRow[] =>
-    list.map((r) => {
-      const why = rejected[r.option]
-      return { ...r, option: `${prefix}.${r.option}`, reason: why === undefined ? r.reason : `not used by a pipeline (${why}); ${r.reason}` }
-    })
-  return [
-    ...side('producer', rows(producer.traced, securityRows(producer.settings)), PIPELINE_PRODUCER_REJECTED),
-    ...side('consumer', rows(consumer.traced, [{ option: 'groupId', javaProperty: 'group.id', value: consumer.settings.groupId, source: 'option', reason: 'set explicitly in the options' }]), PIPELINE_CONSUMER_REJECTED),
-  ]
 }

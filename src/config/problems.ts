@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { ConfigProblem } from '../errors.js'
+import { CONSUMER_SETTINGS, JAVA_NAMES, PRODUCER_SETTINGS } from './settings/index.js'
 
 function distance(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, i) => i)
@@ -29,45 +30,37 @@ export function suggest(name: string, known: readonly string[]): string | undefi
   return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
 }
 
-/** Java property names people type by habit, mapped to kafkatune's option names. */
-const JAVA_NAMES: Record<string, string> = {
-  'linger.ms': 'lingerMs',
-  'batch.size': 'batchSize',
-  'buffer.memory': 'bufferMemory',
-  'max.block.ms': 'maxBlockMs',
-  'compression.type': 'compression',
-  'enable.idempotence': 'idempotent',
-  'max.in.flight.requests.per.connection': 'maxInFlightRequests',
-  'retry.backoff.ms': 'retryBackoffMs',
-  'request.timeout.ms': 'requestTimeoutMs',
-  'delivery.timeout.ms': 'deliveryTimeoutMs',
-  'max.request.size': 'maxRequestSize',
-  'transactional.id': 'transactionalId',
-  'transaction.timeout.ms': 'transactionTimeoutMs',
-  'group.id': 'groupId',
-  'auto.offset.reset': 'autoOffsetReset',
-  'isolation.level': 'isolationLevel',
-  'heartbeat.interval.ms': 'heartbeatIntervalMs',
-  'session.timeout.ms': 'sessionTimeoutMs',
-  'max.poll.interval.ms': 'maxPollIntervalMs',
-  'max.poll.records': 'maxPollRecords',
-  'fetch.min.bytes': 'fetchMinBytes',
-  'fetch.max.bytes': 'fetchMaxBytes',
-  'fetch.max.wait.ms': 'fetchMaxWaitMs',
-  'max.partition.fetch.bytes': 'maxPartitionFetchBytes',
-  'enable.auto.commit': 'commit',
-  'bootstrap.servers': 'brokers',
+/**
+ * The option names valid where an unknown key was found: one list for a flat object, or a list per path of a
+ * nested one (a pipeline's `producer` and `consumer`).
+ */
+export type KnownOptions = readonly string[] | ((path: string) => readonly string[])
+
+const PRODUCER_KEYS = Object.keys(PRODUCER_SETTINGS)
+const CONSUMER_KEYS = Object.keys(CONSUMER_SETTINGS)
+
+/** Known names inside a `producer: {...}` or `consumer: {...}` (of a preset or a pipeline) are that side's options; elsewhere `top`. */
+export function bySide(top: readonly string[]): (path: string) => readonly string[] {
+  return (path) => (path === 'producer' ? PRODUCER_KEYS : path === 'consumer' ? CONSUMER_KEYS : top)
+}
+
+/** The option a mistyped or Java-spelt name stands for, among those valid there. */
+function hintFor(key: string, known: readonly string[]): string | undefined {
+  const java = JAVA_NAMES[key]
+  // A Java name of the other side (key.serializer in a consumer) is still best answered by spelling.
+  return java !== undefined && known.includes(java) ? java : suggest(key, known)
 }
 
 /** Every zod issue as a problem naming the option, what was expected, and a fix. */
-export function zodProblems(error: z.ZodError, known: readonly string[], prefix = ''): ConfigProblem[] {
+export function zodProblems(error: z.ZodError, known: KnownOptions, prefix = ''): ConfigProblem[] {
   const problems: ConfigProblem[] = []
   for (const issue of error.issues) {
-    const path = prefix + issue.path.map(String).join('.')
+    const at = issue.path.map(String).join('.')
+    const path = prefix + at
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const option = path ? `${path}.${key}` : key
-        const hint = JAVA_NAMES[key] ?? suggest(key, known)
+        const hint = hintFor(key, typeof known === 'function' ? known(at) : known)
         problems.push({
           option,
           message: `unknown option '${key}'${hint ? `: did you mean '${hint}'?` : ''}`,

@@ -1,25 +1,20 @@
 import type { Logger } from 'pino'
 import { ConfigError, type ConfigProblem } from '../errors.js'
-import { explainPipeline } from './pipeline.js'
 import { serializerByName } from '../serde/index.js'
 import type { Serializer, SerializerName } from '../serde/types.js'
 import { presets as builtinPresets } from '../../presets/index.js'
-import { CONSUMER_DEFAULTS, DEFAULT_REASONS, JAVA_PROPERTIES, PRODUCER_DEFAULTS } from './defaults.js'
+import { CONSUMER_DEFAULTS, DEFAULT_REASONS, PRODUCER_DEFAULTS } from './settings/index.js'
 import { getDefaultLogger } from './logger.js'
-import type { ConsumerOptions, PipelineOptions, ProducerOptions } from './options.js'
-import { zodProblems } from './problems.js'
-import { redactSasl, redactSsl } from './sasl.js'
+import type { ConsumerOptions, ProducerOptions } from './options.js'
+import { bySide, zodProblems } from './problems.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from './resolved.js'
-import {
-  consumerOptionsSchema,
+import { consumerOptionsSchema, presetSchema, producerOptionsSchema } from './schema.js'
+import type { ConsumerTuning, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
 
-  presetSchema,
-  producerOptionsSchema,
-} from './schema.js'
-import type { ConsumerTuning, ExplainRow, Preset, PresetRef, ProducerTuning, SettingSource } from './types.js'
+/** Typo help in a preset: each side's options inside `producer`/`consumer`, both sides' elsewhere. */
+const PRESET_KNOWN = bySide([...Object.keys(PRODUCER_DEFAULTS), ...Object.keys(CONSUMER_DEFAULTS)])
 
-const PRODUCER_TUNING_KEYS = Object.keys(PRODUCER_DEFAULTS) as (keyof ProducerTuning)[]
-const CONSUMER_TUNING_KEYS = Object.keys(CONSUMER_DEFAULTS) as (keyof ConsumerTuning)[]
+export const SET_EXPLICITLY = 'set explicitly in the options'
 
 /** A resolved setting plus why it has its value. */
 export interface Traced {
@@ -41,35 +36,34 @@ export function resolvePreset(ref: PresetRef | undefined, problems: ConfigProble
   }
   const parsed = presetSchema.safeParse(ref)
   if (!parsed.success) {
-    problems.push(...zodProblems(parsed.error, [...PRODUCER_TUNING_KEYS, ...CONSUMER_TUNING_KEYS], 'preset.'))
+    problems.push(...zodProblems(parsed.error, PRESET_KNOWN, 'preset.'))
     return null
   }
   return ref
 }
 
-function trace<T extends object>(
-  keys: readonly (keyof T)[],
-  defaults: Partial<T>,
+function trace(
+  keys: readonly string[],
+  defaults: object,
   preset: Preset | null,
-  presetTuning: Partial<T> | undefined,
-  presetReasons: Partial<Record<keyof T, string>> | undefined,
+  presetTuning: object | undefined,
+  presetReasons: Readonly<Record<string, string | undefined>> | undefined,
   options: Record<string, unknown>,
 ): Traced {
   const out: Traced = { values: {}, sources: {}, reasons: {} }
-  for (const key of keys) {
-    const k = key as string
+  for (const k of keys) {
     if (options[k] !== undefined) {
       out.values[k] = options[k]
       out.sources[k] = 'option'
-      out.reasons[k] = 'set explicitly in the options'
+      out.reasons[k] = SET_EXPLICITLY
     } else if (presetTuning && (presetTuning as Record<string, unknown>)[k] !== undefined) {
       out.values[k] = (presetTuning as Record<string, unknown>)[k]
       out.sources[k] = 'preset'
-      out.reasons[k] = presetReasons?.[key] ?? `set by preset '${preset?.name ?? '?'}'`
+      out.reasons[k] = presetReasons?.[k] ?? `set by preset '${preset?.name ?? '?'}'`
     } else {
       out.values[k] = (defaults as Record<string, unknown>)[k]
       out.sources[k] = 'default'
-      out.reasons[k] = DEFAULT_REASONS[k] ?? 'Apache Kafka 4.x Java client default'
+      out.reasons[k] = DEFAULT_REASONS[k]!
     }
   }
   return out
@@ -106,27 +100,42 @@ function pickSerde<T>(traced: Traced, option: string, given: Serializer<T> | und
   return given
 }
 
-interface ProducerResolution<K, V> {
-  settings: ProducerSettings<K, V>
+const SIDES = {
+  producer: { schema: producerOptionsSchema, defaults: PRODUCER_DEFAULTS, needs: 'createProducer needs an options object with at least `brokers`' },
+  consumer: { schema: consumerOptionsSchema, defaults: CONSUMER_DEFAULTS, needs: 'createConsumer needs an options object with brokers, groupId and topics' },
+} as const
+
+/** What both sides do first: check the options against their schema, find the preset, trace every tuning value. */
+function begin(side: keyof typeof SIDES, options: { preset?: PresetRef } | null): { problems: ConfigProblem[]; preset: Preset | null; traced: Traced; parsed: boolean } {
+  const { schema, defaults, needs } = SIDES[side]
+  if (options === null || typeof options !== 'object') throw new ConfigError([{ option: '(options)', message: needs }], `${side} configuration`)
+  const problems: ConfigProblem[] = []
+  const parsed = schema.safeParse(options)
+  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(schema.shape)))
+  const preset = resolvePreset(options.preset, problems)
+  const traced = trace(Object.keys(defaults), defaults, preset, preset?.[side], preset?.reasons?.[side], options as Record<string, unknown>)
+  return { problems, preset, traced, parsed: parsed.success }
+}
+
+/** What both sides do last: add the connection, the preset's name and the sources, and freeze it all. */
+function finish<S extends ResolvedConnection>(
+  options: Parameters<typeof connection>[0],
+  preset: Preset | null,
+  traced: Traced,
+  own: Omit<S, keyof ResolvedConnection | 'presetName' | 'sources'>,
+): Resolution<S> {
+  const settings = { ...connection(options), ...own, presetName: preset?.name ?? null, sources: Object.freeze({ ...traced.sources }) }
+  return { settings: freezeDeep(settings) as unknown as S, traced }
+}
+
+/** Resolved settings and the trace `explainConfig` shows. */
+export interface Resolution<S> {
+  settings: S
   traced: Traced
 }
 
-export function resolveProducer<K, V>(options: ProducerOptions<K, V>): ProducerResolution<K, V> {
-  const problems: ConfigProblem[] = []
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError([{ option: '(options)', message: 'createProducer needs an options object with at least `brokers`' }], 'producer configuration')
-  }
-  const parsed = producerOptionsSchema.safeParse(options)
-  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(producerOptionsSchema.shape)))
-  const preset = resolvePreset(options.preset as PresetRef | undefined, problems)
-  const traced = trace<ProducerTuning>(
-    PRODUCER_TUNING_KEYS,
-    PRODUCER_DEFAULTS,
-    preset,
-    preset?.producer,
-    preset?.reasons?.producer,
-    options as unknown as Record<string, unknown>,
-  )
+export function resolveProducer<K, V>(options: ProducerOptions<K, V>): Resolution<ProducerSettings<K, V>> {
+  const { problems, preset, traced } = begin('producer', options)
   const v = traced.values as Required<ProducerTuning>
   const transactionalId = options.transactionalId ?? null
 
@@ -168,27 +177,18 @@ export function resolveProducer<K, V>(options: ProducerOptions<K, V>): ProducerR
   if (typeof options.partitioner === 'function') traced.values.partitioner = 'custom function'
 
   const { partitioner: _p, keySerializer: _k, valueSerializer: _v, ...tuning } = v
-  const settings: ProducerSettings<K, V> = {
-    ...connection(options),
+  return finish<ProducerSettings<K, V>>(options, preset, traced, {
     ...tuning,
-    presetName: preset?.name ?? null,
     transactionalId,
     partitioner: options.partitioner ?? v.partitioner,
     keySerializer,
     valueSerializer,
-    sources: Object.freeze({ ...traced.sources }),
-  }
-  return { settings: freezeDeep(settings), traced }
+  })
 }
 
 /** Validates and resolves producer options: Kafka defaults < preset < options. Throws `ConfigError`. */
 export function resolveProducerConfig<K = string, V = string>(options: ProducerOptions<K, V>): ProducerSettings<K, V> {
   return resolveProducer(options).settings
-}
-
-interface ConsumerResolution<K, V> {
-  settings: ConsumerSettings<K, V>
-  traced: Traced
 }
 
 function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], prefix = '', sources?: Readonly<Record<string, SettingSource>>): void {
@@ -225,24 +225,10 @@ function consumerRules(v: Required<ConsumerTuning>, problems: ConfigProblem[], p
     problems.push({ option: o('retry.maxBackoffMs'), message: `retry.maxBackoffMs (${v.retry.maxBackoffMs}) must be >= retry.backoffMs (${v.retry.backoffMs})` })
 }
 
-export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerResolution<K, V> {
-  const problems: ConfigProblem[] = []
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError([{ option: '(options)', message: 'createConsumer needs an options object with brokers, groupId and topics' }], 'consumer configuration')
-  }
-  const parsed = consumerOptionsSchema.safeParse(options)
-  if (!parsed.success) problems.push(...zodProblems(parsed.error, Object.keys(consumerOptionsSchema.shape)))
-  const preset = resolvePreset(options.preset, problems)
-  const traced = trace<ConsumerTuning>(
-    CONSUMER_TUNING_KEYS,
-    CONSUMER_DEFAULTS as Partial<ConsumerTuning>,
-    preset,
-    preset?.consumer,
-    preset?.reasons?.consumer,
-    options as unknown as Record<string, unknown>,
-  )
+export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): Resolution<ConsumerSettings<K, V>> {
+  const { problems, preset, traced, parsed } = begin('consumer', options)
   const v = traced.values as Required<ConsumerTuning>
-  if (parsed.success || problems.every((p) => !/heartbeat|session|poll|fetch|assignor/i.test(p.option))) consumerRules(v, problems, '', traced.sources)
+  if (parsed || problems.every((p) => !/heartbeat|session|poll|fetch|assignor/i.test(p.option))) consumerRules(v, problems, '', traced.sources)
   if (problems.length) throw new ConfigError(problems, 'consumer configuration')
   const warnAbove = Math.floor(v.sessionTimeoutMs / 3)
   const logger = options.logger ?? getDefaultLogger()
@@ -255,83 +241,20 @@ export function resolveConsumer<K, V>(options: ConsumerOptions<K, V>): ConsumerR
   const keyDeserializer = pickSerde(traced, 'keyDeserializer', options.keyDeserializer, v.keyDeserializer)
   const valueDeserializer = pickSerde(traced, 'valueDeserializer', options.valueDeserializer, v.valueDeserializer)
   const { keyDeserializer: _k, valueDeserializer: _v, retry, deadLetterTopic, commit, ...tuning } = v
-  const settings: ConsumerSettings<K, V> = {
-    ...connection(options),
+  return finish<ConsumerSettings<K, V>>(options, preset, traced, {
     ...tuning,
     partitionAssignors: [...v.partitionAssignors],
     commit: { ...commit },
-    presetName: preset?.name ?? null,
     groupId: options.groupId,
     topics: [...options.topics],
     retry: retry ? { ...retry } : null,
     deadLetterTopic: deadLetterTopic ?? null,
     keyDeserializer,
     valueDeserializer,
-    sources: Object.freeze({ ...traced.sources }),
-  }
-  return { settings: freezeDeep(settings), traced }
+  })
 }
 
 /** Validates and resolves consumer options: Kafka defaults < preset < options. Throws `ConfigError`. */
 export function resolveConsumerConfig<K = string, V = string>(options: ConsumerOptions<K, V>): ConsumerSettings<K, V> {
   return resolveConsumer(options).settings
-}
-
-/** `ssl` and `sasl` rows (only when set), secrets shown as `[redacted]`. */
-export function securityRows(settings: ResolvedConnection): ExplainRow[] {
-  const out: ExplainRow[] = []
-  if (settings.ssl !== undefined) {
-    out.push({ option: 'ssl', javaProperty: 'security.protocol', value: redactSsl(settings.ssl), source: 'option', reason: 'set explicitly in the options (private keys and passphrases redacted)' })
-  }
-  if (settings.sasl !== undefined) {
-    out.push({ option: 'sasl', javaProperty: 'sasl.mechanism', value: redactSasl(settings.sasl), source: 'option', reason: 'set explicitly in the options (passwords, tokens and providers redacted)' })
-  }
-  return out
-}
-
-export function rows(traced: Traced, extra: ExplainRow[]): ExplainRow[] {
-  const out: ExplainRow[] = Object.keys(traced.values).map((option) => ({
-    option,
-    javaProperty: JAVA_PROPERTIES[option] ?? null,
-    value: traced.values[option],
-    source: traced.sources[option]!,
-    reason: traced.reasons[option]!,
-  }))
-  return [...out, ...extra]
-}
-
-/**
- * One row per effective setting: value, Java property, where it came from and why.
- * Validates like the factories (throws the same `ConfigError`) but opens no connection.
- * @example explainConfig('producer', { brokers: ['127.0.0.1:9092'], preset: 'high-throughput' })
- */
-export function explainConfig<K, V>(kind: 'producer', options: ProducerOptions<K, V>): ExplainRow[]
-export function explainConfig<K, V>(kind: 'consumer', options: ConsumerOptions<K, V>): ExplainRow[]
-export function explainConfig<KIn, VIn, KOut, VOut>(kind: 'pipeline', options: PipelineOptions<KIn, VIn, KOut, VOut>): ExplainRow[]
-export function explainConfig(
-  kind: 'producer' | 'consumer' | 'pipeline',
-  options: ProducerOptions<unknown, unknown> | ConsumerOptions<unknown, unknown> | PipelineOptions<unknown, unknown, unknown, unknown>,
-): ExplainRow[] {
-  if (kind === 'pipeline') return explainPipeline(options as PipelineOptions<unknown, unknown, unknown, unknown>)
-  if (kind === 'producer') {
-    const { settings, traced } = resolveProducer(options as ProducerOptions<unknown, unknown>)
-    return rows(traced, [
-      {
-        option: 'transactionalId',
-        javaProperty: 'transactional.id',
-        value: settings.transactionalId,
-        source: settings.transactionalId === null ? 'default' : 'option',
-        reason: settings.transactionalId === null ? 'no transactions unless a transactionalId is given' : 'set explicitly in the options',
-      },
-      ...securityRows(settings),
-    ])
-  }
-  if (kind === 'consumer') {
-    const { settings, traced } = resolveConsumer(options as ConsumerOptions<unknown, unknown>)
-    return rows(traced, [
-      { option: 'groupId', javaProperty: 'group.id', value: settings.groupId, source: 'option', reason: 'set explicitly in the options' },
-      ...securityRows(settings),
-    ])
-  }
-  throw new ConfigError([{ option: 'kind', message: `explainConfig takes 'producer', 'consumer' or 'pipeline', got '${String(kind)}'` }])
 }

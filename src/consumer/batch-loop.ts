@@ -9,6 +9,8 @@ import type { Logger } from 'pino'
 import type { ConsumerSettings } from '../config/index.js'
 import { KafkatuneError, isKafkatuneError } from '../errors.js'
 import type { ConsumedMessage } from '../messages.js'
+import { processTracer } from '../observability/tracing-consumer.js'
+import type { ProcessTracer } from '../observability/tracing-consumer.js'
 import type { CommitStrategy } from './commit/index.js'
 import type { CommitFn, OffsetCommitter } from './committer.js'
 import type { RawRecord } from './dead-letter.js'
@@ -137,6 +139,8 @@ class BatchRun<K, V> {
   lastFinished: string | null = null
   unflushed = 0
   readonly d: BatchLoop<K, V>['deps']
+  /** Null while tracing is off: records are then handled without any span work. */
+  readonly tracer: ProcessTracer | null
 
   constructor(
     loop: BatchLoop<K, V>,
@@ -148,6 +152,7 @@ class BatchRun<K, V> {
     this.key = partitionKey(batch.topic, batch.partition)
     this.context = { signal: controller.signal }
     const { settings, metrics, log, tracker, host } = this.d
+    this.tracer = processTracer(settings)
     this.guard = new HandlerGuard({
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
       maxPollIntervalMs: settings.maxPollIntervalMs,
@@ -186,7 +191,7 @@ class BatchRun<K, V> {
     if (this.lastFinished === null || this.unflushed === 0) return
     this.batch.resolveOffset(this.lastFinished)
     this.d.metrics.finished(this.unflushed)
-    this.d.metrics.lag(`${this.batch.topic}/${this.batch.partition}`, Number(BigInt(this.batch.highWatermark) - BigInt(this.lastFinished) - 1n))
+    this.d.metrics.position(this.batch.topic, this.batch.partition, Number(this.lastFinished) + 1, Number(this.batch.highWatermark))
     this.unflushed = 0
   }
 
@@ -256,31 +261,44 @@ class BatchRun<K, V> {
   /** eachMessage over one chunk; false when the batch must stop here. */
   async eachMessage(chunk: RawRecord[]): Promise<boolean> {
     const handler = this.h.eachMessage!
+    const tracer = this.tracer
     for (const raw of chunk) {
       if (this.shouldBreak()) return false
       this.current = raw
-      let msg: ConsumedMessage<K, V>
-      try {
-        const decoded = this.decode(raw)
-        msg = decoded instanceof Promise ? await decoded : decoded
-      } catch (err) {
-        if (!(await this.giveUp([raw], err, 0))) return false
-        this.finish(raw.offset)
-        if (this.d.strategy.processed(this.key, Date.now())) await this.commitDue()
-        continue
-      }
-      const outcome = await this.attempt(() => handler(msg, this.context))
-      // A call that outlived max.poll.interval.ms or stop()'s deadline is not committed.
-      if (this.guard.exceeded || this.d.host.abandoned()) return false
-      if (!outcome.ok && !(await this.giveUp([raw], outcome.error, outcome.attempts))) return false
+      const goOn = tracer === null ? await this.handleOne(handler, raw) : await tracer.record(raw, () => this.handleOne(handler, raw))
+      if (!goOn) return false
       this.finish(raw.offset)
       if (this.d.strategy.processed(this.key, Date.now())) await this.commitDue()
     }
     return true
   }
 
+  /** One record: decode, handler with retries, dead-letter topic; false when the batch must stop here. */
+  async handleOne(handler: NonNullable<RunHandlers<K, V>['eachMessage']>, raw: RawRecord): Promise<boolean> {
+    let msg: ConsumedMessage<K, V>
+    try {
+      const decoded = this.decode(raw)
+      msg = decoded instanceof Promise ? await decoded : decoded
+    } catch (err) {
+      return this.giveUp([raw], err, 0)
+    }
+    const outcome = await this.attempt(() => handler(msg, this.context))
+    // A call that outlived max.poll.interval.ms or stop()'s deadline is not committed.
+    if (this.guard.exceeded || this.d.host.abandoned()) return false
+    return outcome.ok || this.giveUp([raw], outcome.error, outcome.attempts)
+  }
+
   /** eachBatch over one chunk; false when the batch must stop here. */
   async eachBatch(chunk: RawRecord[]): Promise<boolean> {
+    const goOn = this.tracer === null ? await this.handleBatch(chunk) : await this.tracer.batch(chunk, () => this.handleBatch(chunk))
+    if (!goOn) return false
+    this.finish(chunk[chunk.length - 1]!.offset, chunk.length)
+    if (this.d.strategy.processed(this.key, Date.now(), chunk.length)) await this.commitDue()
+    return true
+  }
+
+  /** Decodes a chunk and hands it to eachBatch with retries; false when the batch must stop here. */
+  async handleBatch(chunk: RawRecord[]): Promise<boolean> {
     const handler = this.h.eachBatch!
     const good: { raw: RawRecord; msg: ConsumedMessage<K, V> }[] = []
     for (const raw of chunk) {
@@ -298,8 +316,6 @@ class BatchRun<K, V> {
       if (this.guard.exceeded || this.d.host.abandoned()) return false
       if (!outcome.ok && !(await this.giveUp(good.map((g) => g.raw), outcome.error, outcome.attempts))) return false
     }
-    this.finish(chunk[chunk.length - 1]!.offset, chunk.length)
-    if (this.d.strategy.processed(this.key, Date.now(), chunk.length)) await this.commitDue()
     return true
   }
 
@@ -327,7 +343,7 @@ class BatchRun<K, V> {
     const lastRecordOffset = records[records.length - 1]!.offset
     if (this.completed && this.batch.lastOffset() !== lastRecordOffset) {
       tracker.finished(this.batch.topic, this.batch.partition, this.batch.lastOffset())
-      metrics.lag(`${this.batch.topic}/${this.batch.partition}`, Number(BigInt(this.batch.highWatermark) - BigInt(this.batch.lastOffset()) - 1n))
+      metrics.position(this.batch.topic, this.batch.partition, Number(this.batch.lastOffset()) + 1, Number(this.batch.highWatermark))
     }
   }
 

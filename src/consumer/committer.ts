@@ -61,6 +61,7 @@ export class GroupCommitter implements OffsetCommitter {
     const run = this.#chain.then(async () => {
       const pending = this.tracker.pending().filter((o) => only === undefined || only.has(partitionKey(o.topic, o.partition)))
       if (pending.length === 0) return
+      const started = Date.now()
       try {
         await commit(pending)
       } catch (err) {
@@ -69,7 +70,7 @@ export class GroupCommitter implements OffsetCommitter {
       }
       this.tracker.committed(pending)
       this.strategy.committed(Date.now())
-      this.metrics.commits++
+      this.metrics.commitDone(Date.now() - started, pending)
       this.log.debug({ offsets: pending }, 'committed offsets')
     })
     this.#chain = run.catch(() => {})

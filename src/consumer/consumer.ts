@@ -11,13 +11,17 @@ import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-client.js'
 import { kafkaError } from '../kafkajs/errors.js'
+import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { generationOf } from '../kafkajs/group-generation.js'
 import { installRebalanceHooks, registerRejoinHooks, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
+import { seedLag } from '../observability/metrics-lag.js'
+import { withMetricsSources } from '../observability/metrics-source.js'
 import type { TopicPartitions } from './assignors/index.js'
 import { BatchLoop } from './batch-loop.js'
 import { createCommitStrategy } from './commit/index.js'
 import { GroupCommitter } from './committer.js'
 import { DeadLetterWriter } from './dead-letter.js'
+import { recordDeadLetter, recordProcessFailure } from '../observability/tracing-consumer.js'
 import type { RawRecord } from './dead-letter.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
@@ -33,6 +37,9 @@ import { backoffMs } from '../util/backoff.js'
 export type * from './types.js'
 
 type State = 'created' | 'connected' | 'running' | 'stopping' | 'failed'
+
+/** How long a join waits for the lag of its new partitions (one ListOffsets + OffsetFetch) before fetching starts. */
+const LAG_SEED_WAIT_MS = 2_000
 
 /**
  * Creates a consumer: typed deserialized records, commit strategies, heartbeats while handlers run,
@@ -50,7 +57,8 @@ export function createConsumer<K = string, V = string>(options: ConsumerOptions<
 export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V>): Consumer<K, V> {
   const log = settings.logger.child({ component: 'kafkatune.consumer', groupId: settings.groupId })
   const emitter = new EventEmitter()
-  const metrics = new ConsumerMetricsRecorder()
+  const metrics = new ConsumerMetricsRecorder(Date.now, settings.clientId, settings.groupId)
+  let lagSeeded: Promise<void> = Promise.resolve()
   const tracker = new OffsetTracker()
   const strategy = createCommitStrategy(settings.commit)
   let state: State = 'created'
@@ -69,6 +77,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   const { kafka, consumer: kconsumer } = createKafkajsConsumer(settings as ConsumerSettings<unknown, unknown>, () => membership.stickyMemory, onOutOfRange)
   // ordering 'key'/'unordered' tracks completions out of order; 'partition' keeps the in-order path untouched.
   const completion = settings.ordering === 'partition' ? null : new CompletionTracker(settings.offsetMetadataMaxBytes)
+  observeFetchedPartitions(kafka, (topic, partition, hw, bytes) => metrics.fetchedPartition(topic, partition, hw, bytes))
   const committer = new GroupCommitter(completion ?? tracker, strategy, metrics, log, (offsets) => kconsumer.commitOffsets(offsets))
   const loopHost = {
     handlers: () => handlers,
@@ -102,9 +111,21 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     // kafkajs' protocol is eager: every partition was revoked (and its completions committed) before this join.
     restored.clear()
     parallel?.reset()
+    metrics.joined(payload.duration)
     membership.joined(payload.memberId, payload.memberAssignment as TopicPartitions)
-    registerRejoinHooks(payload.memberId, { beforeRejoin: () => membership.beforeRejoin(), afterJoin: () => membership.afterJoin() })
+    lagSeeded = seedLag(metrics.lagTracker, { fetchTopicOffsets: async (topic) => (await offsetsAdminClient()).fetchTopicOffsets(topic) }, committedOffsets, membership.assignment, settings.autoOffsetReset).catch(
+      (err: unknown) => log.debug({ err }, 'lag of the new assignment not read; fetches fill it in'),
+    )
+    registerRejoinHooks(payload.memberId, {
+      beforeRejoin: () => membership.beforeRejoin(),
+      // Lag counts from assignment: the new partitions' high watermarks and positions are read before fetching starts.
+      afterJoin: async () => {
+        await within(lagSeeded, LAG_SEED_WAIT_MS)
+        await membership.afterJoin()
+      },
+    })
   })
+  kconsumer.on(kconsumer.events.FETCH, ({ payload }) => metrics.fetched(payload.duration))
   kconsumer.on(kconsumer.events.REBALANCING, () => {
     // Without the awaited hooks: a commit sent before kafkajs' JoinGroup on the same connection lands in the old generation.
     if (!awaitedHooks && state === 'running') committer.commitSoon()
@@ -114,7 +135,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (payload.batchSize === 0 && membership.owns(payload.topic, payload.partition)) {
       parallel?.passed(payload.topic, payload.partition, payload.lastOffset)
       tracker.finished(payload.topic, payload.partition, payload.lastOffset)
-      metrics.lag(`${payload.topic}/${payload.partition}`, Number(BigInt(payload.highWatermark) - BigInt(payload.lastOffset) - 1n))
+      metrics.position(payload.topic, payload.partition, Number(payload.lastOffset) + 1, Number(payload.highWatermark))
     }
   })
   kconsumer.on(kconsumer.events.CRASH, ({ payload }) => {
@@ -135,23 +156,32 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     }
   }
 
-  async function restore(topic: string, partition: number): Promise<CommittedOffset> {
+  /** The group's committed offsets of `topic`, read once per join (for lag and offset maps). */
+  function committedOffsets(topic: string): Promise<Map<number, CommittedOffset>> {
     let byPartition = restored.get(topic)
     if (byPartition === undefined) {
       byPartition = readCommitted(topic)
       restored.set(topic, byPartition)
       byPartition.catch(() => restored.delete(topic))
     }
-    return (await byPartition).get(partition) ?? { offset: null, metadata: null }
+    return byPartition
   }
 
-  async function readCommitted(topic: string): Promise<Map<number, CommittedOffset>> {
+  async function restore(topic: string, partition: number): Promise<CommittedOffset> {
+    return (await committedOffsets(topic)).get(partition) ?? { offset: null, metadata: null }
+  }
+
+  function offsetsAdminClient(): Promise<KafkajsAdmin> {
     if (offsetsAdmin === null) {
       const admin = kafka.admin()
       offsetsAdmin = admin.connect().then(() => admin)
       offsetsAdmin.catch(() => (offsetsAdmin = null))
     }
-    const admin = await offsetsAdmin
+    return offsetsAdmin
+  }
+
+  async function readCommitted(topic: string): Promise<Map<number, CommittedOffset>> {
+    const admin = await offsetsAdminClient()
     const [result] = await admin.fetchOffsets({ groupId: settings.groupId, topics: [topic] })
     const out = new Map<number, CommittedOffset>()
     for (const p of result?.partitions ?? []) {
@@ -164,6 +194,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (dlqWriter === null || settings.deadLetterTopic === null) throw new KafkatuneError('NOT_CONNECTED', 'dead-letter producer not connected')
     await dlqWriter.write(raws, error, attempts)
     metrics.deadLettered += raws.length
+    recordDeadLetter(settings.deadLetterTopic, raws.length, error)
     for (const raw of raws) {
       log.warn({ topic: raw.topic, partition: raw.partition, offset: raw.offset, deadLetterTopic: settings.deadLetterTopic, err: error }, 'record sent to the dead-letter topic')
     }
@@ -173,6 +204,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   function fail(err: KafkatuneError): void {
     if (fatal !== null) return
     fatal = err
+    recordProcessFailure(err)
     log.error({ err, ...err.details }, `consumer stopping: ${err.message}`)
     setImmediate(() => {
       void stop().finally(() => {
@@ -201,6 +233,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       throw kafkaError(err, `consumer of group ${settings.groupId} cannot connect to ${settings.brokers.join(',')}`)
     }
     state = 'connected'
+    metrics.start()
   }
 
   async function startPositions(): Promise<void> {
@@ -250,7 +283,10 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
-        eachBatch: (payload) => loop.run(toFetchedBatch(payload)),
+        eachBatch: (payload) => {
+          metrics.delivered(payload.batch.topic, payload.batch.messages.length)
+          return loop.run(toFetchedBatch(payload))
+        },
       })
     } catch (err) {
       state = 'connected'
@@ -304,11 +340,12 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     if (dlqWriter !== null) await dlqWriter.disconnect()
     dlqWriter = null
     state = 'created'
+    metrics.stop()
   }
 
   const partitionList = (partitions: TopicPartitions) => Object.entries(partitions).map(([topic, ps]) => ({ topic, partitions: ps }))
 
-  return {
+  return withMetricsSources<Consumer<K, V>>({
     connect,
     run,
     stop,
@@ -331,5 +368,5 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
         emitter.off(event, listener as (...args: unknown[]) => void)
       }
     },
-  }
+  }, metrics)
 }

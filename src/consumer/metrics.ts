@@ -1,20 +1,38 @@
+import { ConsumerMetricSet } from '../observability/metrics-consumer.js'
+import { WindowedRate } from '../observability/metrics-window.js'
+
 /** A snapshot of what a consumer did; every counter counts since `connect()`. */
 export interface ConsumerMetrics {
   /** Records finished per second over the last 10 s. */
   recordsPerSecond: number
+  /** Records handed to the handlers (Java's records-consumed-total; a record redelivered after a rebalance counts again). */
+  recordsConsumed: number
   /** Records finished (handled or dead-lettered). */
   records: number
-  /** Records behind the high watermark, per `topic/partition` this member owns. */
+  /**
+   * Records behind the high watermark, per `topic/partition` this member owns (Java's records-lag): every
+   * assigned partition from the moment it is assigned (a partition shows once its high watermark and start
+   * position are known: at assignment, or at its first fetch).
+   */
   lag: Record<string, number>
   /** Sum of `lag`. */
   totalLag: number
+  /** High watermark minus the committed offset, per `topic/partition` this member owns and has a commit for. */
+  committedLag: Record<string, number>
+  /** Partitions assigned to this member. */
+  assignedPartitions: number
+  /** Fetch request time, ms (last 10-20 s). */
+  fetchLatencyAvgMs: number
+  fetchLatencyMaxMs: number
+  /** Offset commit time, ms (last 10-20 s). */
+  commitLatencyAvgMs: number
   /** Successful offset commits. */
   commits: number
   /** Offset commits that failed (they are retried by the next commit). */
   commitFailures: number
   /** Group joins after the first one. */
   rebalances: number
-  /** Handler call durations over the last 2048 calls, in ms. */
+  /** Handler call durations in ms, from an HDR histogram of the last 10-20 s (`count`: calls in it). */
   handlerTimeMs: { p50: number; p99: number; max: number; count: number }
   /** Handler calls retried. */
   retries: number
@@ -39,72 +57,84 @@ export interface ParallelGaugeSource {
   gauges(): { inFlight: number; queueDepth: Record<string, number>; keysWaiting: number; offsetMapRecords: number }
 }
 
-const WINDOW_S = 10
-const SAMPLES = 2048
-
-/** Mutable counters behind `consumer.metrics()`. */
-export class ConsumerMetricsRecorder {
+/**
+ * Mutable counters behind `consumer.metrics()`: the one metric set (`src/observability/metrics-consumer.ts`,
+ * Java names, exported to OpenTelemetry and Prometheus) plus what only the snapshot shows.
+ */
+export class ConsumerMetricsRecorder extends ConsumerMetricSet {
+  /** Records finished (handled or dead-lettered). */
   records = 0
-  commits = 0
-  commitFailures = 0
+  /** Group joins after the first one. */
   rebalances = 0
-  retries = 0
-  deadLettered = 0
   maxPollIntervalExceeded = 0
   skippedOnRestore = 0
   /** Set by the consumer when it processes out of order. */
   parallel: ParallelGaugeSource | null = null
-  readonly #lag = new Map<string, number>()
-  readonly #buckets = new Array<number>(WINDOW_S).fill(0)
-  #bucketSecond = 0
-  readonly #durations: number[] = []
-  #next = 0
+  readonly #finished: WindowedRate
 
-  constructor(private readonly now: () => number = Date.now) {
-    this.#bucketSecond = Math.floor(now() / 1000)
-  }
-
-  #roll(): void {
-    const second = Math.floor(this.now() / 1000)
-    const steps = Math.min(WINDOW_S, second - this.#bucketSecond)
-    for (let i = 1; i <= steps; i++) this.#buckets[(this.#bucketSecond + i) % WINDOW_S] = 0
-    if (second > this.#bucketSecond) this.#bucketSecond = second
+  constructor(now: () => number = Date.now, clientId?: string, groupId?: string) {
+    super(now, clientId, groupId)
+    this.#finished = new WindowedRate(now)
   }
 
   finished(count = 1): void {
     this.records += count
-    this.#roll()
-    this.#buckets[this.#bucketSecond % WINDOW_S]! += count
+    this.#finished.add(count)
   }
 
-  handlerTime(ms: number): void {
-    if (this.#durations.length < SAMPLES) this.#durations.push(ms)
-    else this.#durations[this.#next] = ms
-    this.#next = (this.#next + 1) % SAMPLES
+  /** Chunk-level progress: `next` is the next offset of `topic`/`partition` to hand out, `hw` its batch's high watermark. */
+  position(topic: string, partition: number, next: number, hw: number): void {
+    this.lagTracker.position(topic, partition, next, hw)
   }
 
+  /**
+   * Progress given as a lag against the batch's high watermark, for callers that only know that
+   * (`key` is `topic/partition`): the position is derived from the high watermark tracked for the partition.
+   */
   lag(key: string, value: number): void {
-    this.#lag.set(key, Math.max(0, value))
+    const cut = key.lastIndexOf('/')
+    this.lagTracker.positionFromLag(key.slice(0, cut), Number(key.slice(cut + 1)), Math.max(0, value))
   }
 
+  /** The partitions this member owns now, as `topic/partition` keys. */
   retainLag(keys: ReadonlySet<string>): void {
-    for (const k of [...this.#lag.keys()]) if (!keys.has(k)) this.#lag.delete(k)
+    const assignment: Record<string, number[]> = {}
+    for (const k of keys) {
+      const cut = k.lastIndexOf('/')
+      ;(assignment[k.slice(0, cut)] ??= []).push(Number(k.slice(cut + 1)))
+    }
+    this.lagTracker.assign(assignment)
   }
 
   snapshot(): ConsumerMetrics {
-    this.#roll()
-    const sorted = [...this.#durations].sort((a, b) => a - b)
-    const pct = (p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!)
-    const lag = Object.fromEntries(this.#lag)
+    const lag: Record<string, number> = {}
+    const committedLag: Record<string, number> = {}
+    let totalLag = 0
+    this.lagTracker.forEach((v) => {
+      const key = `${v.topic}/${v.partition}`
+      if (v.lag !== null) {
+        lag[key] = v.lag
+        totalLag += v.lag
+      }
+      if (v.committedLag !== null) committedLag[key] = v.committedLag
+    })
+    const h = this.handlerLatency.summary()
+    const f = this.fetchLatency.summary()
     return {
-      recordsPerSecond: this.#buckets.reduce((a, b) => a + b, 0) / WINDOW_S,
+      recordsPerSecond: this.#finished.perSecond(),
+      recordsConsumed: this.consumed.total,
       records: this.records,
       lag,
-      totalLag: Object.values(lag).reduce((a, b) => a + b, 0),
+      totalLag,
+      committedLag,
+      assignedPartitions: this.lagTracker.assigned,
+      fetchLatencyAvgMs: f.avg,
+      fetchLatencyMaxMs: f.max,
+      commitLatencyAvgMs: this.commitLatency.summary().avg,
       commits: this.commits,
       commitFailures: this.commitFailures,
       rebalances: this.rebalances,
-      handlerTimeMs: { p50: pct(0.5), p99: pct(0.99), max: sorted.at(-1) ?? 0, count: sorted.length },
+      handlerTimeMs: { p50: h.p50, p99: h.p99, max: h.max, count: h.count },
       retries: this.retries,
       deadLettered: this.deadLettered,
       maxPollIntervalExceeded: this.maxPollIntervalExceeded,

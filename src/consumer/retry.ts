@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../config/types.js'
+import { recordRetry } from '../observability/tracing-consumer.js'
 import { backoffMs } from '../util/backoff.js'
 
 /**
@@ -33,7 +34,10 @@ export async function runWithRetries(
       }
       attempt++
       hooks.onRetry?.(attempt, error)
-      await hooks.sleep(backoffFor(attempt, policy, hooks.random))
+      const delay = backoffFor(attempt, policy, hooks.random)
+      // An event on the span of the record being processed, when kafkatune traces it.
+      recordRetry(attempt, error, delay)
+      await hooks.sleep(delay)
     }
   }
 }

@@ -10,6 +10,7 @@ import type { ResolvedConnection } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { patchRequestQueueTimer } from './timer-patch.js'
 import { useKafkatuneFetchDecoder } from './fetch-decoder.js'
+import { hideFromKafkajsInstrumentation } from '../observability/tracing-kafkajs.js'
 import { classifyAuthError, classifyTlsConnectError, TransportWatch, watchedSocketFactory } from '../security/transport.js'
 
 interface ClientSecurity {
@@ -53,6 +54,8 @@ export function createKafkaClient(settings: ResolvedConnection & { requestTimeou
   // Fetched record batches of this client's consumers go through kafkatune's decoder (CRC checked, one
   // decompression per batch, zero-copy keys and values); kafkajs's modules and other clients are untouched.
   useKafkatuneFetchDecoder(kafka)
+  // kafkatune makes the spans of its records itself: kafkajs auto-instrumentation would double them.
+  hideFromKafkajsInstrumentation(kafka)
   return kafka
 }
 

@@ -11,6 +11,8 @@ import {
 } from 'kafkajs'
 import { cachingTokenProvider } from '../security/oauth.js'
 import type { Logger } from 'pino'
+import { COMPRESSION_IDS } from '../protocol/types.js'
+import { CONSUMER_SETTINGS, GROUP_ID, PRODUCER_SETTINGS, TRANSACTIONAL_ID, type AnySetting, type KafkajsMapping } from '../config/settings/index.js'
 import type { ConsumerSettings, ProducerSettings, ResolvedConnection } from '../config/resolved.js'
 import type { CompressionName, SaslOptions } from '../config/types.js'
 
@@ -74,66 +76,55 @@ export function toKafkajsSasl(sasl: SaslOptions): NonNullable<KafkaConfig['sasl'
   return { ...sasl } as SASLOptions
 }
 
-const CODECS: Record<CompressionName, CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
-  lz4: CompressionTypes.LZ4,
-  zstd: CompressionTypes.ZSTD,
-}
-
-/** The kafkajs compression type for a compression name. */
+/** The kafkajs compression type for a compression name (kafkajs numbers them as Kafka's batch attributes do). */
 export function kafkajsCompression(name: CompressionName): CompressionTypes {
-  return CODECS[name]
+  return COMPRESSION_IDS[name] as number as CompressionTypes
 }
 
 /**
- * kafkajs `producer()` config. kafkajs forgets the retry count of idempotent producers (5 instead
- * of unlimited), so it is always set here from `retries`.
+ * The kafkajs options the settings table maps `settings` to, for one kafkajs config object. An unset value
+ * (null: no transactionalId) is left out, so kafkajs keeps its own default.
  */
-export function toKafkajsProducerConfig<K, V>(settings: ProducerSettings<K, V>): ProducerConfig {
-  const config: ProducerConfig = {
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: settings.idempotent,
-    maxInFlightRequests: settings.maxInFlightRequests,
-    allowAutoTopicCreation: true,
-    transactionTimeout: settings.transactionTimeoutMs,
-    retry: {
-      // Java's "unlimited" (Integer.MAX_VALUE) is kafkajs's MAX_SAFE_INTEGER: anything lower makes
-      // kafkajs warn that EoS guarantees may break. delivery.timeout.ms bounds the time instead.
-      retries: settings.retries >= 2_147_483_647 ? Number.MAX_SAFE_INTEGER : settings.retries,
-      initialRetryTime: settings.retryBackoffMs,
-      maxRetryTime: settings.retryBackoffMaxMs,
-    },
+function mapped(to: KafkajsMapping<never>['to'], table: Readonly<Record<string, AnySetting>>, settings: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [option, setting] of Object.entries(table)) {
+    const value = (settings as Record<string, unknown>)[option]
+    if (value === undefined || value === null) continue
+    for (const m of setting.kafkajs ?? []) {
+      if (m.to !== to) continue
+      const converted = 'convert' in m && m.convert !== undefined ? m.convert(value as never) : value
+      const [key, nested] = m.option.split('.') as [string, string | undefined]
+      if (nested === undefined) out[key] = converted
+      else out[key] = { ...(out[key] as object | undefined), [nested]: converted }
+    }
   }
-  if (settings.transactionalId !== null) config.transactionalId = settings.transactionalId
-  return config
+  return out
+}
+
+const PRODUCER_TABLE = { ...PRODUCER_SETTINGS, transactionalId: TRANSACTIONAL_ID }
+const CONSUMER_TABLE = { ...CONSUMER_SETTINGS, groupId: GROUP_ID }
+
+/** kafkajs `producer()` config: what the settings table maps to the producer (idempotence, retries, transactions). */
+export function toKafkajsProducerConfig<K, V>(settings: ProducerSettings<K, V>): ProducerConfig {
+  return {
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: true,
+    ...mapped('producer', PRODUCER_TABLE, settings),
+  }
 }
 
 /** Options kafkajs takes per `send()` call: acks, timeout, compression. */
 export function kafkajsSendOptions<K, V>(settings: ProducerSettings<K, V>): { acks: -1 | 0 | 1; timeout: number; compression: CompressionTypes } {
-  return {
-    acks: settings.acks === 'all' ? -1 : settings.acks,
-    timeout: settings.requestTimeoutMs,
-    compression: kafkajsCompression(settings.compression),
-  }
+  return mapped('send', PRODUCER_TABLE, settings) as { acks: -1 | 0 | 1; timeout: number; compression: CompressionTypes }
 }
 
 /**
- * kafkajs `consumer()` config. The rebalance timeout follows max.poll.interval.ms as in the Java
- * client; commits are left to kafkatune's commit strategies.
+ * kafkajs `consumer()` config: what the settings table maps to the consumer (the rebalance timeout follows
+ * max.poll.interval.ms as in the Java client); commits are left to kafkatune's commit strategies.
  */
 export function toKafkajsConsumerConfig<K, V>(settings: ConsumerSettings<K, V>, partitionAssigners?: PartitionAssigner[]): ConsumerConfig {
   const config: ConsumerConfig = {
-    groupId: settings.groupId,
-    sessionTimeout: settings.sessionTimeoutMs,
-    rebalanceTimeout: settings.maxPollIntervalMs,
-    heartbeatInterval: settings.heartbeatIntervalMs,
-    minBytes: settings.fetchMinBytes,
-    maxBytes: settings.fetchMaxBytes,
-    maxBytesPerPartition: settings.maxPartitionFetchBytes,
-    maxWaitTimeInMs: settings.fetchMaxWaitMs,
-    readUncommitted: settings.isolationLevel === 'read_uncommitted',
+    ...(mapped('consumer', CONSUMER_TABLE, settings) as Omit<ConsumerConfig, 'groupId'> & { groupId: string }),
     allowAutoTopicCreation: false,
   }
   if (partitionAssigners?.length) config.partitionAssigners = partitionAssigners

@@ -124,8 +124,32 @@ async function decodeMessages(r: Reader): Promise<unknown[]> {
 /** Fetch responses and record batches decoded by kafkatune's decoder in this process (for metrics and tests). */
 export const fetchDecoderStats = { responses: 0, batches: 0 }
 
+/** Told each partition of each decoded Fetch response: its high watermark and the bytes of its records. */
+export type FetchedPartitionObserver = (topic: string, partition: number, highWatermark: number, recordBytes: number) => void
+
+const OBSERVERS = Symbol.for('kafkatune.fetchObservers')
+
+function observersOf(kafka: Kafka): Set<FetchedPartitionObserver> {
+  const target = kafka as unknown as { [OBSERVERS]?: Set<FetchedPartitionObserver> }
+  return (target[OBSERVERS] ??= new Set())
+}
+
+/**
+ * Calls `observer` for every partition of every Fetch response the consumers of `kafka` decode (the
+ * high watermark of partitions without new records too), until the returned function is called.
+ */
+export function observeFetchedPartitions(kafka: Kafka, observer: FetchedPartitionObserver): () => void {
+  const set = observersOf(kafka)
+  set.add(observer)
+  return () => {
+    set.delete(observer)
+  }
+}
+
+const NO_OBSERVERS: ReadonlySet<FetchedPartitionObserver> = new Set()
+
 /** Decodes a Fetch v11 response body into kafkajs's decoded shape (see kafkajs `fetch/v11/response.js`). */
-export async function decodeFetchV11(raw: Buffer): Promise<Record<string, unknown>> {
+export async function decodeFetchV11(raw: Buffer, observers: ReadonlySet<FetchedPartitionObserver> = NO_OBSERVERS): Promise<Record<string, unknown>> {
   const r = new Reader(raw)
   fetchDecoderStats.responses++
   const clientSideThrottleTime = r.int32()
@@ -144,7 +168,13 @@ export async function decodeFetchV11(raw: Buffer): Promise<Record<string, unknow
       const abortedTransactions = []
       for (let a = r.int32(); a > 0; a--) abortedTransactions.push({ producerId: r.int64(), firstOffset: r.int64() })
       const preferredReadReplica = r.int32()
+      const before = r.pos
       const messages = await decodeMessages(r)
+      if (observers.size > 0 && partitionErrorCode === 0) {
+        const hw = Number(highWatermark)
+        const bytes = Math.max(0, r.pos - before - 4)
+        for (const o of observers) o(topicName, partition, hw, bytes)
+      }
       partitions.push({ partition, errorCode: partitionErrorCode, highWatermark, lastStableOffset, lastStartOffset, abortedTransactions, preferredReadReplica, messages })
     }
     responses.push({ topicName, partitions })
@@ -158,7 +188,8 @@ interface PatchableBroker {
   lookupRequest: (apiKey: number, definition: unknown) => Protocol
 }
 
-function patchBroker(broker: PatchableBroker): void {
+function patchBroker(broker: PatchableBroker, observers: ReadonlySet<FetchedPartitionObserver>): void {
+  const decode = (raw: Buffer) => decodeFetchV11(raw, observers)
   const connect = broker.connect.bind(broker)
   broker.connect = async () => {
     await connect()
@@ -169,7 +200,7 @@ function patchBroker(broker: PatchableBroker): void {
       if (apiKey !== FETCH_API_KEY) return protocol
       return (args: unknown) => {
         const built = protocol(args)
-        return built.request.apiVersion === 11 ? { ...built, response: { ...built.response, decode: decodeFetchV11 } } : built
+        return built.request.apiVersion === 11 ? { ...built, response: { ...built.response, decode } } : built
       }
     }) as PatchableBroker['lookupRequest'] & { [INSTALLED]?: true }
     patched[INSTALLED] = true
@@ -185,6 +216,7 @@ export function useKafkatuneFetchDecoder(kafka: Kafka): boolean {
   const target = kafka as unknown as Record<symbol, unknown>
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
   if (key === undefined || typeof target[key] !== 'function' || target[INSTALLED] === true) return target[INSTALLED] === true
+  const observers = observersOf(kafka)
   const create = target[key] as (options: unknown) => { brokerPool?: { createBroker?: (o: unknown) => PatchableBroker } }
   target[key] = (options: unknown) => {
     const cluster = create(options)
@@ -193,7 +225,7 @@ export function useKafkatuneFetchDecoder(kafka: Kafka): boolean {
       const createBroker = pool.createBroker
       pool.createBroker = (o: unknown) => {
         const broker = createBroker(o)
-        if (typeof broker.connect === 'function') patchBroker(broker)
+        if (typeof broker.connect === 'function') patchBroker(broker, observers)
         return broker
       }
     }

@@ -33,7 +33,7 @@ export function createTransformStep<KIn, VIn, KOut, VOut>(o: TransformStepOption
       const topic = r.topic ?? o.to
       if (!topic) throw new KafkatuneError('CONFIG_INVALID', 'an output record has no topic and the pipeline has no `to`', { retriable: false })
       // Serializers see one value per header name, as the producer's do.
-      const view = r.headers ? prepareHeaders(r.headers).view : undefined
+      const view = prepareHeaders(r.headers)?.view
       staged.push({
         record: { topic, key: r.key ?? null, value: r.value, ...(r.headers ? { headers: r.headers } : {}) },
         keyBytes: await serialize(o.keySerializer, r.key, topic, 'key', view),

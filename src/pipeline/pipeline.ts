@@ -27,6 +27,8 @@ import { createTransformStep, deadLetterOutput } from './outputs.js'
 import { ProducerPool } from './producer-pool.js'
 import { StagedOutputs } from './staged.js'
 import { TransactionalCommitter } from './transactional-committer.js'
+import { carryTrace, tracing } from './tracing.js'
+import { recordDeadLetter } from '../observability/tracing-consumer.js'
 
 /** A running consume-transform-produce loop. */
 export interface Pipeline {
@@ -132,6 +134,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     staged,
     pool,
     groupId: cs.groupId,
+    clientId: cs.clientId,
     exactlyOnce: settings.exactlyOnce,
     retryBackoffMs: ps.retryBackoffMs,
     retryBackoffMaxMs: ps.retryBackoffMaxMs,
@@ -154,7 +157,11 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const step = createTransformStep<KIn, VIn, KOut, VOut>({ transform: options.transform, to: options.to, keySerializer: ps.keySerializer, valueSerializer: ps.valueSerializer })
   const handlers: RunHandlers<KIn, VIn> = {
     eachMessage: async (msg) => {
-      staged.stage(msg.topic, msg.partition, msg.offset, await step(msg))
+      const records = await step(msg)
+      // Runs inside the input's process span (the batch loop's): the outputs continue its trace.
+      const traced = tracing()
+      if (traced) carryTrace(records)
+      staged.stage(msg.topic, msg.partition, msg.offset, records, traced ? msg.headers : undefined)
     },
   }
   const host: BatchLoopHost<KIn, VIn> = {
@@ -171,6 +178,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         log.warn({ topic: raw.topic, partition: raw.partition, offset: raw.offset, deadLetterTopic: topic, err: error }, 'record sent to the dead-letter topic')
       }
       metrics.deadLettered += raws.length
+      recordDeadLetter(topic, raws.length, error)
     },
     emitExceeded: (event) => {
       // This member stops heartbeating and is about to lose its partitions: what it transformed and did not

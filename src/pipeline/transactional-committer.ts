@@ -17,6 +17,7 @@ import { isFenced, isRetriable } from '../kafkajs/errors.js'
 import { backoffMs } from '../util/backoff.js'
 import type { ProducerPool } from './producer-pool.js'
 import type { StagedOutputs } from './staged.js'
+import { inTransactionSpan } from './tracing.js'
 
 /** Transaction attempts of one commit before the partition is read again instead. */
 const MAX_TX_ATTEMPTS = 8
@@ -51,6 +52,8 @@ export interface TransactionalCommitterOptions<K, V> {
   staged: StagedOutputs<K, V>
   pool: ProducerPool<K, V>
   groupId: string
+  /** For the transaction spans. */
+  clientId: string
   exactlyOnce: boolean
   retryBackoffMs: number
   retryBackoffMaxMs: number
@@ -142,8 +145,9 @@ export class TransactionalCommitter<K, V> implements OffsetCommitter {
 
   async #transaction(p: TopicPartitionOffset): Promise<void> {
     const { topic, partition, offset: next } = p
-    const { records, inputs } = this.o.staged.upTo(topic, partition, next)
+    const { records, inputs, inputHeaders } = this.o.staged.upTo(topic, partition, next)
     const first = this.o.staged.first(topic, partition)
+    const span = { groupId: this.o.groupId, clientId: this.o.clientId, topic, partition, inputs: inputHeaders, outputs: records.length }
     const m = this.o.metrics
     // Kafka may hand back records this member committed itself (a rejoin reads the committed offsets without
     // waiting for a transaction just committed, as kafkajs has no KIP-447 require_stable): they are done.
@@ -158,7 +162,7 @@ export class TransactionalCommitter<K, V> implements OffsetCommitter {
       try {
         pooled = await this.o.pool.get(topic, partition)
         const producer = pooled
-        await producer.producer.transaction(async (tx) => {
+        await inTransactionSpan(span, () => producer.producer.transaction(async (tx) => {
           if (producer.fresh) {
             // Initialising this producer (or the new producer id after a failure) fenced any earlier owner
             // and settled its last transaction: if that committed past these records, they are done.
@@ -174,7 +178,7 @@ export class TransactionalCommitter<K, V> implements OffsetCommitter {
           await tx.sendOffsets({ consumerGroupId: this.o.groupId, offsets: [{ topic, partition, offset: next }] })
           // Queued now, flushed and checked by the transaction before it commits.
           for (const s of records) producer.send(s, (r) => tx.send(r)).catch(() => undefined)
-        })
+        }))
         producer.fresh = false
         m.transactionsCommitted++
         this.#done(p, inputs, records.length)

@@ -20,12 +20,16 @@ export interface PreparedHeaders {
 
 const toBuffer = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v) : v)
 
-/** Converts `send()` headers; a name with an array value is written once per element, in order. */
-export function prepareHeaders(headers: ProducerHeaders): PreparedHeaders {
+/**
+ * Converts `send()` headers; a name with an array value is written once per element, in order. `extend` may
+ * add headers to the view (a trace context) before the wire form is fixed; without headers and `extend`: none.
+ */
+export function prepareHeaders(headers: ProducerHeaders | undefined, extend: ((view: Record<string, Buffer>) => void) | null = null): PreparedHeaders | undefined {
+  if (headers === undefined && extend === null) return undefined
   const view: Record<string, Buffer> = {}
   let list: RecordHeader[] | null = null
   for (const name in headers) {
-    const v = headers[name] as ProducerHeaders[string]
+    const v = (headers as ProducerHeaders)[name] as ProducerHeaders[string]
     if (Array.isArray(v)) {
       // Switch to the list form at the first array: the names before it keep their order.
       list ??= Object.entries(view).map(([key, value]) => ({ key, value }))
@@ -39,6 +43,11 @@ export function prepareHeaders(headers: ProducerHeaders): PreparedHeaders {
       view[name] = b
       list?.push({ key: name, value: b })
     }
+  }
+  if (extend !== null) {
+    const known = list === null ? null : new Set(Object.keys(view))
+    extend(view)
+    if (list !== null) for (const name in view) if (!known!.has(name)) list.push({ key: name, value: view[name] as Buffer })
   }
   return { wire: list ?? view, view }
 }

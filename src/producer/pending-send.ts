@@ -1,7 +1,9 @@
 /**
  * One send() from call to ack: the record the accumulator holds and the promise the caller awaits.
  */
+import type { Span } from '@opentelemetry/api'
 import type { KafkatuneError } from '../errors.js'
+import { endSendSpan } from '../observability/tracing-producer.js'
 import type { OutboundRecord } from './sender-types.js'
 import type { TransactionToken } from './transaction.js'
 import type { RecordMetadata } from './types.js'
@@ -37,6 +39,8 @@ export class PendingSend implements OutboundRecord {
   headers: WireHeaders | undefined = undefined
   timestamp = ''
   size = 0
+  /** The record's `send <topic>` span while tracing is on (ended when the record settles). */
+  span: Span | null = null
   private readonly sendAtOffset: number
   readonly promise: Promise<RecordMetadata>
   /** Null once settled (also lets the resolving functions be collected while the record waits in its batch). */
@@ -69,6 +73,7 @@ export class PendingSend implements OutboundRecord {
     this.resolve = null
     this.reject = null
     this.host.settled(this, err)
+    if (this.span !== null) this.endSpan(md, err)
     if (err === null) resolve(md as RecordMetadata)
     else PendingSend.rejectWith(this.promise, reject, err)
     return true
@@ -79,7 +84,14 @@ export class PendingSend implements OutboundRecord {
     const reject = this.reject
     this.resolve = null
     this.reject = null
+    if (this.span !== null) this.endSpan(null, err)
     if (reject !== null) PendingSend.rejectWith(this.promise, reject, err)
+  }
+
+  private endSpan(md: RecordMetadata | null, err: KafkatuneError | null): void {
+    const span = this.span as Span
+    this.span = null
+    endSendSpan(span, md, err)
   }
 
   private static rejectWith(promise: Promise<RecordMetadata>, reject: (err: KafkatuneError) => void, err: KafkatuneError): void {

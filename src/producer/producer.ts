@@ -8,6 +8,9 @@ import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
+import { withMetricsSources } from '../observability/metrics-source.js'
+import { activeTracer } from '../observability/tracing.js'
+import { startSendSpan } from '../observability/tracing-producer.js'
 import { Listeners } from '../util/listeners.js'
 import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
@@ -66,7 +69,7 @@ export function createProducer<K = string, V = string>(options: ProducerOptions<
 export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V>): Producer<K, V> {
   const logger = settings.logger.child({ component: 'kafkatune.producer' })
   const kafka = createKafkaClient(settings)
-  const metrics = new ProducerMetricsRecorder()
+  const metrics = new ProducerMetricsRecorder(Date.now, settings.clientId)
   const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire), () => metrics.retried())
   const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
@@ -95,6 +98,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   }, {
     onRequest: (info) => emit('producer.request', info),
     onFailure: (batch, error, records) => {
+      metrics.failedInTopic(batch.topic, records)
       logger.error({ err: error, topic: batch.topic, partition: batch.partition, records }, `kafkatune: ${records} record(s) failed: ${error.message}`)
       emit('producer.error', { error, topic: batch.topic, partition: batch.partition, records })
     },
@@ -144,12 +148,15 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
    * `key` and `value` are the record's, read once when send() was called.
    */
   const prepare = (record: ProducerRecord<K, V>, a: PendingSend, topic: string, key: K | null, value: V): Promise<void> | null => {
-    let headers: Record<string, Buffer> | undefined
-    if (record.headers !== undefined) {
-      const prepared = prepareHeaders(record.headers)
-      headers = prepared.view
-      a.headers = prepared.wire
-    } else a.headers = undefined
+    // The trace context goes in before serializers see the headers and before the record is sized.
+    // (A closure only while tracing: the untraced hot path allocates none.)
+    const tracer = activeTracer()
+    const prepared = prepareHeaders(
+      record.headers,
+      tracer === null ? null : (h) => void (a.span = startSendSpan(tracer, { topic, partition: record.partition, key, tombstone: value === null || value === undefined, clientId: settings.clientId }, h)),
+    )
+    const headers = prepared?.view
+    a.headers = prepared?.wire
     // Without an explicit timestamp the create time is stamped once, when the record's batch is first
     // dispatched (engine.produce): one value per request keeps kafkajs's per-record timestamp work (sort,
     // Long deltas) out of the hot path, which measured about a third of the client CPU.
@@ -212,6 +219,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     const e = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', err instanceof Error ? err.message : String(err), { cause: err })
     finished(a.seq)
     metrics.failed(e.code, 1)
+    if (typeof topic === 'string') metrics.failedInTopic(topic, 1)
     if (a.token !== null) a.token.failure ??= e
     a.fail(e)
     emit('producer.error', { error: e, topic: typeof topic === 'string' ? topic : String(topic), partition: -1, records: 1 })
@@ -230,7 +238,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
           ad.preparing = null
           if (fencedError !== null) throw fencedError
           const count = await engine.partitionCount(ad.topic)
-          await pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now())
+          if (!pool.tryReserve(a.size)) await metrics.bufferWait(pool.reserve(a.size, a.sendAt + settings.maxBlockMs - Date.now()))
           append(a, ad.topic, ad.partition, ad.key, ad.value, count, Date.now())
         } catch (err) {
           rejectAdmission(a, err, ad.topic)
@@ -329,6 +337,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         throw err
       }
       state = 'connected'
+      metrics.start()
     },
 
     send(record) {
@@ -375,6 +384,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
         await engine.disconnect()
       } finally {
         state = 'closed'
+        metrics.stop()
       }
     },
 
@@ -382,5 +392,6 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       return listeners.on(event, listener)
     },
   }
-  return producer
+  metrics.gauges = () => ({ bufferInUse: pool.inUse, bufferCapacity: pool.capacity, requestsInFlight: sender.requestsInFlight })
+  return withMetricsSources(producer, metrics)
 }

@@ -184,6 +184,7 @@ export class Sender {
     for (const b of batches) {
       b.sent = true
       this.inFlightBatches.add(b)
+      this.metrics.dispatched(startedAt - b.createdAt)
     }
     const engine = this.engine
     let promise: Promise<PartitionAck[]>
@@ -195,7 +196,7 @@ export class Sender {
     promise.then(
       (acks) => {
         const durationMs = Date.now() - startedAt
-        this.metrics.request(durationMs)
+        this.metrics.request(durationMs, records)
         this.done(broker, batches)
         this.acked(batches, acks)
         this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs })
@@ -203,7 +204,7 @@ export class Sender {
       },
       (err: unknown) => {
         const durationMs = Date.now() - startedAt
-        this.metrics.request(durationMs)
+        this.metrics.request(durationMs, records)
         this.done(broker, batches)
         const results = engine.partitionResults?.(err) ?? null
         if (results !== null && this.partlyFailed(batches, results, (error) => this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs, error }))) {
@@ -263,7 +264,7 @@ export class Sender {
         this.fail(b, new KafkatuneError('KAFKA', `The broker answered without a result for ${b.topic}[${b.partition}]`, { retriable: false, details: { topic: b.topic, partition: b.partition } }))
         continue
       }
-      this.metrics.batchAcked(b.records.length, b.bytes - BATCH_OVERHEAD_BYTES, b.records[0]?.sendAt ?? 0, b.records[b.records.length - 1]?.sendAt ?? 0)
+      this.metrics.acked(b.topic, b.records.length, b.bytes - BATCH_OVERHEAD_BYTES, b.records[0]?.sendAt ?? 0, b.records[b.records.length - 1]?.sendAt ?? 0)
       const base = ack === undefined ? -1 : ack.baseOffset
       const logAppend = ack !== undefined && ack.logAppendTime !== '-1' ? ack.logAppendTime : null
       settleOffsets(b, base, logAppend)
@@ -341,7 +342,7 @@ export class Sender {
           } else if (b.attempts > this.options.retries) {
             this.fail(b, failure.error)
           } else {
-            this.metrics.retried()
+            this.metrics.retried(b.topic, b.records.length)
             this.acc.requeue(b, failure.kind === 'reset' ? 0 : now + this.backoff(b.attempts))
           }
         }

@@ -47,19 +47,28 @@ export interface ProducerMetrics {
   batchBytesMax: number
   /** Encoded / uncompressed size of the record batches encoded so far (1 without compression); null before the first. */
   compressionRatio: number | null
-  /** Produce request latency (dispatch to broker response), ms, over the last 4,096 requests. */
+  /** Produce request latency (dispatch to broker response), ms, from an HDR histogram of the last 10-20 s. */
   requestLatencyP50Ms: number
   requestLatencyP99Ms: number
-  /** Record latency (send() call to ack), ms, over the last 4,096 acknowledged batches. */
+  requestLatencyAvgMs: number
+  requestLatencyMaxMs: number
+  /** Record latency (send() call to ack), ms, from an HDR histogram of the last 10-20 s (two samples per batch: its oldest and newest record). */
   recordLatencyP50Ms: number
   recordLatencyP99Ms: number
+  /** Time batches waited in the accumulator before they were sent (Java's record-queue-time), ms, last 10-20 s. */
+  recordQueueTimeAvgMs: number
+  recordQueueTimeMaxMs: number
   /** Bytes of records waiting or in flight, against `bufferMemory`. */
   bufferBytesInUse: number
   bufferMemory: number
+  /** Total time send() calls waited for buffer space, ms. */
+  bufferWaitMs: number
   /** Records waiting in the accumulator or in flight. */
   recordsInFlight: number
   /** Retried batches and transaction requests (after a transient answer), and resets of the kafkajs producer after fatal sequence errors. */
   retries: number
+  /** Records in the retried batches (Java's record-retry-total). */
+  recordRetries: number
   resets: number
   /** Failed records by error code. */
   errors: Partial<Record<KafkatuneError['code'], number>>

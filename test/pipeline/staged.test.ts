@@ -14,7 +14,7 @@ describe('StagedOutputs', () => {
     s.stage('in', 0, '11', [])
     s.stage('in', 0, '12', [rec('c')])
     s.stage('in', 1, '5', [rec('x')])
-    expect(s.upTo('in', 0, '12')).toEqual({ records: [rec('a'), rec('b')], inputs: 2 })
+    expect(s.upTo('in', 0, '12')).toEqual({ records: [rec('a'), rec('b')], inputs: 2, inputHeaders: [] })
     expect(s.first('in', 0)).toBe('10')
     s.committed('in', 0, '12')
     expect(s.first('in', 0)).toBe('12')

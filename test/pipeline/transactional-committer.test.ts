@@ -62,6 +62,7 @@ function setup(opts: { steps?: Step[]; committed?: string; exactlyOnce?: boolean
     staged,
     pool,
     groupId: 'g',
+    clientId: 'c',
     exactlyOnce: opts.exactlyOnce ?? true,
     retryBackoffMs: 1,
     retryBackoffMaxMs: 2,

@@ -15,6 +15,7 @@ import type { CommitStrategy } from '../commit/index.js'
 import type { GroupCommitter } from '../committer.js'
 import type { RawRecord } from '../dead-letter.js'
 import { decodeRecord } from '../decode.js'
+import { processTracer } from '../../observability/tracing-consumer.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
 import { partitionKey } from '../offsets.js'
 import { runWithRetries } from '../retry.js'
@@ -222,6 +223,7 @@ export class ParallelLoop<K, V> {
       // kafkajs' resolveOffset costs more than handing a record out: once per batch (or where it stopped).
       let handed: string | null = null
       let n = 0
+      const tracer = processTracer(this.settings)
       for (const r of batch.records) {
         const offset = BigInt(r.offset)
         if (part.behind(offset)) continue
@@ -248,7 +250,8 @@ export class ParallelLoop<K, V> {
         }
         part.handOut(offset)
         const raw = this.#raw(batch, r)
-        this.#scheduler.add(raw.key === null ? `${part.key}:@${raw.offset}` : `${part.key}:${raw.key.toString('latin1')}`, () => this.#handle(h, batch, part, raw))
+        const handle = () => this.#handle(h, batch, part, raw)
+        this.#scheduler.add(raw.key === null ? `${part.key}:@${raw.offset}` : `${part.key}:${raw.key.toString('latin1')}`, tracer === null ? handle : () => tracer.record(raw, handle))
         handed = r.offset
       }
       if (all) {
@@ -342,7 +345,7 @@ export class ParallelLoop<K, V> {
     if (this.completion.get(raw.topic, raw.partition) !== part || this.host.abandoned()) return
     part.complete(BigInt(raw.offset))
     this.metrics.finished(1)
-    this.metrics.lag(part.label, Number(BigInt(batch.highWatermark) - part.committable))
+    this.metrics.position(raw.topic, raw.partition, Number(part.committable), Number(batch.highWatermark))
     if (this.strategy.processed(part.key, Date.now())) {
       if (this.strategy.name === 'per-message') await this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
       else this.committer.commitSoon()

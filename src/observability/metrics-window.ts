@@ -1,0 +1,123 @@
+/**
+ * The two measuring instruments behind every metric: a windowed HDR histogram (Node's own
+ * `perf_hooks.createHistogram`, two of them rotated so the numbers describe recent samples) and a rate
+ * over per-second buckets. Time always comes in from the caller's clock, so tests drive it.
+ */
+import { createHistogram } from 'node:perf_hooks'
+import type { RecordableHistogram } from 'node:perf_hooks'
+
+/** How far back rates and windowed histograms look, in ms. */
+export const WINDOW_MS = 10_000
+
+/** 1 µs to one hour, three significant figures (0.1% error). */
+const newHistogram = (): RecordableHistogram => createHistogram({ lowest: 1, highest: 3_600_000_000, figures: 3 })
+
+/** What a windowed histogram reports; durations in ms. */
+export interface HistogramSummary {
+  count: number
+  avg: number
+  max: number
+  p50: number
+  p99: number
+}
+
+const EMPTY: HistogramSummary = Object.freeze({ count: 0, avg: 0, max: 0, p50: 0, p99: 0 })
+
+/**
+ * Samples of the last one to two windows. `record()` is one native call and no allocation; reading
+ * merges the two halves (allocation at read time only).
+ */
+export class WindowedHistogram {
+  #current = newHistogram()
+  #previous = newHistogram()
+  #rotatedAt: number
+
+  /** `scale` turns a sample into the histogram's integer unit (1000: ms in, µs stored). */
+  constructor(
+    private readonly now: () => number,
+    private readonly scale = 1000,
+    private readonly windowMs = WINDOW_MS,
+  ) {
+    this.#rotatedAt = now()
+  }
+
+  #rotate(now: number): void {
+    const elapsed = now - this.#rotatedAt
+    if (elapsed < this.windowMs) return
+    if (elapsed >= 2 * this.windowMs) this.#current.reset()
+    const old = this.#previous
+    old.reset()
+    this.#previous = this.#current
+    this.#current = old
+    this.#rotatedAt = now
+  }
+
+  record(value: number): void {
+    this.#rotate(this.now())
+    // HDR histograms hold integers >= 1: a 0 ms sample counts as the smallest unit.
+    const v = Math.round(value * this.scale)
+    this.#current.record(v < 1 ? 1 : v)
+  }
+
+  summary(): HistogramSummary {
+    this.#rotate(this.now())
+    const merged = newHistogram()
+    merged.add(this.#previous)
+    merged.add(this.#current)
+    if (merged.count === 0) return EMPTY
+    const s = this.scale
+    return { count: merged.count, avg: merged.mean / s, max: merged.max / s, p50: merged.percentile(50) / s, p99: merged.percentile(99) / s }
+  }
+}
+
+/** A sum per second over the last `WINDOW_MS`; a young instrument divides by its age (at least 1 s), not the whole window. */
+export class WindowedRate {
+  readonly #buckets: Float64Array
+  readonly #stamps: Float64Array
+  readonly #createdAt: number
+
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = WINDOW_MS,
+  ) {
+    const n = Math.ceil(windowMs / 1000)
+    this.#buckets = new Float64Array(n)
+    this.#stamps = new Float64Array(n).fill(-1)
+    this.#createdAt = now()
+  }
+
+  add(v: number): void {
+    const sec = Math.floor(this.now() / 1000)
+    const i = sec % this.#buckets.length
+    if (this.#stamps[i] !== sec) {
+      this.#stamps[i] = sec
+      this.#buckets[i] = 0
+    }
+    this.#buckets[i]! += v
+  }
+
+  perSecond(): number {
+    const now = this.now()
+    const sec = Math.floor(now / 1000)
+    const n = this.#buckets.length
+    let sum = 0
+    for (let i = 0; i < n; i++) if (this.#stamps[i]! > sec - n) sum += this.#buckets[i]!
+    const span = Math.min(this.windowMs / 1000, Math.max(1, (now - this.#createdAt) / 1000))
+    return sum / span
+  }
+}
+
+/** A counter with its windowed rate: Java's `<name>-total` and `<name>-rate` pair. */
+export class Meter {
+  total = 0
+  readonly rate: WindowedRate
+
+  constructor(now: () => number) {
+    this.rate = new WindowedRate(now)
+  }
+
+  add(v: number): void {
+    this.total += v
+    this.rate.add(v)
+  }
+}

@@ -1,0 +1,67 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { LagTracker } from '../../src/observability/metrics-lag.js'
+import type { PartitionLagValue } from '../../src/observability/metrics-lag.js'
+
+const values = (t: LagTracker): PartitionLagValue[] => {
+  const out: PartitionLagValue[] = []
+  t.forEach((v) => out.push(v))
+  return out
+}
+
+describe('LagTracker', () => {
+  it('counts every assigned partition once seeded, before any fetch', () => {
+    const t = new LagTracker()
+    t.assign({ a: [0, 1], b: [3] })
+    expect(t.assigned).toBe(3)
+    expect(values(t).map((v) => v.lag)).toEqual([null, null, null])
+    t.seed('a', 0, { high: 100, position: 40, committed: 40 })
+    t.seed('a', 1, { high: 7, position: 0, committed: null })
+    t.seed('b', 3, { high: 5, position: 5, committed: 5 })
+    t.seed('c', 0, { high: 5, position: 0, committed: null }) // not assigned
+    expect(values(t)).toEqual([
+      { topic: 'a', partition: 0, lag: 60, committedLag: 60 },
+      { topic: 'a', partition: 1, lag: 7, committedLag: null },
+      { topic: 'b', partition: 3, lag: 0, committedLag: 0 },
+    ])
+  })
+
+  it('what fetches and progress taught wins over a late seed; kept partitions keep their state', () => {
+    const t = new LagTracker()
+    t.assign({ a: [0] })
+    t.highWatermark('a', 0, 50)
+    t.position('a', 0, 45)
+    t.seed('a', 0, { high: 40, position: 0, committed: 10 })
+    expect(values(t)[0]).toMatchObject({ lag: 5, committedLag: 40 })
+    t.assign({ a: [0, 1] })
+    expect(values(t)[0]).toMatchObject({ lag: 5 })
+    t.assign({ a: [1] })
+    expect(values(t)).toEqual([{ topic: 'a', partition: 1, lag: null, committedLag: null }])
+  })
+
+  it('lag is never negative, whatever order high watermarks and positions arrive in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('hw' as const), v: fc.integer({ min: 0, max: 1_000 }) }),
+            fc.record({ kind: fc.constant('pos' as const), v: fc.integer({ min: 0, max: 1_000 }) }),
+            fc.record({ kind: fc.constant('lag' as const), v: fc.integer({ min: -10, max: 1_000 }) }),
+          ),
+          { maxLength: 40 },
+        ),
+        (ops) => {
+          const t = new LagTracker()
+          t.assign({ t: [0] })
+          for (const op of ops) {
+            if (op.kind === 'hw') t.highWatermark('t', 0, op.v)
+            else if (op.kind === 'pos') t.position('t', 0, op.v)
+            else t.positionFromLag('t', 0, Math.max(0, op.v))
+          }
+          const [v] = values(t)
+          if (v!.lag !== null) expect(v!.lag).toBeGreaterThanOrEqual(0)
+        },
+      ),
+    )
+  })
+})
