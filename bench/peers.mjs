@@ -1,179 +1,70 @@
 #!/usr/bin/env node
 /**
- * Producer comparison, one broker, one run: kafkatune `high-throughput`, hand-tuned kafkajs (`sendBatch`
- * 1,000 records per call, 5 in flight) and @platformatic/kafka 1.x (1,000 records per `send`, 5 in flight),
- * each in its own process, at 100 B and 1 KiB, lz4 and none, acks 1, 6 partitions, null keys, interleaved
- * rounds (the contender order rotates each round); medians and ratios to kafkatune.
+ * kafkatune against other Kafka clients, one broker, one run, interleaved rounds (the contender order rotates
+ * each round): kafkajs 2.2.4 hand-tuned, @platformatic/kafka 1.x, node-rdkafka 3.x (librdkafka) and the Java
+ * client (Apache Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency). Three sections:
+ *  - producer: 100 B and 1 KiB records, lz4 and none, acks 1, 6 partitions, null keys;
+ *  - consumer: a fresh group reads one pre-filled topic (100 B, lz4) from the beginning, no-op handler;
+ *  - latency: produce -> consume at 1,000 records/s, the `low-latency` knobs, p50/p99.
+ * Every Node contender runs in its own process; the Java tools in their own JVMs.
  *
- *   npm run build && (cd bench && npm install) && node bench/peers.mjs
+ *   npm run build && npm --prefix bench install && node bench/peers.mjs
  *   BENCH_ROUNDS=3 BENCH_SCALE=1 KAFKA_BROKERS=127.0.0.1:9092 node bench/peers.mjs
- *   BENCH_PROFILE=1 node bench/peers.mjs     # a CPU profile of each kafkatune run's timed window, in bench/profiles/
- *   node bench/profile-summary.mjs bench/profiles/kafkatune-100-lz4-r1.cpuprofile   # where that CPU went
+ *   BENCH_SECTIONS=producer BENCH_CONTENDERS=kafkatune,rdkafka,java node bench/peers.mjs
+ *   BENCH_PROFILE=1 node bench/peers.mjs     # a CPU profile of each kafkatune producer run, in bench/profiles/
+ *   node bench/chart.mjs                      # bench/peers-chart.svg from bench/peers-results.json
  *
- * Client CPU is `process.cpuUsage()` of the contender's process over the timed window (first send to last
- * ack); peak RSS is sampled every 20 ms. The broker runs on the same machine: read the ratios, which come
- * from the same run, rather than the absolute rates.
+ * Client CPU of a Node contender is `process.cpuUsage()` over its timed window (librdkafka's threads
+ * included: they are threads of the same process); of a Java tool, the whole JVM from /proc (start-up and
+ * JIT included). Peak RSS: sampled every 20 ms (Node) or the kernel's VmHWM (Java).
  */
-import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { PARTITIONS, median } from './peers/common.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const PARTITIONS = 6
-const CHUNK = 1000
-const IN_FLIGHT = 5
-
-function payloads(bytes, count = 16_384) {
-  return Array.from({ length: count }, () => Buffer.from(randomBytes(bytes).toString('base64').slice(0, bytes)))
-}
-
-/** With BENCH_PROFILE: a V8 CPU profile of the timed window only (startup and warm-up left out). */
-async function profiled(fn) {
-  const dir = process.env.BENCH_PROFILE_DIR
-  if (!dir) return await fn()
-  const { Session } = await import('node:inspector')
-  const { writeFileSync } = await import('node:fs')
-  const session = new Session()
-  session.connect()
-  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))))
-  await post('Profiler.enable')
-  await post('Profiler.setSamplingInterval', { interval: 200 })
-  await post('Profiler.start')
-  try {
-    return await fn()
-  } finally {
-    const { profile } = await post('Profiler.stop')
-    writeFileSync(join(dir, `${process.env.BENCH_PROFILE_NAME ?? 'profile'}.cpuprofile`), JSON.stringify(profile))
-    session.disconnect()
-  }
-}
-
-/** Times `fn` (which sends `count` records and resolves when all are acknowledged). */
-async function timed(count, fn) {
-  if (global.gc) global.gc()
-  let peak = process.memoryUsage.rss()
-  // memoryUsage.rss(): memoryUsage() walks the heap spaces, which showed up in profiles.
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20)
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  await profiled(fn)
-  const seconds = (performance.now() - t0) / 1000
-  const cpu = process.cpuUsage(cpu0)
-  clearInterval(sampler)
-  return { records: count, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: Math.max(peak, process.memoryUsage.rss()) / 1048576 }
-}
-
-const contenders = {
-  async kafkatune({ brokers, topic, bytes, count, compression }) {
-    const { pino } = await import('pino')
-    const { createProducer, serializers } = await import('../dist/index.js')
-    const producer = createProducer({ brokers, logger: pino({ level: 'silent' }), preset: 'high-throughput', compression, valueSerializer: serializers.bytes() })
-    await producer.connect()
-    const values = payloads(bytes)
-    await producer.send({ topic, value: values[0] })
-    const window = Math.max(1000, Math.floor(producer.metrics().bufferMemory / (bytes + 21)))
-    const result = await timed(count, async () => {
-      const pending = new Array(window)
-      for (let i = 0; i < count; i++) {
-        const slot = i % window
-        if (pending[slot] !== undefined) await pending[slot]
-        pending[slot] = producer.send({ topic, value: values[i % values.length] })
-        if (i % 1000 === 999) await new Promise((r) => setImmediate(r))
-      }
-      await producer.flush()
-    })
-    const m = producer.metrics()
-    result.batchRecordsAvg = m.batchRecordsAvg
-    await producer.disconnect()
-    return result
-  },
-
-  async kafkajs({ brokers, topic, bytes, count, compression }) {
-    const { default: kafkajs } = await import('kafkajs')
-    const { registerCodecs } = await import('../dist/index.js')
-    registerCodecs()
-    const { Kafka, logLevel, CompressionTypes } = kafkajs
-    const type = compression === 'lz4' ? CompressionTypes.LZ4 : CompressionTypes.None
-    const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'bench-kafkajs' })
-    const producer = kafka.producer()
-    await producer.connect()
-    const values = payloads(bytes)
-    await producer.send({ topic, acks: 1, compression: type, messages: [{ value: values[0] }] })
-    const result = await timed(count, async () => {
-      let next = 0
-      const worker = async () => {
-        while (next < count) {
-          const from = next
-          const to = Math.min(count, from + CHUNK)
-          next = to
-          const messages = []
-          for (let i = from; i < to; i++) messages.push({ value: values[i % values.length] })
-          await producer.sendBatch({ acks: 1, compression: type, topicMessages: [{ topic, messages }] })
-        }
-      }
-      await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
-    })
-    await producer.disconnect()
-    return result
-  },
-
-  async platformatic({ brokers, topic, bytes, count, compression }) {
-    const { Producer, ProduceAcks } = await import('@platformatic/kafka')
-    const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: brokers, acks: ProduceAcks.LEADER, compression, idempotent: false, autocreateTopics: false })
-    const values = payloads(bytes)
-    await producer.send({ messages: [{ topic, value: values[0] }], acks: ProduceAcks.LEADER, compression })
-    const result = await timed(count, async () => {
-      let next = 0
-      const worker = async () => {
-        while (next < count) {
-          const from = next
-          const to = Math.min(count, from + CHUNK)
-          next = to
-          const messages = []
-          for (let i = from; i < to; i++) messages.push({ topic, value: values[i % values.length] })
-          await producer.send({ messages, acks: ProduceAcks.LEADER, compression })
-        }
-      }
-      await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
-    })
-    await producer.close()
-    return result
-  },
-}
+const SECTIONS = { producer: './peers/producers.mjs', consumer: './peers/consumers.mjs', latency: './peers/latency.mjs' }
+const EXPORTS = { producer: 'producers', consumer: 'consumers', latency: 'latency' }
 
 async function child() {
-  const [name, json] = process.argv.slice(3)
-  const result = await contenders[name](JSON.parse(json))
+  const [section, name, json] = process.argv.slice(3)
+  const mod = await import(SECTIONS[section])
+  const result = await mod[EXPORTS[section]][name](JSON.parse(json))
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
+  // node-rdkafka's and platformatic's handles can keep the loop alive after a clean close.
+  process.exit(0)
 }
 
-function runChild(name, args, profileDir, profileName) {
-  const env = profileDir === null ? process.env : { ...process.env, BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: profileName }
+function runChild(section, name, args, profile) {
+  const env = profile ? { ...process.env, ...profile } : process.env
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    const p = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', section, name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'], env })
     let out = ''
     let err = ''
+    const killer = setTimeout(() => p.kill('SIGKILL'), 600_000)
     p.stdout.on('data', (c) => (out += c))
     p.stderr.on('data', (c) => (err = (err + c).slice(-3000)))
     p.on('close', (code) => {
+      clearTimeout(killer)
       const line = out.split('\n').find((l) => l.startsWith('RESULT '))
-      if (code !== 0 || line === undefined) reject(new Error(`${name} exited ${code}: ${err}`))
+      if (code !== 0 || line === undefined) reject(new Error(`${section} ${name} exited ${code}: ${err}`))
       else resolve(JSON.parse(line.slice(7)))
     })
   })
 }
 
 /** Creates a topic and polls until every partition has a leader (kafkajs's waitForLeaders can throw UNKNOWN_TOPIC_OR_PARTITION right after creation). */
-async function createTopic(admin, topic) {
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: false })
+async function createTopic(admin, topic, partitions = PARTITIONS) {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false })
   for (let i = 0; i < 200; i++) {
     try {
       const md = await admin.fetchTopicMetadata({ topics: [topic] })
       const parts = md.topics[0]?.partitions ?? []
-      if (parts.length === PARTITIONS && parts.every((p) => p.leader >= 0)) return
+      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return
     } catch {
       // not there yet
     }
@@ -182,17 +73,55 @@ async function createTopic(admin, topic) {
   throw new Error(`topic ${topic} has no leaders after 10 s`)
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+/** node-rdkafka is an optional dependency (its native build can fail); Java needs a JDK/JRE 17+. Missing ones are left out, said once. */
+function available(name) {
+  try {
+    if (name === 'rdkafka') createRequire(import.meta.url)('node-rdkafka')
+    if (name === 'java') execFileSync(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java', ['-version'], { stdio: 'ignore' })
+    return true
+  } catch (err) {
+    console.log(`leaving ${name} out: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+    return false
+  }
+}
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a')
+
+/** Rows of one throughput table: medians per client, per-round ratios of kafkatune to it. */
+export function throughputRows(results, label, names, javaStartupCpu = NaN) {
+  const tune = results.filter((r) => r.label === label && r.client === 'kafkatune')
+  const tuneCpu = median(tune.map((r) => (r.cpuSeconds / r.records) * 1e6))
+  return names.map((client) => {
+    const rs = results.filter((r) => r.label === label && r.client === client)
+    const rates = rs.map((r) => r.records / r.seconds)
+    const paired = rs.map((r) => {
+      const t = tune.find((x) => x.round === r.round)
+      return t === undefined ? NaN : t.records / t.seconds / (r.records / r.seconds)
+    })
+    const cpu = median(rs.map((r) => (r.cpuSeconds / r.records) * 1e6))
+    const cpuNet = client === 'java' ? median(rs.map((r) => ((r.cpuSeconds - javaStartupCpu) / r.records) * 1e6)) : NaN
+    return { label, client, cpuNet, rounds: rs.length, rate: median(rates), min: Math.min(...rates), max: Math.max(...rates), ratio: median(paired), paired, cpu, cpuRatio: tuneCpu / cpu, rss: median(rs.map((r) => r.peakRssMb)), records: rs[0]?.records }
+  })
+}
+
+function throughputTable(rows, what) {
+  const lines = [`| ${what} | client | records | records/s (min-max) | kafkatune vs client, records/s (per-round) | client CPU s / 1M records | kafkatune CPU / client CPU | peak RSS MB |`, '|---|---|---:|---:|---:|---:|---:|---:|']
+  for (const r of rows) {
+    const ratio = r.client === 'kafkatune' ? '1.00x' : `${fmt(r.ratio, 2)}x (${r.paired.map((x) => fmt(x, 2)).join(', ')})`
+    lines.push(`| ${r.label} | ${r.client} | ${r.records ?? 'n/a'} | ${fmt(r.rate)} (${fmt(r.min)}-${fmt(r.max)}) | ${ratio} | ${fmt(r.cpu, 2)}${Number.isFinite(r.cpuNet) ? ` (${fmt(r.cpuNet, 2)} net of JVM start-up)` : ''} | ${fmt(r.cpuRatio, 2)} | ${fmt(r.rss)} |`)
+  }
+  return lines.join('\n')
 }
 
 async function main() {
   const scale = Number(process.env.BENCH_SCALE ?? 1)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-  const names = (process.env.BENCH_CONTENDERS ?? 'kafkatune,kafkajs,platformatic').split(',')
+  const javaFactor = Number(process.env.BENCH_JAVA_FACTOR ?? 5)
+  const names = (process.env.BENCH_CONTENDERS ?? 'kafkatune,kafkajs,platformatic,rdkafka,java').split(',').filter(available)
+  const sections = (process.env.BENCH_SECTIONS ?? 'producer,consumer,latency').split(',')
   const profileDir = process.env.BENCH_PROFILE ? join(here, 'profiles') : null
   if (profileDir !== null) mkdirSync(profileDir, { recursive: true })
+  const java = names.includes('java') ? await import('./peers/java.mjs') : null
   const { default: kafkajs } = await import('kafkajs')
   let handle = null
   let brokers = process.env.KAFKA_BROKERS?.split(',')
@@ -203,55 +132,105 @@ async function main() {
   }
   const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING, clientId: 'bench-admin' }).admin()
   await admin.connect()
-  const configs = [
-    { label: '100 B', bytes: 100, count: Math.round(200_000 * scale) },
-    { label: '1 KiB', bytes: 1024, count: Math.round(100_000 * scale) },
-  ].flatMap((s) => ['lz4', 'none'].map((compression) => ({ ...s, compression })))
-  const results = new Map()
+  const started = new Date()
+  const out = { started: started.toISOString(), node: process.version, rounds, scale, javaFactor, names, producer: [], consumer: [], latency: [] }
+  // The machine is shared: the 1-minute load average, sampled every 10 s, goes next to the numbers.
+  const loads = [loadavg()[0]]
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]), 10_000)
+  const order = (round) => names.map((_, i) => names[(i + round) % names.length])
   let seq = 0
+  const fresh = async (prefix, partitions) => {
+    const topic = `${prefix}-${Date.now()}-${seq++}`
+    await createTopic(admin, topic, partitions)
+    return topic
+  }
+  const log = (s, r, extra = '') => console.log(`${s.padEnd(32)} ${fmt(r.records / r.seconds).padStart(8)} rec/s  cpu ${fmt((r.cpuSeconds / r.records) * 1e6, 2).padStart(6)} s/M  rss ${fmt(r.peakRssMb)} MB${extra}`)
   try {
-    for (let round = 0; round < rounds; round++) {
-      for (const cfg of configs) {
-        const order = names.map((_, i) => names[(i + round) % names.length])
-        for (const name of order) {
-          const topic = `peers-${name}-${Date.now()}-${seq++}`
-          await createTopic(admin, topic)
-          const r = await runChild(name, { brokers, topic, bytes: cfg.bytes, count: cfg.count, compression: cfg.compression }, name === 'kafkatune' ? profileDir : null, `kafkatune-${cfg.bytes}-${cfg.compression}-r${round + 1}`)
-          const key = `${cfg.label} ${cfg.compression}|${name}`
-          if (!results.has(key)) results.set(key, [])
-          results.get(key).push(r)
-          console.log(`round ${round + 1} ${cfg.label.padEnd(5)} ${cfg.compression.padEnd(4)} ${name.padEnd(12)} ${(r.records / r.seconds).toFixed(0).padStart(8)} rec/s  cpu ${((r.cpuSeconds / r.records) * 1e6).toFixed(2).padStart(6)} s/M  rss ${r.peakRssMb.toFixed(0)} MB`)
+    if (java !== null) {
+      // What a JVM costs before its first record: a 1-record ProducerPerformance run (start, class loading, metadata, one send).
+      const topic = await fresh('peers-java-startup')
+      out.javaStartup = await java.javaProducer({ brokers, topic, bytes: 100, count: 1, compression: 'lz4' })
+      console.log(`java start-up: ${fmt(out.javaStartup.cpuSeconds, 2)} CPU s, ${fmt(out.javaStartup.peakRssMb)} MB`)
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+    }
+    if (sections.includes('producer')) {
+      const configs = [
+        { size: '100 B', bytes: 100, count: Math.round(200_000 * scale) },
+        { size: '1 KiB', bytes: 1024, count: Math.round(100_000 * scale) },
+      ].flatMap((s) => ['lz4', 'none'].map((compression) => ({ ...s, compression, label: `${s.size} ${compression}` })))
+      for (let round = 0; round < rounds; round++) {
+        for (const cfg of configs) {
+          for (const client of order(round)) {
+            const topic = await fresh(`peers-${client}`)
+            const args = { brokers, topic, bytes: cfg.bytes, count: client === 'java' ? cfg.count * javaFactor : cfg.count, compression: cfg.compression }
+            const profile = client === 'kafkatune' && profileDir !== null ? { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: `kafkatune-${cfg.bytes}-${cfg.compression}-r${round + 1}` } : null
+            const r = client === 'java' ? await java.javaProducer(args) : await runChild('producer', client, args, profile)
+            out.producer.push({ ...r, label: cfg.label, client, round })
+            log(`producer r${round + 1} ${cfg.label} ${client}`, r)
+            await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+          }
+        }
+      }
+    }
+    if (sections.includes('consumer')) {
+      const count = Math.round(Number(process.env.BENCH_CONSUMER_RECORDS ?? 500_000) * scale)
+      // One topic, filled once by kafkatune's `high-throughput` producer (lz4, batches up to 128 KiB); every contender reads all of it.
+      const topic = await fresh('peers-consume')
+      await runChild('producer', 'kafkatune', { brokers, topic, bytes: 100, count, compression: 'lz4' }, null)
+      const total = count + 1 // the producer's warm-up record
+      for (let round = 0; round < rounds; round++) {
+        for (const client of order(round)) {
+          const args = { brokers, topic, count: total }
+          const r = client === 'java' ? await java.javaConsumer(args) : await runChild('consumer', client, args, null)
+          out.consumer.push({ ...r, label: '100 B lz4', client, round })
+          log(`consumer r${round + 1} ${client}`, r)
+        }
+      }
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+    }
+    if (sections.includes('latency')) {
+      const rate = 1000
+      const total = Math.max(3000, Math.round(10_000 * scale))
+      for (let round = 0; round < rounds; round++) {
+        for (const client of order(round)) {
+          // EndToEndLatency works on one partition and creates the topic itself if it is missing.
+          const topic = client === 'java' ? await fresh('peers-e2e-java', 1) : await fresh(`peers-e2e-${client}`)
+          const r = client === 'java' ? await java.javaLatency({ brokers, topic, bytes: 100, total }) : await runChild('latency', client, { brokers, topic, bytes: 100, rate, total }, null)
+          out.latency.push({ ...r, client, round })
+          console.log(`latency  r${round + 1} ${client.padEnd(12)} p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms`)
           await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
         }
       }
     }
   } finally {
+    clearInterval(loadTimer)
+    out.load = { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) }
     await admin.disconnect()
     await handle?.stop()
   }
-  const lines = [
-    `Run ${new Date().toISOString()}, Node ${process.version}, ${rounds} interleaved rounds, medians (min-max of records/s in brackets). Ratios come from the same run; \"per-round\" ratios pair kafkatune with the client in the same round (same background load).`,
-    '',
-    '| records | compression | client | records/s | kafkatune vs client, records/s (per-round ratios) | client CPU s / 1M records | kafkatune CPU / client CPU | peak RSS MB |',
-    '|---|---|---|---:|---:|---:|---:|---:|',
-  ]
-  for (const cfg of configs) {
-    const tune = results.get(`${cfg.label} ${cfg.compression}|kafkatune`) ?? []
-    const tuneCpu = median(tune.map((r) => (r.cpuSeconds / r.records) * 1e6))
-    for (const name of names) {
-      const rs = results.get(`${cfg.label} ${cfg.compression}|${name}`) ?? []
-      const rates = rs.map((r) => r.records / r.seconds)
-      const rate = median(rates)
-      const cpu = median(rs.map((r) => (r.cpuSeconds / r.records) * 1e6))
-      const rss = median(rs.map((r) => r.peakRssMb))
-      // Paired per round: the same round ran both under the same background load.
-      const paired = rs.map((r, i) => (tune[i] === undefined ? NaN : tune[i].records / tune[i].seconds / (r.records / r.seconds)))
-      const ratio = name === 'kafkatune' ? '1.00x' : `${median(paired).toFixed(2)}x (${paired.map((x) => x.toFixed(2)).join(', ')})`
-      lines.push(`| ${cfg.label} | ${cfg.compression} | ${name} | ${rate.toFixed(0)} (${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)}) | ${ratio} | ${cpu.toFixed(2)} | ${(tuneCpu / cpu).toFixed(2)} | ${rss.toFixed(0)} |`)
+  const file = process.env.BENCH_OUT ?? join(here, 'peers-results.json')
+  writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`)
+  console.log(`\n${report(out)}\n\nresults: ${file}`)
+}
+
+/** Markdown tables of one run (also what bench/chart.mjs draws). */
+export function report(out) {
+  const parts = [`Run ${out.started}, Node ${out.node}, ${out.rounds} interleaved rounds, BENCH_SCALE ${out.scale}, ${out.load ? `load average (1 min) ${fmt(out.load.min, 1)}-${fmt(out.load.max, 1)}, median ${fmt(out.load.median, 1)} on ${cpus().length} CPUs, ` : ''}Java producer runs ${out.javaFactor}x the records${out.javaStartup ? ` (a JVM's start-up, one 1-record ProducerPerformance run: ${fmt(out.javaStartup.cpuSeconds, 2)} CPU s, ${fmt(out.javaStartup.peakRssMb)} MB)` : ''}; medians. "per-round" ratios pair kafkatune with the client in the same round (same background load).`]
+  const labels = [...new Set(out.producer.map((r) => r.label))]
+  if (labels.length > 0) parts.push(`Producer (acks 1, 6 partitions, null keys):\n\n${throughputTable(labels.flatMap((l) => throughputRows(out.producer, l, out.names, out.javaStartup?.cpuSeconds)), 'records, codec')}`)
+  if (out.consumer.length > 0) parts.push(`Consumer (fresh group from the beginning, no-op handler, group assignment to last record):\n\n${throughputTable(throughputRows(out.consumer, '100 B lz4', out.names, out.javaStartup?.cpuSeconds), 'records, codec')}`)
+  if (out.latency.length > 0) {
+    const tune = median(out.latency.filter((r) => r.client === 'kafkatune').map((r) => r.p99))
+    const lines = ['| client | records per round | p50 ms | p99 ms (per round) | kafkatune p99 / client p99 |', '|---|---:|---:|---:|---:|']
+    for (const client of out.names) {
+      const rs = out.latency.filter((r) => r.client === client)
+      const p99 = median(rs.map((r) => r.p99))
+      lines.push(`| ${client} | ${rs[0]?.records ?? 'n/a'} | ${fmt(median(rs.map((r) => r.p50)), 2)} | ${fmt(p99, 2)} (${rs.map((r) => fmt(r.p99, 2)).join(', ')}) | ${fmt(tune / p99, 2)} |`)
     }
+    parts.push(`End-to-end latency (produce -> consume, 100 B, 1,000 records/s open loop; Java: EndToEndLatency, closed loop):\n\n${lines.join('\n')}`)
   }
-  console.log(`\n${lines.join('\n')}`)
+  return parts.join('\n\n')
 }
 
 if (process.argv[2] === '--child') await child()
-else await main()
+else if (process.argv[1] === fileURLToPath(import.meta.url)) await main()

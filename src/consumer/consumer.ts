@@ -13,7 +13,7 @@ import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-clien
 import { kafkaError } from '../kafkajs/errors.js'
 import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { generationOf } from '../kafkajs/group-generation.js'
-import { installRebalanceHooks, registerRejoinHooks, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
+import { installRebalanceHooks, registerRejoinHooks, requestRejoin, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
 import { seedLag } from '../observability/metrics-lag.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
 import type { TopicPartitions } from './assignors/index.js'
@@ -25,7 +25,7 @@ import { recordDeadLetter, recordProcessFailure } from '../observability/tracing
 import type { RawRecord } from './dead-letter.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
-import { OffsetTracker } from './offsets.js'
+import { OffsetTracker, partitionKey } from './offsets.js'
 import { CompletionTracker } from './parallel/completion.js'
 import { ParallelLoop } from './parallel/parallel-loop.js'
 import type { CommittedOffset } from './parallel/parallel-loop.js'
@@ -88,7 +88,25 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     deadLetter,
     emitExceeded: (event: MaxPollIntervalExceededEvent) => emitter.emit('max-poll-interval-exceeded', event),
     restore,
+    pause: (topic: string, partition: number) => kconsumer.pause([{ topic, partitions: [partition] }]),
+    resume: (topic: string, partition: number) => {
+      // A partition the application paused stays paused; its resume() lets it go once back-pressure did too.
+      if (userPaused.has(partitionKey(topic, partition))) return
+      try {
+        kconsumer.resume([{ topic, partitions: [partition] }])
+      } catch (err) {
+        // kafkajs refuses before its first run(); the pause state it would clear does not exist yet.
+        log.debug({ err, topic, partition }, 'resume after back-pressure refused by kafkajs')
+      }
+    },
+    requestRejoin: () => rejoin(),
   }
+  /** A record outlived maxPollIntervalMs with ordering 'key'/'unordered': leave the group and join again. */
+  function rejoin(): boolean {
+    return memberId !== null && state === 'running' && requestRejoin(memberId)
+  }
+  /** Partitions paused with `consumer.pause()` (back-pressure pauses and resumes leave them alone). */
+  const userPaused = new Set<string>()
   const parallel = completion === null ? null : new ParallelLoop<K, V>(settings, completion, committer, strategy, metrics, log, loopHost)
   const loop = parallel ?? new BatchLoop<K, V>(settings, tracker, committer, strategy, metrics, log, loopHost)
   metrics.parallel = parallel
@@ -354,8 +372,16 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       observed = true
       return stopped.promise
     },
-    pause: (partitions) => kconsumer.pause(partitionList(partitions)),
-    resume: (partitions) => kconsumer.resume(partitionList(partitions)),
+    pause: (partitions) => {
+      kconsumer.pause(partitionList(partitions))
+      for (const [topic, ps] of Object.entries(partitions)) for (const p of ps) userPaused.add(partitionKey(topic, p))
+    },
+    resume: (partitions) => {
+      for (const [topic, ps] of Object.entries(partitions)) for (const p of ps) userPaused.delete(partitionKey(topic, p))
+      // Partitions held by back-pressure resume when their pending records drained, not before.
+      const free = Object.entries(partitions).map(([topic, ps]) => ({ topic, partitions: ps.filter((p) => parallel?.holds(topic, p) !== true) }))
+      kconsumer.resume(free.filter((tp) => tp.partitions.length > 0))
+    },
     seek: (position) => {
       tracker.forget(position.topic, position.partition)
       parallel?.restart(position.topic, position.partition)

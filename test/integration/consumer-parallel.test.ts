@@ -177,7 +177,9 @@ describe("ordering 'key' on the real broker", () => {
       throw new Error(`b handled ${b.metrics().records}, a ${a.metrics().records}, seen ${seen.length}: ${JSON.stringify({ a: a.metrics(), b: b.metrics() })}`, { cause: err })
     })
     await a.stop()
-    await waitFor(() => new Set(seen).size >= RECORDS, 60_000)
+    await waitFor(() => new Set(seen).size >= RECORDS, 60_000).catch((err: unknown) => {
+      throw new Error(`after a left: seen ${new Set(seen).size}: ${JSON.stringify({ b: b.metrics() })}`, { cause: err })
+    })
     await b.stop()
 
     const unique = new Set(seen)

@@ -9,8 +9,9 @@ import { partitionKey } from '../offsets.js'
 import type { TopicPartitionOffset } from '../offsets.js'
 import { decodeOffsetMap, encodeOffsetMap, maxSpan } from './offset-map.js'
 
-interface Slot {
-  offset: bigint
+/** One record handed out: its offset and whether it completed. The parallel loop's jobs are slots themselves. */
+export interface Slot {
+  at: bigint
   done: boolean
 }
 
@@ -19,7 +20,6 @@ export class PartitionCompletion {
   /** Records handed out, ascending; `head` is the first one not yet completed (or the end). */
   readonly #slots: Slot[] = []
   #head = 0
-  readonly #byOffset = new Map<bigint, Slot>()
   /** The next offset after everything handed out or skipped. */
   #next: bigint
   /** Completed offsets read back from the commit metadata and not yet passed. */
@@ -31,6 +31,12 @@ export class PartitionCompletion {
   /** `partitionKey` and the metrics' `topic/partition`, computed once. */
   readonly key: string
   readonly label: string
+  /** Replaced or forgotten by the tracker (revoked, moved): work for it is no longer recorded. */
+  retired = false
+  /** Fetching is paused for back-pressure (the parallel loop's state, kept here to save a lookup per record). */
+  held = false
+  /** The high watermark of the last batch, for the lag metric. */
+  highWatermark = -1n
 
   constructor(
     readonly topic: string,
@@ -56,7 +62,12 @@ export class PartitionCompletion {
   /** The lowest offset not yet completed among those handed out, or the next one to hand out. */
   get committable(): bigint {
     this.#advance()
-    return this.#head < this.#slots.length ? this.#slots[this.#head]!.offset : this.#next
+    return this.#head < this.#slots.length ? this.#slots[this.#head]!.at : this.#next
+  }
+
+  /** The next offset after everything handed out, skipped or passed. */
+  get next(): bigint {
+    return this.#next
   }
 
   /** Records handed out and not completed. */
@@ -76,18 +87,28 @@ export class PartitionCompletion {
 
   /** May the record at `offset` be handed out without the map outgrowing the metadata limit? */
   canHandOut(offset: bigint): boolean {
-    const base = this.committable
-    return offset - base < BigInt(maxSpan(base, this.metadataMaxBytes))
+    return offset < this.handOutLimit()
   }
 
-  /** The record at `offset` (ascending per partition) is handed out; `done` for a record skipped as completed. */
-  handOut(offset: bigint, done = false): void {
-    if (this.behind(offset)) return
-    const slot = { offset, done }
-    this.#slots.push(slot)
+  /** Offsets below this may be handed out now; it only grows, so a stale value is a safe bound. */
+  handOutLimit(): bigint {
+    const base = this.committable
+    return base + BigInt(maxSpan(base, this.metadataMaxBytes))
+  }
+
+  /**
+   * The record at `offset` (ascending per partition) is handed out; `done` for a record skipped as completed.
+   * `slot` lets the caller's own object (the loop's job) be the slot, to save an allocation per record.
+   */
+  handOut(offset: bigint, done = false, slot?: Slot): Slot | null {
+    if (this.behind(offset)) return null
+    const s = slot ?? { at: offset, done }
+    s.at = offset
+    s.done = done
+    this.#slots.push(s)
     if (done) this.completedAhead++
-    else this.#byOffset.set(offset, slot)
     this.#next = offset + 1n
+    return s
   }
 
   /** Offsets with no record (control records, compaction) up to and including `offset` are passed. */
@@ -97,10 +118,22 @@ export class PartitionCompletion {
 
   /** The record at `offset` completed (handled, dead-lettered). */
   complete(offset: bigint): void {
-    const slot = this.#byOffset.get(offset)
-    if (slot === undefined || slot.done) return
+    // Binary search: slots are ascending; the loop itself completes through `completeSlot`.
+    let lo = this.#head
+    let hi = this.#slots.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const at = this.#slots[mid]!.at
+      if (at === offset) return this.completeSlot(this.#slots[mid]!)
+      if (at < offset) lo = mid + 1
+      else hi = mid - 1
+    }
+  }
+
+  /** The record of `slot` (as returned by `handOut`) completed. */
+  completeSlot(slot: Slot): void {
+    if (slot.done) return
     slot.done = true
-    this.#byOffset.delete(offset)
     this.completedAhead++
   }
 
@@ -113,7 +146,7 @@ export class PartitionCompletion {
       this.#slots.splice(0, this.#head)
       this.#head = 0
     }
-    const base = this.#head < this.#slots.length ? this.#slots[this.#head]!.offset : this.#next
+    const base = this.#head < this.#slots.length ? this.#slots[this.#head]!.at : this.#next
     if (this.#restored.size > 0) for (const o of this.#restored) if (o < base) this.#restored.delete(o)
   }
 
@@ -122,8 +155,9 @@ export class PartitionCompletion {
     const base = this.committable
     if (this.completedAhead === 0) return null
     const done: bigint[] = []
-    for (let i = this.#head; i < this.#slots.length; i++) if (this.#slots[i]!.done) done.push(this.#slots[i]!.offset)
-    for (const o of this.#restored) if (o > base) done.push(o)
+    for (let i = this.#head; i < this.#slots.length; i++) if (this.#slots[i]!.done) done.push(this.#slots[i]!.at)
+    // Restored offsets already reached are slots above (done); only those not reached yet are added, once each.
+    for (const o of this.#restored) if (o > base && o >= this.#next) done.push(o)
     return encodeOffsetMap(base, done)
   }
 
@@ -154,7 +188,10 @@ export class CompletionTracker {
   }
 
   set(p: PartitionCompletion): void {
-    this.#parts.set(partitionKey(p.topic, p.partition), p)
+    const key = partitionKey(p.topic, p.partition)
+    const old = this.#parts.get(key)
+    if (old !== undefined && old !== p) old.retired = true
+    this.#parts.set(key, p)
   }
 
   /** Offsets (with their maps) that differ from what was last committed. */
@@ -173,11 +210,15 @@ export class CompletionTracker {
 
   /** Forget every partition (an eager rebalance revoked them all; the next owner reads the commit back). */
   clear(): void {
+    for (const p of this.#parts.values()) p.retired = true
     this.#parts.clear()
   }
 
   forget(topic: string, partition: number): void {
-    this.#parts.delete(partitionKey(topic, partition))
+    const key = partitionKey(topic, partition)
+    const p = this.#parts.get(key)
+    if (p !== undefined) p.retired = true
+    this.#parts.delete(key)
   }
 
   all(): IterableIterator<PartitionCompletion> {

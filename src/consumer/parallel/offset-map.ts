@@ -72,6 +72,10 @@ export function encodeOffsetMap(committed: bigint, completed: Iterable<bigint>):
   }
   if (rel.length === 0) return null
   rel.sort((a, b) => a - b)
+  // A duplicate would make a negative run length, which decodes as a different map: keep each offset once.
+  let w = 0
+  for (let i = 0; i < rel.length; i++) if (i === 0 || rel[i] !== rel[w - 1]) rel[w++] = rel[i]!
+  rel.length = w
   const b = bitset(rel)
   const r = runs(rel)
   const [kind, payload] = r.length < b.length ? ['r', r] : ['b', b]

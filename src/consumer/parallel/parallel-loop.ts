@@ -1,71 +1,60 @@
 /**
  * The loop for ordering 'key' and 'unordered': a fetched batch is handed out record by record to a
  * `KeyScheduler` (p-queue, `concurrency` records in flight per consumer) and the eachBatch call returns as soon
- * as its records are handed out, so kafkajs fetches on while handlers run. Back-pressure: the eachBatch call
- * waits (heartbeating) while the partition has `maxPendingPerPartition` records pending, or while handing out
- * the next record would stretch the offset map past the metadata limit; kafkajs fetches nothing more for that
- * partition until the call returns. Completions go to a `CompletionTracker`; commits carry its offset maps.
+ * as its records are handed out, so kafkajs fetches on while handlers run. Back-pressure: when a partition has
+ * `maxPendingPerPartition` records pending, or handing out the next record would stretch the offset map past the
+ * metadata limit, the rest of the batch waits in the partition's backlog (not fetched again: decoding a fetch
+ * costs more than keeping it) and fetching of that partition pauses; as records finish the backlog goes out, and
+ * fetching resumes once it is empty. Other partitions flow meanwhile. Completions go to a `CompletionTracker`;
+ * commits carry its offset maps.
  */
 import type { Logger } from 'pino'
 import type { ConsumerSettings } from '../../config/index.js'
-import { KafkatuneError, isKafkatuneError } from '../../errors.js'
+import { KafkatuneError } from '../../errors.js'
 import type { ConsumedMessage } from '../../messages.js'
-import type { BatchLoopHost, FetchedBatch, FetchedRecord } from '../batch-loop.js'
+import type { FetchedBatch, FetchedRecord } from '../batch-loop.js'
 import type { CommitStrategy } from '../commit/index.js'
 import type { GroupCommitter } from '../committer.js'
-import type { RawRecord } from '../dead-letter.js'
 import { decodeRecord } from '../decode.js'
 import { processTracer } from '../../observability/tracing-consumer.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
-import { partitionKey } from '../offsets.js'
-import { runWithRetries } from '../retry.js'
-import type { RetryOutcome } from '../retry.js'
-import type { HandlerContext, MaxPollIntervalExceededEvent, RunHandlers } from '../types.js'
+import type { EachMessageHandler } from '../types.js'
 import { PartitionCompletion } from './completion.js'
 import type { CompletionTracker } from './completion.js'
+import { giveUp, withRetries } from './record-outcome.js'
+import type { Job } from './record-outcome.js'
+import { PartitionRestorer } from './restore.js'
 import { KeyScheduler } from './scheduler.js'
+import type { Backlog, ParallelGauges, ParallelLoopHost, Runner } from './types.js'
 
-/** The committed offset and metadata of one partition, as the group coordinator has them. */
-export interface CommittedOffset {
-  offset: string | null
-  metadata: string | null
-}
+export type { CommittedOffset, ParallelGauges, ParallelLoopHost } from './types.js'
 
-export interface ParallelLoopHost<K, V> extends BatchLoopHost<K, V> {
-  /** Reads back the committed offset and metadata of a partition this member just got. */
-  restore(topic: string, partition: number): Promise<CommittedOffset>
-}
-
-/** What the metrics snapshot shows of out-of-order processing. */
-export interface ParallelGauges {
-  inFlight: number
-  queueDepth: Record<string, number>
-  keysWaiting: number
-  offsetMapRecords: number
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-interface Running {
-  startedAt: number
-  raw: RawRecord
-  exceeded: boolean
-}
+const NO_ERROR = Symbol('no error')
 
 export class ParallelLoop<K, V> {
-  readonly #scheduler: KeyScheduler
-  readonly #running = new Set<Running>()
-  /** One signal for every running handler (one AbortController per record costs more than the handler call). */
-  #controller = new AbortController()
-  #context: HandlerContext = { signal: this.#controller.signal }
-  readonly #restoring = new Map<string, Promise<PartitionCompletion>>()
+  #scheduler: KeyScheduler<Job>
+  readonly #byKey: boolean
+  readonly #runners = new Set<Runner>()
+  /** A runner hung past the guard and holds its p-queue slot: the next join starts a new scheduler. */
+  #stuck = false
+  /** stop()'s deadline passed: runners started from now on begin aborted. */
+  #abortReason: KafkatuneError | null = null
+  readonly #restorer: PartitionRestorer
+  /** Per paused partition, the fetched records it had no room for. */
+  readonly #backlogs = new Map<PartitionCompletion, Backlog>()
   #batches = 0
-  #progressWaiters: (() => void)[] = []
+  /** Records handed out and not yet finished, dropped or given up. */
+  #outstanding = 0
+  #inFlight = 0
+  #sinceLag = 0
+  #idleWaiters: (() => void)[] = []
   #guardTimer: NodeJS.Timeout | null = null
   /** A revocation is under way: running handlers finish, nothing more starts until the next join. */
   #draining = false
-  /** Pending records per partition before its eachBatch call waits. */
+  /** Pending records per partition at which its fetching pauses. */
   readonly maxPendingPerPartition: number
+  /** Pending records at or below which a paused partition resumes. */
+  readonly resumeAt: number
 
   constructor(
     private readonly settings: ConsumerSettings<K, V>,
@@ -76,59 +65,81 @@ export class ParallelLoop<K, V> {
     private readonly log: Logger,
     private readonly host: ParallelLoopHost<K, V>,
   ) {
-    const concurrency = settings.concurrency
-    this.#scheduler = new KeyScheduler(concurrency, settings.ordering === 'key')
-    this.maxPendingPerPartition = Math.max(settings.maxPollRecords, concurrency * 4)
+    this.#byKey = settings.ordering === 'key'
+    this.#scheduler = this.#newScheduler()
+    this.maxPendingPerPartition = Math.max(settings.maxPollRecords, settings.concurrency * 4)
+    this.resumeAt = this.maxPendingPerPartition >> 1
+    this.#restorer = new PartitionRestorer(completion, host, log, settings.offsetMetadataMaxBytes)
+  }
+
+  #newScheduler(): KeyScheduler<Job> {
+    const scheduler: KeyScheduler<Job> = new KeyScheduler<Job>(this.settings.concurrency, this.#byKey, () => this.#run(scheduler))
+    return scheduler
   }
 
   /** eachBatch calls in progress plus records handed out and not finished. */
   get active(): number {
-    return this.#batches + this.#scheduler.size
+    return this.#batches + this.#outstanding
   }
 
   gauges(): ParallelGauges {
     const queueDepth: Record<string, number> = {}
     let offsetMapRecords = 0
     for (const p of this.completion.all()) {
-      queueDepth[`${p.topic}/${p.partition}`] = p.pendingCount
+      queueDepth[p.label] = p.pendingCount
       offsetMapRecords += p.completedAhead
     }
-    return { inFlight: this.#scheduler.running, queueDepth, keysWaiting: this.#scheduler.keysWaiting, offsetMapRecords }
+    return { inFlight: this.#inFlight, queueDepth, keysWaiting: this.#scheduler.keysWaiting, offsetMapRecords }
   }
 
-  /** Resolves when no eachBatch call runs and every record handed out finished. */
-  async idle(): Promise<void> {
-    while (this.active > 0) {
-      await this.#scheduler.idle()
-      if (this.#batches > 0) await this.#progress(50)
+  /** Resolves when no eachBatch call runs and every record handed out finished (or was given up). */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  #settled(count: number): void {
+    this.#outstanding -= count
+    if (this.#outstanding + this.#batches === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const w of waiters) w()
     }
   }
 
   /** Before a rejoin: records not started yet stay with the partition's next owner; resolves when the running ones finished. */
   drain(): Promise<void> {
     this.#draining = true
-    this.#notify()
     return this.idle()
   }
 
   abortAll(reason: KafkatuneError): void {
-    this.#controller.abort(reason)
+    this.#abortReason = reason
+    for (const r of this.#runners) r.controller.abort(reason)
   }
 
   /** An eager rebalance revoked every partition: the next batch of each reads its commit back. */
   reset(): void {
     this.#draining = false
-    if (this.#controller.signal.aborted) {
-      this.#controller = new AbortController()
-      this.#context = { signal: this.#controller.signal }
+    this.#abortReason = null
+    if (this.#stuck) {
+      this.#stuck = false
+      this.#scheduler = this.#newScheduler()
     }
+    for (const p of this.completion.all()) this.#release(p)
+    this.#backlogs.clear()
     this.completion.clear()
-    this.#restoring.clear()
+    this.#restorer.clear()
   }
 
   /** The partition moved (seek, offset reset): start afresh from wherever kafkajs fetches next, without a map. */
   restart(topic: string, partition: number): void {
-    this.#restoring.delete(partitionKey(topic, partition))
+    const old = this.completion.get(topic, partition)
+    if (old !== undefined) {
+      this.#backlogs.delete(old)
+      this.#release(old)
+    }
+    this.#restorer.forget(topic, partition)
     this.completion.set(new PartitionCompletion(topic, partition, -1n, [], this.settings.offsetMetadataMaxBytes))
   }
 
@@ -137,42 +148,23 @@ export class ParallelLoop<K, V> {
     this.completion.get(topic, partition)?.passed(BigInt(lastOffset))
   }
 
-  #progress(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms)
-      this.#progressWaiters.push(() => {
-        clearTimeout(t)
-        resolve()
-      })
-    })
+  /** Partitions whose fetching the loop paused (back-pressure). */
+  holds(topic: string, partition: number): boolean {
+    return this.completion.get(topic, partition)?.held === true
   }
 
-  #notify(): void {
-    const waiters = this.#progressWaiters
-    this.#progressWaiters = []
-    for (const w of waiters) w()
+  #hold(part: PartitionCompletion): void {
+    if (part.held) return
+    part.held = true
+    this.log.debug({ topic: part.topic, partition: part.partition, pending: part.pendingCount }, 'back-pressure: fetching of the partition paused')
+    this.host.pause(part.topic, part.partition)
   }
 
-  #partition(topic: string, partition: number): Promise<PartitionCompletion> {
-    const existing = this.completion.get(topic, partition)
-    if (existing !== undefined) return Promise.resolve(existing)
-    const key = partitionKey(topic, partition)
-    let p = this.#restoring.get(key)
-    if (p === undefined) {
-      p = this.host
-        .restore(topic, partition)
-        .catch((err: unknown) => {
-          this.log.warn({ err, topic, partition }, 'cannot read the committed offset map; records completed before may be handled again')
-          return { offset: null, metadata: null }
-        })
-        .then(({ offset, metadata }) => {
-          const part = PartitionCompletion.restore(topic, partition, offset, metadata, this.settings.offsetMetadataMaxBytes)
-          if (this.#restoring.get(key) === p) this.completion.set(part)
-          return part
-        })
-      this.#restoring.set(key, p)
-    }
-    return p
+  #release(part: PartitionCompletion): void {
+    if (!part.held) return
+    part.held = false
+    this.log.debug({ topic: part.topic, partition: part.partition, pending: part.pendingCount }, 'back-pressure: fetching of the partition resumed')
+    this.host.resume(part.topic, part.partition)
   }
 
   #startGuard(): void {
@@ -182,21 +174,42 @@ export class ParallelLoop<K, V> {
     this.#guardTimer.unref()
   }
 
-  /** maxPollIntervalMs per record: an overrun leaves a gap no commit can pass, so the consumer stops. */
+  /**
+   * maxPollIntervalMs per record, as the Java client: the record is given up (never committed past), the member
+   * leaves the group and joins again, and the consumer goes on; whoever gets the partition handles it again.
+   */
   #checkGuard(): void {
     const now = Date.now()
-    for (const r of this.#running) {
+    for (const r of this.#runners) {
+      const job = r.current
+      if (job === null) continue
       const elapsedMs = now - r.startedAt
       if (elapsedMs <= this.settings.maxPollIntervalMs) continue
       this.metrics.maxPollIntervalExceeded++
-      const event: MaxPollIntervalExceededEvent = { topic: r.raw.topic, partition: r.raw.partition, offset: r.raw.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
-      const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${r.raw.topic}[${r.raw.partition}]@${r.raw.offset}`, { retriable: false, details: { ...event } })
-      r.exceeded = true
-      this.#running.delete(r)
-      this.#controller.abort(err)
+      const event = { topic: job.topic, partition: job.partition, offset: job.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
+      const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${job.topic}[${job.partition}]@${job.offset}`, { retriable: false, details: { ...event } })
+      this.#abandon(r)
+      r.controller.abort(err)
       this.host.emitExceeded(event)
-      this.host.fail(err)
+      if (this.host.requestRejoin()) {
+        this.log.error(
+          { ...event },
+          `handler ran ${elapsedMs} ms, longer than maxPollIntervalMs (${this.settings.maxPollIntervalMs}): the record stays uncommitted and this member leaves the group and joins again`,
+        )
+      } else this.host.fail(err)
     }
+  }
+
+  /** Gives a runner's record up (and, for a key's lane, the records queued behind it on that key). */
+  #abandon(r: Runner): void {
+    r.abandoned = true
+    r.current = null
+    this.#runners.delete(r)
+    this.#inFlight--
+    this.#stuck = true
+    const rest = r.lane !== null ? r.scheduler.detach(r.lane).length : 0
+    r.lane = null
+    this.#settled(1 + rest)
   }
 
   stopGuard(): void {
@@ -204,7 +217,11 @@ export class ParallelLoop<K, V> {
     this.#guardTimer = null
   }
 
-  /** Hands one batch out; throws the heartbeat error of a rebalance so kafkajs rejoins. */
+  /**
+   * Hands one batch out, or as much of it as the partition has room for: then the rest waits in the partition's
+   * backlog (kept, not fetched again), the fetch position moves past the batch and fetching of the partition
+   * pauses until the backlog is handed out.
+   */
   async run(batch: FetchedBatch): Promise<void> {
     const h = this.host.handlers()
     if (this.host.halted() || h === null || batch.records.length === 0) return
@@ -215,163 +232,169 @@ export class ParallelLoop<K, V> {
     this.#batches++
     this.#startGuard()
     this.committer.useDirect(batch.commit)
-    let heartbeatError: unknown = null
-    const stopped = () => heartbeatError !== null || this.#draining || this.host.halted() || !batch.isRunning() || batch.isStale()
     try {
-      const part = await this.#partition(batch.topic, batch.partition)
-      let all = true
-      // kafkajs' resolveOffset costs more than handing a record out: once per batch (or where it stopped).
-      let handed: string | null = null
-      let n = 0
-      const tracer = processTracer(this.settings)
-      for (const r of batch.records) {
-        const offset = BigInt(r.offset)
-        if (part.behind(offset)) continue
-        if (part.wasCompleted(offset)) {
-          part.handOut(offset, true)
-          this.metrics.skippedOnRestore++
-          handed = r.offset
-          continue
-        }
-        let waited = false
-        // Once full, wait until half drained: waking per finished record would cost a timer per record.
-        if (part.pendingCount >= this.maxPendingPerPartition) {
-          waited = true
-          heartbeatError ??= await this.#waitFor(batch, () => part.pendingCount <= this.maxPendingPerPartition >> 1, stopped)
-        }
-        if (!part.canHandOut(offset)) {
-          waited = true
-          heartbeatError ??= await this.#waitFor(batch, () => part.canHandOut(offset), stopped)
-        }
-        // kafkajs' isStale()/isRunning() cost a map lookup each: asked every 64 records and after every wait.
-        if (((n++ & 63) === 0 || waited) && (stopped() || this.completion.get(batch.topic, batch.partition) !== part)) {
-          all = false
-          break
-        }
-        part.handOut(offset)
-        const raw = this.#raw(batch, r)
-        const handle = () => this.#handle(h, batch, part, raw)
-        this.#scheduler.add(raw.key === null ? `${part.key}:@${raw.offset}` : `${part.key}:${raw.key.toString('latin1')}`, tracer === null ? handle : () => tracer.record(raw, handle))
-        handed = r.offset
-      }
-      if (all) {
+      const part = await this.#restorer.get(batch.topic, batch.partition)
+      // Fetched before the pause took effect: leave the fetch position alone, the records come again after the resume.
+      if (part.held) return
+      part.highWatermark = BigInt(batch.highWatermark)
+      const records = batch.records
+      const i = this.#handOut(part, records, 0, batch)
+      if (i === records.length) {
         part.passed(BigInt(batch.lastOffset()))
         batch.resolveOffset(batch.lastOffset())
-      } else if (handed !== null) batch.resolveOffset(handed)
+      } else if (i >= 0) {
+        this.#backlogs.set(part, { records, index: i, lastOffset: batch.lastOffset() })
+        this.#hold(part)
+        batch.resolveOffset(batch.lastOffset())
+      } else if (i < -1) batch.resolveOffset(records[-i - 2]!.offset)
     } finally {
       this.#batches--
-      this.#notify()
+      this.#settled(0)
     }
-    if (heartbeatError !== null) throw heartbeatError
   }
 
-  /** Waits (heartbeating) until `ready` or `stopped`; returns the heartbeat error of a rebalance, if one came. */
-  async #waitFor(batch: FetchedBatch, ready: () => boolean, stopped: () => boolean): Promise<unknown> {
-    let lastBeat = Date.now()
-    while (!stopped() && !ready()) {
-      await this.#progress(Math.min(this.settings.heartbeatIntervalMs, 1000))
-      if (Date.now() - lastBeat >= this.settings.heartbeatIntervalMs) {
-        lastBeat = Date.now()
+  /**
+   * Hands out `records` from `from` while the partition has room. Returns `records.length` when all went out, the
+   * index of the first record that did not fit, or, when it stopped for another reason (stale batch, revocation,
+   * stop), -1 (nothing handed out) or -(i + 2) where i is the last record handed out.
+   */
+  #handOut(part: PartitionCompletion, records: readonly FetchedRecord[], from: number, batch: FetchedBatch | null): number {
+    const group = this.#scheduler.group(part.key)
+    let limit = part.handOutLimit()
+    let n = 0
+    for (let i = from; i < records.length; i++) {
+      const r = records[i]!
+      const offset = BigInt(r.offset)
+      if (part.behind(offset)) continue
+      // kafkajs' isStale()/isRunning() cost a map lookup each: asked every 64 records.
+      if ((n++ & 63) === 0 && (part.retired || this.#draining || this.host.halted() || (batch !== null && (!batch.isRunning() || batch.isStale())))) return i === from ? -1 : -(i - 1 + 2)
+      if (part.wasCompleted(offset)) {
+        part.handOut(offset, true)
+        this.metrics.skippedOnRestore++
+        continue
+      }
+      if (part.pendingCount >= this.maxPendingPerPartition || (offset >= limit && offset >= (limit = part.handOutLimit()))) return i
+      const job: Job = { topic: part.topic, partition: part.partition, offset: r.offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value ?? null, headers: r.headers ?? {}, at: offset, done: false, part }
+      part.handOut(offset, false, job)
+      this.#outstanding++
+      this.#scheduler.add(group, this.#byKey && job.key !== null ? job.key.toString('latin1') : null, job)
+    }
+    return records.length
+  }
+
+  /** Room again in a paused partition: its backlog goes out; once all of it did, fetching resumes. */
+  #refill(part: PartitionCompletion): void {
+    const b = this.#backlogs.get(part)
+    if (b !== undefined) {
+      const i = this.#handOut(part, b.records, b.index, null)
+      if (i >= 0 && i < b.records.length) {
+        b.index = i
+        return
+      }
+      this.#backlogs.delete(part)
+      if (i !== b.records.length) return
+      part.passed(BigInt(b.lastOffset))
+    }
+    this.#release(part)
+  }
+
+  /** One runner (a p-queue task): records from the scheduler until it has none (the per-record path, kept lean). */
+  async #run(scheduler: KeyScheduler<Job>): Promise<void> {
+    const controller = new AbortController()
+    if (this.#abortReason !== null) controller.abort(this.#abortReason)
+    const runner: Runner = { lane: null, budget: 0, current: null, startedAt: 0, abandoned: false, scheduler, controller, context: { signal: controller.signal } }
+    this.#runners.add(runner)
+    /** The scheduler counted this runner out (next() returned undefined); otherwise `leave()` must. */
+    let out = false
+    const tracer = processTracer(this.settings)
+    try {
+      for (;;) {
+        const job = scheduler.next(runner)
+        if (job === undefined) {
+          out = true
+          return
+        }
+        const h = this.host.handlers()
+        // Records queued when the consumer stops or loses the partition are left to the next owner.
+        if (this.#draining || job.part.retired || h === null || h.eachMessage === undefined || this.host.halted()) {
+          this.#settled(1)
+          continue
+        }
+        const goOn = tracer === null ? await this.#process(job, runner, h.eachMessage) : await tracer.record(job, () => this.#process(job, runner, h.eachMessage!))
+        // The guard gave the record up and settled it: nothing of it is recorded, and this runner ends.
+        if (!goOn) return
+      }
+    } catch (err) {
+      // A bug in the loop, not a record's failure: stop rather than leave the record's gap open forever.
+      this.host.fail(new KafkatuneError('KAFKA', 'ordering key/unordered: a record runner failed', { cause: err, retriable: false }))
+    } finally {
+      this.#runners.delete(runner)
+      if (!out) scheduler.leave()
+    }
+  }
+
+  /** One record: decode, handler (with retries), dead-letter topic, completion. False when the guard gave it up. */
+  async #process(job: Job, runner: Runner, handler: EachMessageHandler<K, V>): Promise<boolean> {
+    const context = runner.context
+    runner.current = job
+    const started = (runner.startedAt = Date.now())
+    this.#inFlight++
+    let error: unknown = NO_ERROR
+    let attempts = 1
+    let msg: ConsumedMessage<K, V> | null = null
+    try {
+      const decoded = decodeRecord(job, this.settings.keyDeserializer, this.settings.valueDeserializer)
+      msg = decoded instanceof Promise ? await decoded : decoded
+    } catch (err) {
+      error = err
+      attempts = 0
+    }
+    if (msg !== null) {
+      if (this.settings.retry === null) {
         try {
-          await batch.heartbeat()
+          await handler(msg, context)
         } catch (err) {
-          return err
+          error = err
+        }
+        this.metrics.handlerTime(Date.now() - started)
+      } else {
+        const outcome = await withRetries(handler, msg, context, job, this.settings.retry, this.metrics, this.log, this.host)
+        if (!outcome.ok) {
+          error = outcome.error
+          attempts = outcome.attempts
         }
       }
     }
-    return null
-  }
-
-  #raw(batch: FetchedBatch, r: FetchedRecord): RawRecord {
-    return { topic: batch.topic, partition: batch.partition, offset: r.offset, timestamp: r.timestamp, key: r.key ?? null, value: r.value ?? null, headers: r.headers ?? {} }
-  }
-
-  /** One record: decode, handler with retries, dead-letter topic, completion. */
-  async #handle(h: RunHandlers<K, V>, batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
-    // Records queued when the consumer stops or loses the partition are left to the next owner.
-    if (this.#draining || this.host.halted() || this.completion.get(raw.topic, raw.partition) !== part) return
-    const running: Running = { startedAt: Date.now(), raw, exceeded: false }
-    this.#running.add(running)
-    const context = this.#context
-    try {
-      let msg: ConsumedMessage<K, V>
-      try {
-        const decoded = decodeRecord(raw, this.settings.keyDeserializer, this.settings.valueDeserializer)
-        msg = decoded instanceof Promise ? await decoded : decoded
-      } catch (err) {
-        if (await this.#giveUp(raw, err, 0)) await this.#complete(batch, part, raw)
-        return
-      }
-      const outcome = await this.#call(h.eachMessage!, msg, context, raw)
-      // A call that outlived maxPollIntervalMs or stop()'s deadline is not recorded, nor one aborted by the signal.
-      if (running.exceeded || this.host.abandoned() || (!outcome.ok && context.signal.aborted)) return
-      if (!outcome.ok && !(await this.#giveUp(raw, outcome.error, outcome.attempts))) return
-      await this.#complete(batch, part, raw)
-    } finally {
-      this.#running.delete(running)
-      this.#notify()
-    }
-  }
-
-  /** The handler with retries; without a retry policy, one plain call (the common case, kept cheap). */
-  async #call(handler: NonNullable<RunHandlers<K, V>['eachMessage']>, msg: ConsumedMessage<K, V>, context: HandlerContext, raw: RawRecord): Promise<RetryOutcome> {
-    const once = async () => {
-      const started = Date.now()
-      try {
-        await handler(msg, context)
-      } finally {
-        this.metrics.handlerTime(Date.now() - started)
-      }
-    }
-    if (this.settings.retry === null) {
-      try {
-        await once()
-        return { ok: true, attempts: 1 }
-      } catch (error) {
-        return { ok: false, attempts: 1, error }
-      }
-    }
-    return runWithRetries(once, this.settings.retry, {
-      sleep,
-      onRetry: (n, err) => {
-        this.metrics.retries++
-        this.log.info({ topic: raw.topic, partition: raw.partition, offset: raw.offset, attempt: n, err }, 'handler failed, retrying')
-      },
-      shouldStop: () => context.signal.aborted || this.host.failed(),
-    })
-  }
-
-  async #complete(batch: FetchedBatch, part: PartitionCompletion, raw: RawRecord): Promise<void> {
-    if (this.completion.get(raw.topic, raw.partition) !== part || this.host.abandoned()) return
-    part.complete(BigInt(raw.offset))
-    this.metrics.finished(1)
-    this.metrics.position(raw.topic, raw.partition, Number(part.committable), Number(batch.highWatermark))
-    if (this.strategy.processed(part.key, Date.now())) {
-      if (this.strategy.name === 'per-message') await this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
-      else this.committer.commitSoon()
-    }
-  }
-
-  /** A record failed for good: dead-letter it (true) or stop the consumer (false). */
-  async #giveUp(raw: RawRecord, error: unknown, attempts: number): Promise<boolean> {
-    const where = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
-    const err = isKafkatuneError(error, 'DESERIALIZATION')
-      ? error
-      : new KafkatuneError('HANDLER_FAILED', `Handler failed on ${raw.topic}[${raw.partition}]@${raw.offset} after ${attempts} attempt(s): ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-          retriable: false,
-          details: { ...where, attempts, groupId: this.settings.groupId },
-        })
-    if (this.settings.deadLetterTopic === null) {
-      this.host.fail(err)
-      return false
-    }
-    try {
-      await this.host.deadLetter([raw], err, attempts)
+    if (runner.abandoned) return false
+    runner.current = null
+    this.#inFlight--
+    // A call that outlived stop()'s deadline is not recorded, nor one aborted by the signal.
+    if (this.host.abandoned() || (error !== NO_ERROR && attempts > 0 && context.signal.aborted)) {
+      this.#settled(1)
       return true
-    } catch (dlqErr) {
-      this.host.fail(new KafkatuneError('KAFKA', `Cannot write ${raw.topic}[${raw.partition}]@${raw.offset} to the dead-letter topic ${this.settings.deadLetterTopic}`, { cause: dlqErr, details: where }))
-      return false
     }
+    if (error !== NO_ERROR && !(await giveUp(job, error, attempts, this.settings, this.host))) {
+      this.#settled(1)
+      return true
+    }
+    const commit = this.#complete(job)
+    if (commit !== undefined) await commit
+    this.#settled(1)
+    return true
+  }
+
+  /** A record finished: the offset map, back-pressure, metrics, and a commit when the strategy says so. */
+  #complete(job: Job): Promise<void> | undefined {
+    const part = job.part
+    if (part.retired || this.host.abandoned()) return undefined
+    part.completeSlot(job)
+    this.metrics.finished(1)
+    if (part.held && part.pendingCount <= this.resumeAt && part.next < part.handOutLimit()) this.#refill(part)
+    // The lag gauge needs the committable offset (a walk over completed slots): now and then, and at the end.
+    if ((++this.#sinceLag & 63) === 0 || part.pendingCount === 0) this.metrics.position(part.topic, part.partition, Number(part.committable), Number(part.highWatermark))
+    if (!this.strategy.processed(part.key, Date.now())) return undefined
+    if (this.strategy.name === 'per-message') return this.committer.commitPending().catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
+    this.committer.commitSoon()
+    return undefined
   }
 }

@@ -34,6 +34,8 @@ function harness(
   const committer = new GroupCommitter(completion, strategy, metrics, log, async (o) => void commits.push(o))
   let fatal = false
   let exceeded = 0
+  let rejoins = 0
+  const flow: string[] = []
   const loop = new ParallelLoop(settings, completion, committer, strategy, metrics, log, {
     handlers: () => handlers,
     halted: () => fatal,
@@ -46,6 +48,12 @@ function harness(
     deadLetter: async (raws) => void deadLettered.push(...raws.map((r) => r.offset)),
     emitExceeded: () => void exceeded++,
     restore: async () => committed,
+    pause: (topic, partition) => void flow.push(`pause ${topic}/${partition}`),
+    resume: (topic, partition) => void flow.push(`resume ${topic}/${partition}`),
+    requestRejoin: () => {
+      rejoins++
+      return true
+    },
   })
   metrics.parallel = loop
   return {
@@ -57,6 +65,8 @@ function harness(
     metrics,
     completion,
     exceeded: () => exceeded,
+    rejoins: () => rejoins,
+    flow,
     halt: () => {
       fatal = true
     },
@@ -167,20 +177,79 @@ describe('ParallelLoop', () => {
     expect(h.commits.at(-1)![0]!.offset).toBe('3')
   })
 
-  it('back-pressure: the eachBatch call returns only once the partition has room', async () => {
+  it('back-pressure: a full partition keeps the rest of its batch, pauses its fetching, hands the rest out as room comes and resumes when it is all out', async () => {
+    const gates: (() => void)[] = []
+    const handled: number[] = []
+    const h = harness({ concurrency: 2, maxPollRecords: 10 }, {
+      eachMessage: async (m) => {
+        await new Promise<void>((r) => gates.push(r))
+        handled.push(Number(m.offset))
+      },
+    })
+    expect(h.loop.maxPendingPerPartition).toBe(10)
+    // 30 records over 3 keys: the call returns at once, 10 handed out, the fetch position past the batch.
+    const first = batch(h, Array.from({ length: 30 }, (_, i) => ({ key: `k${i % 3}` })))
+    await h.loop.run(first)
+    expect(first.resolved).toEqual(['29'])
+    expect(h.flow).toEqual(['pause t/0'])
+    expect(h.metrics.snapshot()).toMatchObject({ queueDepth: { 't/0': 10 } })
+    // A batch fetched before the pause took effect is left alone (kafkajs fetches it again after the resume).
+    const late = batch(h, Array.from({ length: 5 }, (_, i) => ({ key: `k${i % 3}` })), 30)
+    await h.loop.run(late)
+    expect(late.resolved).toEqual([])
+    let peak = 0
+    while (handled.length < 30) {
+      while (gates.length === 0) await sleep(1)
+      gates.shift()!()
+      await sleep(0)
+      peak = Math.max(peak, h.metrics.snapshot().queueDepth['t/0'] ?? 0)
+      // Paused until the last of the backlog is handed out.
+      if (handled.length < 20) expect(h.flow).toEqual(['pause t/0'])
+    }
+    await h.loop.idle()
+    expect(peak).toBeLessThanOrEqual(10)
+    expect(h.flow).toEqual(['pause t/0', 'resume t/0'])
+    expect([...handled].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    for (const k of [0, 1, 2]) {
+      const mine = handled.filter((o) => o % 3 === k)
+      expect(mine).toEqual([...mine].sort((a, b) => a - b))
+    }
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '30' }])
+  })
+
+  it('back-pressure on the offset-map limit: pauses before the map would outgrow the metadata, resumes when the gap closes', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const h = harness({ concurrency: 2, maxPollRecords: 10 }, { eachMessage: () => gate })
-    expect(h.loop.maxPendingPerPartition).toBe(10)
-    let returned = false
-    const run = h.loop.run(batch(h, Array.from({ length: 30 }, (_, i) => ({ key: `k${i}` })))).then(() => (returned = true))
-    await sleep(50)
-    expect(returned).toBe(false)
-    expect(h.metrics.snapshot()).toMatchObject({ inFlight: 2, queueDepth: { 't/0': 10 } })
+    const h = harness({ concurrency: 4, maxPollRecords: 100_000, offsetMetadataMaxBytes: 128 }, {
+      eachMessage: async (m) => {
+        if (m.offset === '0') await gate
+      },
+    })
+    const b = batch(h, Array.from({ length: 5000 }, (_, i) => ({ key: `k${i}` })))
+    await h.loop.run(b)
+    expect(h.flow).toEqual(['pause t/0'])
+    await sleep(20)
+    const pending = h.metrics.snapshot().queueDepth['t/0']!
+    expect(pending).toBe(1)
+    expect(h.metrics.snapshot().offsetMapRecords).toBeGreaterThan(50)
+    expect(h.metrics.snapshot().offsetMapRecords).toBeLessThan(4999)
+    await h.committer.commitPending()
+    expect((h.commits.at(-1)![0]!.metadata ?? '').length).toBeLessThanOrEqual(128)
     release()
-    await run
     await h.loop.idle()
-    expect(returned).toBe(true)
+    expect(h.flow).toEqual(['pause t/0', 'resume t/0'])
+    await h.committer.commitPending()
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '5000' }])
+  })
+
+  it('a reset (rejoin) resumes the partitions back-pressure paused', async () => {
+    const h = harness({ concurrency: 1, maxPollRecords: 4 }, { eachMessage: () => new Promise(() => {}) })
+    await h.loop.run(batch(h, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}` }))))
+    expect(h.loop.holds('t', 0)).toBe(true)
+    h.loop.reset()
+    expect(h.flow).toEqual(['pause t/0', 'resume t/0'])
+    expect(h.loop.holds('t', 0)).toBe(false)
   })
 
   it('skips records the restored offset map says finished, and counts them', async () => {
@@ -229,23 +298,49 @@ describe('ParallelLoop', () => {
     if (commit.strategy === 'per-message' || commit.strategy === 'batch') expect(seen.length).toBeGreaterThan(1)
   })
 
-  it('maxPollIntervalMs per record: an overrun aborts that record, stops the consumer and is never committed', async () => {
-    let aborted = false
+  it('maxPollIntervalMs per record: an overrun gives the record up (never committed past), asks for a rejoin and goes on; after it the record is handled again', async () => {
+    const committed: CommittedOffset = { offset: null, metadata: null }
+    const handled: string[] = []
+    let hung = 0
+    let abortedOthers = 0
     const h = harness({ concurrency: 4 }, {
       eachMessage: async (m, ctx) => {
-        if (m.offset !== '1') return
-        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
-        aborted = true
+        if (m.offset === '1' && hung++ === 0) {
+          // Hangs past the guard, ignoring the signal for a while, then returns: its result is not recorded.
+          await sleep(400)
+          return
+        }
+        await sleep(m.key === 'a' ? 0 : 5)
+        if (ctx.signal.aborted) abortedOthers++
+        handled.push(m.offset)
       },
-    }, undefined, { maxPollIntervalMs: 150 })
-    await h.loop.run(batch(h, [{ key: 'a' }, { key: 'b' }, { key: 'c' }]))
+    }, committed, { maxPollIntervalMs: 150 })
+    // Offset 1 is key 'a'; offsets 3 and 5 are key 'a' too and wait behind it; the other keys go on.
+    const keys = ['x', 'a', 'y', 'a', 'z', 'a', 'w', 'v']
+    await h.loop.run(batch(h, keys.map((key) => ({ key }))))
+    await h.loop.idle()
+    expect(h.exceeded()).toBe(1)
+    expect(h.rejoins()).toBe(1)
+    expect(h.failed).toEqual([])
+    expect(abortedOthers).toBe(0)
+    expect([...handled].sort()).toEqual(['0', '2', '4', '6', '7'])
+    await h.committer.commitPending()
+    const last = h.commits.at(-1)![0]!
+    expect(last.offset).toBe('1')
+    // What the rejoin does: drain, commit (done above), the next join reads the commit back and fetches from it.
+    await h.loop.drain()
+    h.loop.reset()
+    committed.offset = last.offset
+    committed.metadata = last.metadata ?? null
+    await h.loop.run(batch(h, keys.slice(1).map((key) => ({ key })), 1))
     await h.loop.idle()
     h.loop.stopGuard()
-    expect(aborted).toBe(true)
-    expect(h.exceeded()).toBe(1)
-    expect(h.failed[0]?.code).toBe('MAX_POLL_INTERVAL_EXCEEDED')
+    expect(handled.slice(5)).toEqual(['1', '3', '5'])
+    expect(h.metrics.snapshot().skippedOnRestore).toBe(4)
     await h.committer.commitPending()
-    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '1', metadata: expect.stringMatching(/^kt1:/) }])
+    expect(h.commits.at(-1)).toEqual([{ topic: 't', partition: 0, offset: '8' }])
+    await sleep(300)
+    expect(h.exceeded()).toBe(1)
   })
 
   it('halting drains the records running and leaves the queued ones uncommitted', async () => {
