@@ -38,7 +38,7 @@ export type { Partitioner, PartitionerContext } from './partitioners/index.js'
 export type { Serializer, SerdeContext, SerializerName } from './serde/index.js'
 export type { ConsumedMessage } from './messages.js'
 export { createProducer } from './producer/index.js'
-export type { Producer, ProducerRecord, RecordMetadata, ProducerMetrics, Transaction, ProducerEvents } from './producer/index.js'
+export type { Producer, ProducerHeaders, ProducerRecord, RecordMetadata, ProducerMetrics, Transaction, ProducerEvents } from './producer/index.js'
 export { createConsumer, DLQ_HEADERS } from './consumer/index.js'
 export type {
   Consumer,

@@ -60,7 +60,8 @@ export interface OutRecord<K, V> {
   topic?: string
   key?: K | null
   value: V
-  headers?: Record<string, string | Buffer>
+  /** An array value repeats the header name once per element, in order. */
+  headers?: Record<string, string | Buffer | readonly (string | Buffer)[]>
 }
 
 /** What every pipeline takes, whatever its preset. */

@@ -12,7 +12,7 @@ import type { ConsumedMessage } from '../messages.js'
 import { processTracer } from '../observability/tracing-consumer.js'
 import type { ProcessTracer } from '../observability/tracing-consumer.js'
 import type { CommitStrategy } from './commit/index.js'
-import type { CommitFn, GroupCommitter } from './committer.js'
+import type { CommitFn, OffsetCommitter } from './committer.js'
 import type { RawRecord } from './dead-letter.js'
 import { decodeRecord } from './decode.js'
 import { HandlerGuard } from './guards.js'
@@ -76,7 +76,7 @@ export class BatchLoop<K, V> {
   constructor(
     private readonly settings: ConsumerSettings<K, V>,
     private readonly tracker: OffsetTracker,
-    private readonly committer: GroupCommitter,
+    private readonly committer: OffsetCommitter,
     private readonly strategy: CommitStrategy,
     private readonly metrics: ConsumerMetricsRecorder,
     private readonly log: Logger,

@@ -17,8 +17,22 @@ export interface OffsetSource {
 /** Sends one offset commit. */
 export type CommitFn = (offsets: TopicPartitionOffset[]) => Promise<void>
 
+/**
+ * What the batch loop and membership need of a committer: commit what finished, now or soon. Two
+ * implementations: `GroupCommitter` (offset commits to the group coordinator, by the commit strategy) and
+ * the pipeline's `TransactionalCommitter` (outputs and offsets in one transaction, `tx.sendOffsets`).
+ */
+export interface OffsetCommitter {
+  /** The fetch loop's own commit path for the batches that follow (null: none). */
+  useDirect(commit: CommitFn | null): void
+  /** Commits everything finished and not yet committed (only the partitions in `only`, when given). */
+  commitPending(commit?: CommitFn, only?: ReadonlySet<string>): Promise<void>
+  /** Commits in the background; a failure is only logged. */
+  commitSoon(commit?: CommitFn): void
+}
+
 /** Commits finished offsets; commits never overlap. */
-export class GroupCommitter {
+export class GroupCommitter implements OffsetCommitter {
   #chain: Promise<void> = Promise.resolve()
   /** The fetch loop's own commit path (straight to the coordinator, one attempt), once a batch provided one. */
   #direct: CommitFn | null = null

@@ -4,7 +4,7 @@
  * rebalance hooks), `checkStartPositions`, and the kafkajs side in `src/kafkajs/consumer-client.ts`.
  */
 import { EventEmitter } from 'node:events'
-import type { Admin as KafkajsAdmin, Producer as KafkajsProducer } from 'kafkajs'
+import type { Admin as KafkajsAdmin } from 'kafkajs'
 import { guardConnect } from '../client.js'
 import { resolveConsumerConfig } from '../config/index.js'
 import { clientLogger } from '../logging/fields.js'
@@ -21,7 +21,7 @@ import type { TopicPartitions } from './assignors/index.js'
 import { BatchLoop } from './batch-loop.js'
 import { createCommitStrategy } from './commit/index.js'
 import { GroupCommitter } from './committer.js'
-import { deadLetterRecord } from './dead-letter.js'
+import { DeadLetterWriter } from './dead-letter.js'
 import { recordDeadLetter, recordProcessFailure } from '../observability/tracing-consumer.js'
 import type { RawRecord } from './dead-letter.js'
 import { ConsumerLiveness } from './liveness.js'
@@ -73,7 +73,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   let stopPromise: Promise<void> | null = null
   let stopped = deferred()
   let timer: NodeJS.Timeout | null = null
-  let dlqProducer: KafkajsProducer | null = null
+  let dlqWriter: DeadLetterWriter | null = null
   let memberId: string | null = null
 
   const { kafka, consumer: kconsumer } = createKafkajsConsumer(settings as ConsumerSettings<unknown, unknown>, () => membership.stickyMemory, onOutOfRange)
@@ -216,8 +216,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   }
 
   async function deadLetter(raws: RawRecord[], error: unknown, attempts: number): Promise<void> {
-    if (dlqProducer === null || settings.deadLetterTopic === null) throw new KafkatuneError('NOT_CONNECTED', 'dead-letter producer not connected')
-    await dlqProducer.send({ topic: settings.deadLetterTopic, acks: -1, messages: raws.map((raw) => deadLetterRecord(raw, error, settings.groupId, attempts)) })
+    if (dlqWriter === null || settings.deadLetterTopic === null) throw new KafkatuneError('NOT_CONNECTED', 'dead-letter producer not connected')
+    await dlqWriter.write(raws, error, attempts)
     metrics.deadLettered += raws.length
     recordDeadLetter(settings.deadLetterTopic, raws.length, error)
     for (const raw of raws) {
@@ -251,9 +251,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     try {
       await guardConnect(kafka, () => kconsumer.connect(), () => kconsumer.disconnect())
       if (settings.deadLetterTopic !== null) {
-        const dlq = kafka.producer({ allowAutoTopicCreation: true, idempotent: true, retry: { retries: 10 } })
-        dlqProducer = dlq
-        await guardConnect(kafka, () => dlq.connect(), () => dlq.disconnect())
+        dlqWriter = new DeadLetterWriter(settings as ConsumerSettings<unknown, unknown>, settings.deadLetterTopic)
+        await dlqWriter.connect()
       }
     } catch (err) {
       throw kafkaError(err, `consumer of group ${settings.groupId} cannot connect to ${settings.brokers.join(',')}`)
@@ -364,8 +363,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   async function disconnect(): Promise<void> {
     await stop()
     await kconsumer.disconnect()
-    if (dlqProducer !== null) await dlqProducer.disconnect()
-    dlqProducer = null
+    if (dlqWriter !== null) await dlqWriter.disconnect()
+    dlqWriter = null
     state = 'created'
     metrics.stop()
   }

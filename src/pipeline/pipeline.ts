@@ -1,33 +1,38 @@
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, Transaction } from 'kafkajs'
-import { createKafkaClient, guardConnect } from '../client.js'
-import {
-  kafkajsSendOptions,
-  resolvePipelineConfig,
-  toKafkajsConsumerConfig,
-  toKafkajsProducerConfig,
-  type PipelineSettings,
-} from '../config/index.js'
+/**
+ * `createPipeline`: consume-transform-produce on the consumer runtime. The `BatchLoop` drives the transform
+ * (chunks of `maxPollRecords`, retries, dead letters, the `maxPollIntervalMs` guard, heartbeats); the
+ * outputs of each input record are staged (`StagedOutputs`) and go out with the input offsets through the
+ * `TransactionalCommitter` at every chunk end, on kafkatune producers from the `ProducerPool`.
+ */
+import type { Admin as KafkajsAdmin, Consumer as KafkajsConsumer } from 'kafkajs'
+import { guardConnect } from '../client.js'
+import { resolvePipelineConfig } from '../config/index.js'
+import type { PipelineSettings } from '../config/index.js'
 import type { PipelineOptions } from '../config/options.js'
-import type { ProducerSettings } from '../config/resolved.js'
+import type { ConsumerSettings, ProducerSettings } from '../config/resolved.js'
+import { NO_GENERATION } from '../consumer/assignors/index.js'
+import type { StickyMemory, TopicPartitions } from '../consumer/assignors/index.js'
+import { BatchLoop } from '../consumer/batch-loop.js'
+import type { BatchLoopHost, FetchedBatch } from '../consumer/batch-loop.js'
+import { ConsumerLiveness } from '../consumer/liveness.js'
+import type { ConsumerHealthOptions } from '../consumer/liveness.js'
+import { ConsumerMetricsRecorder } from '../consumer/metrics.js'
+import { OffsetTracker, partitionKey } from '../consumer/offsets.js'
+import type { RunHandlers } from '../consumer/types.js'
 import { KafkatuneError } from '../errors.js'
 import { clientLogger } from '../logging/fields.js'
-import { inspectKafkajsError, isFenced, isRetriable, kafkaError, RESET_TYPES } from '../kafkajs/errors.js'
-import type { Serializer } from '../serde/types.js'
-import { createAssigners, NO_GENERATION } from '../consumer/assignors/index.js'
-import type { StickyMemory } from '../consumer/assignors/index.js'
-import { rawOf } from '../consumer/decode.js'
-import { HandlerGuard } from '../consumer/guards.js'
-import { ConsumerLiveness, oldestCall } from '../consumer/liveness.js'
-import type { ConsumerHealthOptions } from '../consumer/liveness.js'
 import type { Health } from '../observability/health.js'
+import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-client.js'
+import { kafkaError } from '../kafkajs/errors.js'
 import { generationOf } from '../kafkajs/group-generation.js'
-import { toKafkajsPartitioner } from '../kafkajs/partitioner.js'
-import { createPartitioner as createKafkatunePartitioner } from '../partitioners/index.js'
-import type { PartitionerName } from '../partitioners/index.js'
-import { addOutputs, createOutputs } from './outputs.js'
-import { traceTransaction, traceTransform } from '../observability/tracing-pipeline.js'
-import { backoffMs } from '../util/backoff.js'
-import type { Outputs } from './outputs.js'
+import { deferred, within } from '../util/async.js'
+import { ChunkCommits } from './chunk-commits.js'
+import { createTransformStep, deadLetterOutput } from './outputs.js'
+import { ProducerPool } from './producer-pool.js'
+import { StagedOutputs } from './staged.js'
+import { TransactionalCommitter } from './transactional-committer.js'
+import { carryTrace, tracing } from './tracing.js'
+import { recordDeadLetter } from '../observability/tracing-consumer.js'
 
 /** A running consume-transform-produce loop. */
 export interface Pipeline {
@@ -45,8 +50,8 @@ export interface Pipeline {
   metrics(): PipelineMetrics
   /**
    * Liveness and readiness for `/livez` and `/readyz`, as `consumer.health()`: not live when stopped by an
-   * error, not fetching within `pollTtlMs`, or a chunk's transforms running longer than `consumeTtlMs`; not
-   * ready besides when not running, joining or rebalancing.
+   * error, not fetching within `pollTtlMs`, or a transform call running longer than `consumeTtlMs`; not ready
+   * besides when not running, stopping, joining or rebalancing.
    */
   health(options?: ConsumerHealthOptions): Health
 }
@@ -58,24 +63,21 @@ export interface PipelineMetrics {
   transactionsCommitted: number
   transactionsAborted: number
   fencedProducers: number
-  /** Transactions retried after a transient error (e.g. CONCURRENT_TRANSACTIONS right after a commit). */
+  /**
+   * Transactions and producer requests retried after a transient error (e.g. CONCURRENT_TRANSACTIONS right
+   * after a commit, retried by the producer; a whole transaction retried by the pipeline).
+   */
   transactionRetries: number
   /** Transform calls retried (consumer `retry` policy). */
   transformRetries: number
   /** Input records written to the dead-letter topic. */
   deadLettered: number
-  /** Chunks that outlived `maxPollIntervalMs` (not committed; read again by the partition's next owner). */
+  /** Transform calls that outlived `maxPollIntervalMs` (not committed; read again by the partition's next owner). */
   maxPollIntervalExceeded: number
 }
 
-const MAX_TX_ATTEMPTS = 8
-
-/** The partition's producer must be replaced: fenced by a newer owner, or its producer id is no longer known. */
-const needsNewProducer = (err: unknown): boolean => {
-  if (isFenced(err)) return true
-  const { type } = inspectKafkajsError(err)
-  return type !== null && RESET_TYPES.has(type)
-}
+/** How long `stop()` waits for the transform in flight. */
+const STOP_WAIT_MS = 30_000
 
 /**
  * Consume-transform-produce. With `'exactly-once'` (the default) every input partition gets its own
@@ -86,307 +88,228 @@ const needsNewProducer = (err: unknown): boolean => {
  * const p = createPipeline({ brokers, groupId: 'copy', from: 'in', to: 'out', transactionalIdPrefix: 'copy',
  *   transform: async (msg) => ({ key: msg.key, value: msg.value?.toUpperCase() ?? '' }) })
  */
-export function createPipeline<KIn = string, VIn = string, KOut = string, VOut = string>(
-  options: PipelineOptions<KIn, VIn, KOut, VOut>,
-): Pipeline {
+export function createPipeline<KIn = string, VIn = string, KOut = string, VOut = string>(options: PipelineOptions<KIn, VIn, KOut, VOut>): Pipeline {
   const settings: PipelineSettings = resolvePipelineConfig(options as unknown as PipelineOptions<unknown, unknown, unknown, unknown>)
-  const cs = settings.consumer
+  const cs = settings.consumer as ConsumerSettings<KIn, VIn>
   const ps = settings.producer as ProducerSettings<KOut, VOut>
   const log = clientLogger(cs.logger, 'pipeline', { clientId: cs.clientId, groupId: cs.groupId })
-  const kafka = createKafkaClient({ ...cs, requestTimeoutMs: ps.requestTimeoutMs })
-  const send = kafkajsSendOptions(ps)
   const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0, transformRetries: 0, deadLettered: 0, maxPollIntervalExceeded: 0 }
-  const producers = new Map<string, Promise<Producer>>()
-  const createPartitioner = toKafkajsPartitioner(createKafkatunePartitioner(ps.partitioner as PartitionerName, { batchSize: ps.batchSize }))
+  const loopMetrics = new ConsumerMetricsRecorder()
+  const tracker = new OffsetTracker()
+  const staged = new StagedOutputs<KOut, VOut>()
+  const pool = new ProducerPool<KOut, VOut>(ps, settings.exactlyOnce ? settings.transactionalIdPrefix : null)
+  const chunks = new ChunkCommits(cs.maxPollRecords)
+  /** Partitions being read again (or whose progress a rebalance voided): their batch stops, nothing of them is committed. */
+  const rewound = new Set<string>()
+  /** Partitions whose batch is in the loop now. */
+  const inLoop = new Set<string>()
+  let kconsumer: KafkajsConsumer | null = null
+  let admin: Promise<KafkajsAdmin> | null = null
+  let adminOf: (() => KafkajsAdmin) | null = null
   let stickyMemory: StickyMemory | null = null
-  let consumer: Consumer | undefined
-  let plainProducer: Producer | undefined
   let stopping = false
-  let failure: KafkatuneError | undefined
-  /** Someone called `stopped()` and so hears about a fatal error. */
+  let failure: KafkatuneError | null = null
   let observed = false
-  let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
-  const stopped = new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject }
-  })
-  stopped.catch(() => undefined)
-  /** Guards of the chunks whose transforms run now (read by health()). */
-  const running = new Set<HandlerGuard>()
-  const liveness = new ConsumerLiveness(cs, {
-    state: () => (failure !== undefined ? 'failed' : stopping ? 'stopping' : consumer !== undefined ? 'running' : 'created'),
-    failure: () => failure ?? null,
-    oldestCallStartedAt: () => oldestCall(running),
-  })
-
-  /** The partition's transactional producer; `fresh` when it was just initialised (and fenced older owners). */
-  const producerFor = async (topic: string, partition: number): Promise<{ producer: Producer; fresh: boolean }> => {
-    const id = `${settings.transactionalIdPrefix}-${topic}-${partition}`
-    let p = producers.get(id)
-    let fresh = false
-    if (!p) {
-      fresh = true
-      p = (async () => {
-        const producer = kafka.producer({ ...toKafkajsProducerConfig({ ...ps, transactionalId: id } as ProducerSettings<KOut, VOut>), createPartitioner })
-        await producer.connect()
-        return producer
-      })()
-      producers.set(id, p)
-      p.catch(() => producers.delete(id))
-    }
-    return { producer: await p, fresh }
-  }
-
-  const dropProducer = async (topic: string, partition: number): Promise<void> => {
-    const id = `${settings.transactionalIdPrefix}-${topic}-${partition}`
-    const p = producers.get(id)
-    producers.delete(id)
-    if (p) await p.then((x) => x.disconnect()).catch(() => undefined)
-  }
-
-  const outputsOf = createOutputs<KIn, VIn, KOut, VOut>({
-    transform: options.transform,
-    to: options.to,
-    keyDeserializer: cs.keyDeserializer as Serializer<KIn>,
-    valueDeserializer: cs.valueDeserializer as Serializer<VIn>,
-    keySerializer: ps.keySerializer,
-    valueSerializer: ps.valueSerializer,
-    retry: cs.retry,
-    deadLetterTopic: cs.deadLetterTopic,
-    groupId: cs.groupId,
-    log,
-    shouldStop: () => stopping,
-    onRetry: () => void metrics.transformRetries++,
-    onDeadLetter: () => void metrics.deadLettered++,
-  })
-
-  /** `true` when the chunk is done; else the offset to read the partition from again. */
-  const processChunk = async (payload: EachBatchPayload, chunk: KafkaMessage[]): Promise<true | { seekTo: string }> => {
-    const { batch } = payload
-    const outputs: Outputs = new Map()
-    const guard = new HandlerGuard({
-      heartbeatIntervalMs: cs.heartbeatIntervalMs,
-      maxPollIntervalMs: cs.maxPollIntervalMs,
-      heartbeat: () => payload.heartbeat(),
-      onHeartbeatError: () => undefined, // the heartbeat after the chunk reports it
-      onExceeded: (elapsedMs) =>
-        log.error(
-          { topic: batch.topic, partition: batch.partition, from: chunk[0]!.offset, elapsedMs, maxPollIntervalMs: cs.maxPollIntervalMs },
-          'a chunk took longer than maxPollIntervalMs: heartbeats stop so its partitions move to another member; nothing of it is committed',
-        ),
-    })
-    guard.start()
-    guard.enter()
-    running.add(guard)
-    try {
-      for (const m of chunk) {
-        addOutputs(outputs, await traceTransform(cs, rawOf(batch.topic, batch.partition, m), outputsOf))
-        if (guard.exceeded) break
-      }
-    } finally {
-      running.delete(guard)
-      guard.leave()
-      guard.stop()
-    }
-    if (guard.exceeded) {
-      metrics.maxPollIntervalExceeded++
-      return { seekTo: chunk[0]!.offset }
-    }
-    const last = chunk[chunk.length - 1]!
-    const next = (BigInt(last.offset) + 1n).toString()
-    const topicMessages = [...outputs].map(([topic, messages]) => ({ topic, messages }))
-    const count = topicMessages.reduce((n, t) => n + t.messages.length, 0)
-    if (!settings.exactlyOnce) {
-      plainProducer ??= await (async () => {
-        const p = kafka.producer({ ...toKafkajsProducerConfig(ps), createPartitioner })
-        await p.connect()
-        return p
-      })()
-      if (topicMessages.length) await plainProducer.sendBatch({ topicMessages, ...send })
-      await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
-      metrics.inputRecords += chunk.length
-      metrics.outputRecords += count
-      return true
-    }
-    for (let attempt = 0; ; attempt++) {
-      const { producer, fresh } = await producerFor(batch.topic, batch.partition)
-      if (fresh) {
-        // Initialising the producer fenced any earlier owner of this partition and let its last transaction
-        // finish. If that transaction committed after this member read its start offset (an evicted member
-        // that was still running), those inputs are done: skip them, or their outputs would appear twice.
-        const committed = await committedOffset(batch.topic, batch.partition)
-        if (committed !== undefined && BigInt(committed) > BigInt(chunk[0]!.offset)) {
-          log.info({ topic: batch.topic, partition: batch.partition, from: chunk[0]!.offset, committed }, 'inputs already committed by the previous owner: skipping them')
-          return { seekTo: committed }
-        }
-      }
-      let tx: Transaction | undefined
-      let committing = false
-      try {
-        tx = traceTransaction(await producer.transaction(), cs, { topic: batch.topic, partition: batch.partition, inputs: chunk, outputs: count })
-        if (topicMessages.length) await tx.sendBatch({ topicMessages, compression: send.compression, timeout: send.timeout })
-        await tx.sendOffsets({ consumerGroupId: cs.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] })
-        committing = true
-        await tx.commit()
-        metrics.transactionsCommitted++
-        metrics.inputRecords += chunk.length
-        metrics.outputRecords += count
-        return true
-      } catch (err) {
-        if (!committing && tx?.isActive()) await tx.abort().catch(() => undefined)
-        // A failed commit or abort leaves a kafkajs producer unusable: always start over with a new one.
-        await dropProducer(batch.topic, batch.partition)
-        if (needsNewProducer(err)) {
-          metrics.transactionsAborted++
-          if (isFenced(err)) metrics.fencedProducers++
-          log.warn({ topic: batch.topic, partition: batch.partition }, 'producer fenced: another member owns this partition now')
-          return { seekTo: chunk[0]!.offset }
-        }
-        // A commit whose answer was lost may have happened: never abort-and-resend blindly. A new
-        // producer with the same transactional id completes or aborts it; the group offset tells which.
-        if (committing && (await committedOffset(batch.topic, batch.partition)) === next) {
-          metrics.transactionsCommitted++
-          metrics.inputRecords += chunk.length
-          metrics.outputRecords += count
-          return true
-        }
-        metrics.transactionsAborted++
-        // Past its own attempts a retriable error goes back to kafkajs, which rejoins or restarts the consumer.
-        if (!isRetriable(err) || attempt >= MAX_TX_ATTEMPTS || !payload.isRunning() || stopping) throw err
-        metrics.transactionRetries++
-        const delay = backoffMs(attempt + 1, { baseMs: ps.retryBackoffMs, maxMs: ps.retryBackoffMaxMs })
-        log.debug({ topic: batch.topic, partition: batch.partition, attempt, err }, 'transaction failed, retrying')
-        await new Promise((r) => setTimeout(r, delay))
-        // A rebalance ends the retries: the partition may belong to another member now.
-        await payload.heartbeat()
-      }
-    }
-  }
-
-  let admin: Admin | undefined
-  const committedOffset = async (topic: string, partition: number): Promise<string | undefined> => {
-    try {
-      if (!admin) {
-        admin = kafka.admin()
-        await admin.connect()
-      }
-      const res = await admin.fetchOffsets({ groupId: cs.groupId, topics: [topic] })
-      return res[0]?.partitions.find((p) => p.partition === partition)?.offset
-    } catch {
-      return undefined
-    }
-  }
-
-  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload
-    const size = cs.maxPollRecords
-    for (let i = 0; i < batch.messages.length; i += size) {
-      if (!isRunning() || isStale() || stopping) return
-      const chunk = batch.messages.slice(i, i + size)
-      let done: true | { seekTo: string }
-      try {
-        done = await processChunk(payload, chunk)
-      } catch (err) {
-        // Rewind to the last committed position: the aborted records are read again.
-        rewind(batch.topic, batch.partition, chunk[0]!.offset)
-        throw err
-      }
-      if (done !== true) {
-        rewind(batch.topic, batch.partition, done.seekTo)
-        return
-      }
-      resolveOffset(chunk[chunk.length - 1]!.offset)
-      await heartbeat()
-    }
-  }
+  const stopped = deferred()
+  stopped.promise.catch(() => undefined)
 
   const rewind = (topic: string, partition: number, offset: string): void => {
+    rewound.add(partitionKey(topic, partition))
     try {
-      consumer!.seek({ topic, partition, offset })
+      kconsumer?.seek({ topic, partition, offset })
     } catch (err) {
       // After a revocation the partition is not ours: its next owner starts from the committed offset.
       log.debug({ err, topic, partition, offset }, 'rewind skipped')
     }
   }
 
-  /**
-   * Errors the pipeline owns end it (a transform or serializer failing for good, bad config); everything
-   * else is kafkajs's (rebalances, coordinator moves, lost connections) and goes back to kafkajs, which
-   * rejoins the group or restarts the consumer, as a scaled deployment needs.
-   */
-  const isPipelineFailure = (err: unknown): boolean => err instanceof KafkatuneError && !err.retriable
-
-  const fail = (err: unknown) => {
-    failure = kafkaError(err, 'pipeline stopped')
-    log.error({ err: failure }, 'pipeline stopped by an error')
-    const report = () => {
-      settle?.reject(failure)
-      // As Node's emitters do with an unheard 'error': a pipeline nobody watches must not look healthy.
-      if (!observed) {
-        setImmediate(() => {
-          throw failure
-        })
-      }
+  /** The group's committed offset of a partition; rejects when it cannot be read. */
+  const committedOffset = async (topic: string, partition: number): Promise<string | undefined> => {
+    if (admin === null) {
+      if (adminOf === null) throw new KafkatuneError('NOT_CONNECTED', 'pipeline not running')
+      const a = adminOf()
+      const connecting = a.connect().then(() => a)
+      admin = connecting
+      connecting.catch(() => {
+        if (admin === connecting) admin = null
+      })
     }
-    void shutdown().then(report, report)
+    const res = await (await admin).fetchOffsets({ groupId: cs.groupId, topics: [topic] })
+    const offset = res[0]?.partitions.find((p) => p.partition === partition)?.offset
+    return offset === undefined || offset === '-1' ? undefined : offset
+  }
+
+  const committer = new TransactionalCommitter<KOut, VOut>({
+    tracker,
+    staged,
+    pool,
+    groupId: cs.groupId,
+    clientId: cs.clientId,
+    exactlyOnce: settings.exactlyOnce,
+    retryBackoffMs: ps.retryBackoffMs,
+    retryBackoffMaxMs: ps.retryBackoffMaxMs,
+    metrics,
+    log,
+    host: {
+      committing: () => failure === null,
+      stopping: () => stopping,
+      rewinding: (topic, partition) => rewound.has(partitionKey(topic, partition)),
+      rewind,
+      committedOffset,
+      fail: (err) => fail(err),
+    },
+    fallback: async (offsets) => {
+      if (kconsumer === null) throw new KafkatuneError('NOT_CONNECTED', 'pipeline not running')
+      await kconsumer.commitOffsets(offsets)
+    },
+  })
+
+  const step = createTransformStep<KIn, VIn, KOut, VOut>({ transform: options.transform, to: options.to, keySerializer: ps.keySerializer, valueSerializer: ps.valueSerializer })
+  const handlers: RunHandlers<KIn, VIn> = {
+    eachMessage: async (msg) => {
+      const records = await step(msg)
+      // Runs inside the input's process span (the batch loop's): the outputs continue its trace.
+      const traced = tracing()
+      if (traced) carryTrace(records)
+      staged.stage(msg.topic, msg.partition, msg.offset, records, traced ? msg.headers : undefined)
+    },
+  }
+  const host: BatchLoopHost<KIn, VIn> = {
+    handlers: () => handlers,
+    halted: () => stopping || failure !== null,
+    failed: () => failure !== null,
+    abandoned: () => false,
+    fail: (err) => fail(err),
+    deadLetter: async (raws, error, attempts) => {
+      const topic = cs.deadLetterTopic as string
+      for (const raw of raws) {
+        // One more output of the chunk: with exactly-once it commits in the transaction of its input offset.
+        staged.stage(raw.topic, raw.partition, raw.offset, [deadLetterOutput<KOut, VOut>(topic, raw, error, cs.groupId, attempts)])
+        log.warn({ topic: raw.topic, partition: raw.partition, offset: raw.offset, deadLetterTopic: topic, err: error }, 'record sent to the dead-letter topic')
+      }
+      metrics.deadLettered += raws.length
+      recordDeadLetter(topic, raws.length, error)
+    },
+    emitExceeded: (event) => {
+      // This member stops heartbeating and is about to lose its partitions: what it transformed and did not
+      // commit is void; should it stay a member, each partition is read again from its first uncommitted record.
+      for (const p of staged.partitions()) rewind(p.topic, p.partition, p.first)
+      if (staged.first(event.topic, event.partition) === undefined) rewind(event.topic, event.partition, event.offset)
+      staged.clear()
+    },
+  }
+  const loop = new BatchLoop<KIn, VIn>(cs, tracker, committer, chunks, loopMetrics, log, host)
+  const liveness = new ConsumerLiveness(cs, {
+    state: () => (failure !== null ? 'failed' : stopping ? 'stopping' : kconsumer !== null ? 'running' : 'created'),
+    failure: () => failure,
+    oldestCallStartedAt: () => loop.oldestCallStartedAt(),
+  })
+
+  const runBatch = async (batch: FetchedBatch): Promise<void> => {
+    const key = partitionKey(batch.topic, batch.partition)
+    // A new batch after a rewind starts at the rewound position: stale progress of the partition goes.
+    if (rewound.delete(key)) {
+      tracker.forget(batch.topic, batch.partition)
+      staged.forget(batch.topic, batch.partition)
+    }
+    chunks.batch(key, batch.records.length)
+    inLoop.add(key)
+    try {
+      await loop.run({ ...batch, isStale: () => batch.isStale() || rewound.has(key) })
+    } catch (err) {
+      if (stopping || failure !== null) return
+      // A rebalance or a lost member: kafkajs rejoins. The pipeline itself goes on.
+      log.debug({ err, topic: batch.topic, partition: batch.partition }, 'batch interrupted; kafkajs rejoins or retries')
+      throw err
+    } finally {
+      inLoop.delete(key)
+    }
+  }
+
+  const joined = (memberId: string, assignment: TopicPartitions): void => {
+    stickyMemory = { generation: generationOf(memberId) ?? NO_GENERATION, assignment }
+    // kafkajs' protocol is eager: every partition was revoked and is read again from its committed offset, so
+    // uncommitted progress is void (and a batch of the old generation still running commits nothing).
+    for (const p of tracker.positions()) rewound.add(partitionKey(p.topic, p.partition))
+    for (const p of staged.partitions()) rewound.add(partitionKey(p.topic, p.partition))
+    for (const key of inLoop) rewound.add(key)
+    // A partition may come back after another member committed more of it: each producer checks first.
+    committer.recheckAll()
+    log.info({ memberId, assignment }, 'joined the group')
   }
 
   const shutdown = async (): Promise<void> => {
     stopping = true
-    if (consumer) await consumer.disconnect().catch(() => undefined)
-    const all = [...producers.values()]
-    producers.clear()
-    await Promise.all(all.map((p) => p.then((x) => x.disconnect()).catch(() => undefined)))
-    if (plainProducer) await plainProducer.disconnect().catch(() => undefined)
-    if (admin) await admin.disconnect().catch(() => undefined)
+    if (!(await within(loop.idle(), STOP_WAIT_MS))) log.warn('stop(): a transform is still running; its records stay uncommitted')
+    if (failure === null) await committer.commitPending().catch((err: unknown) => log.warn({ err }, 'stop(): final commit failed'))
+    if (kconsumer !== null) await kconsumer.disconnect().catch(() => undefined)
+    await pool.closeAll()
+    const a = admin
+    admin = null
+    if (a !== null) await a.then((x) => x.disconnect()).catch(() => undefined)
+  }
+
+  function fail(err: unknown): void {
+    if (failure !== null) return
+    failure = err instanceof KafkatuneError ? err : kafkaError(err, 'pipeline stopped')
+    const reason = failure
+    log.error({ err: reason, ...reason.details }, `pipeline stopping: ${reason.message}`)
+    const report = () => {
+      stopped.reject(reason)
+      // As Node's emitters do with an unheard 'error': a pipeline nobody watches must not look healthy.
+      if (!observed) {
+        setImmediate(() => {
+          throw reason
+        })
+      }
+    }
+    setImmediate(() => void shutdown().then(report, report))
   }
 
   return {
     async run() {
-      if (consumer) throw new KafkatuneError('CLOSED', 'pipeline.run() was already called')
-      consumer = kafka.consumer(toKafkajsConsumerConfig(cs, createAssigners(cs.partitionAssignors, () => stickyMemory)))
-      liveness.watch(consumer)
-      liveness.started()
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        stickyMemory = { generation: generationOf(payload.memberId) ?? NO_GENERATION, assignment: payload.memberAssignment }
-        log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined the group')
+      if (kconsumer !== null) throw new KafkatuneError('CLOSED', 'pipeline.run() was already called')
+      const parts = createKafkajsConsumer(cs as ConsumerSettings<unknown, unknown>, () => stickyMemory, (fields) => {
+        const topic = String(fields.topic)
+        const partition = Number(fields.partition)
+        rewound.add(partitionKey(topic, partition))
+        log.warn({ topic, partition, autoOffsetReset: cs.autoOffsetReset }, 'offset out of range: reset to the autoOffsetReset position')
       })
-      const kconsumer = consumer
-      await guardConnect(kafka, () => kconsumer.connect(), () => kconsumer.disconnect())
-      const topics = [...cs.topics]
-      await consumer.subscribe({ topics, fromBeginning: cs.autoOffsetReset === 'earliest' })
-      await consumer.run({
+      const kc = parts.consumer
+      kconsumer = kc
+      adminOf = () => parts.kafka.admin()
+      kc.on(kc.events.GROUP_JOIN, ({ payload }) => joined(payload.memberId, payload.memberAssignment as TopicPartitions))
+      liveness.watch(kc)
+      liveness.started()
+      await guardConnect(parts.kafka, () => kc.connect(), () => kc.disconnect())
+      await kc.subscribe({ topics: [...cs.topics], fromBeginning: cs.autoOffsetReset === 'earliest' })
+      await kc.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: cs.partitionsConsumedConcurrently,
-        eachBatch: async (payload) => {
-          try {
-            await eachBatch(payload)
-          } catch (err) {
-            if (stopping) return
-            if (isPipelineFailure(err)) return fail(err)
-            log.debug({ err, topic: payload.batch.topic, partition: payload.batch.partition }, 'batch interrupted; kafkajs rejoins or retries')
-            throw err
-          }
-        },
+        eachBatch: (payload) => runBatch(toFetchedBatch(payload)),
       })
-      consumer.on(consumer.events.CRASH, (e) => {
+      kc.on(kc.events.CRASH, (e) => {
         // kafkajs restarts the consumer after retriable crashes (lost brokers, coordinator moves) by itself.
         if (!stopping && !e.payload.restart) fail(e.payload.error)
       })
     },
     stopped() {
       observed = true
-      return stopped
+      return stopped.promise
     },
     async stop() {
       await shutdown()
-      settle?.resolve()
+      if (failure === null) stopped.resolve()
     },
     metrics() {
-      return { ...metrics }
+      return {
+        ...metrics,
+        transactionRetries: metrics.transactionRetries + pool.retries(),
+        transformRetries: loopMetrics.retries,
+        maxPollIntervalExceeded: loopMetrics.maxPollIntervalExceeded,
+      }
     },
-    health(options) {
-      return liveness.health(options)
-    },
+    health: (options) => liveness.health(options),
   }
 }

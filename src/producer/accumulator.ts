@@ -3,6 +3,8 @@
  * is ready (batch.size / linger.ms / flush), and which batches go out next. Pure: no I/O, no timers,
  * time comes in as arguments, so it is unit-tested without a broker.
  */
+import { estimateHeadersSize } from './headers.js'
+import type { WireHeaders } from './headers.js'
 
 /** What the accumulator needs to know about a record. */
 export interface AccumulatedRecord {
@@ -39,13 +41,10 @@ export const BATCH_OVERHEAD_BYTES = 61
 export function estimateRecordSize(
   key: Buffer | null,
   value: Buffer | null,
-  headers: Record<string, Buffer> | undefined,
+  headers: WireHeaders | undefined,
 ): number {
-  let size = 21 + (key?.length ?? 0) + (value?.length ?? 0)
-  if (headers !== undefined) {
-    for (const name in headers) size += 10 + Buffer.byteLength(name) + (headers[name]?.length ?? 0)
-  }
-  return size
+  const size = 21 + (key?.length ?? 0) + (value?.length ?? 0)
+  return headers === undefined ? size : size + estimateHeadersSize(headers)
 }
 
 interface PartitionQueue<R extends AccumulatedRecord> {

@@ -50,6 +50,8 @@ export class KafkajsProducerEngine implements SenderEngine {
     private readonly kafka: Kafka,
     private readonly settings: ProducerSettings<unknown, unknown>,
     onSizes?: (uncompressedBytes: number, encodedBytes: number) => void,
+    /** Told each transaction request retried after a transient answer (for the producer's `retries` metric). */
+    private readonly onTransientRetry?: () => void,
   ) {
     this.idempotent = settings.idempotent || settings.transactionalId !== null
     this.acks = settings.acks === 'all' ? -1 : settings.acks
@@ -223,6 +225,7 @@ export class KafkajsProducerEngine implements SenderEngine {
         if (!transient || (info.type !== null && FENCED_TYPES.has(info.type)) || Date.now() >= deadline || !this.plane.inTransaction) {
           throw this.transactionError(err, 'Could not add offsets to the transaction')
         }
+        this.onTransientRetry?.()
         await new Promise((r) => setTimeout(r, backoffMs(Math.min(attempt, 10) + 1, { baseMs: this.settings.retryBackoffMs, maxMs: this.settings.retryBackoffMaxMs })))
       }
     }

@@ -1,2 +1,2 @@
 export { createProducer, createProducerFromSettings } from './producer.js'
-export type { Producer, ProducerRecord, RecordMetadata, ProducerMetrics, Transaction, ProducerEvents } from './types.js'
+export type { Producer, ProducerHeaders, ProducerRecord, RecordMetadata, ProducerMetrics, Transaction, ProducerEvents } from './types.js'

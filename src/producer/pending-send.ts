@@ -7,6 +7,7 @@ import { endSendSpan } from '../observability/tracing-producer.js'
 import type { OutboundRecord } from './sender-types.js'
 import type { TransactionToken } from './transaction.js'
 import type { RecordMetadata } from './types.js'
+import type { WireHeaders } from './headers.js'
 
 export interface PendingHost {
   /** Bookkeeping once a record that held buffer space is settled. */
@@ -35,7 +36,7 @@ const CLOCK_BASE = Date.now()
 export class PendingSend implements OutboundRecord {
   key: Buffer | null = null
   value: Buffer | null = null
-  headers: Record<string, Buffer> | undefined = undefined
+  headers: WireHeaders | undefined = undefined
   timestamp = ''
   size = 0
   /** The record's `send <topic>` span while tracing is on (ended when the record settles). */

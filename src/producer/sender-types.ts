@@ -5,12 +5,13 @@
 import type { KafkatuneError } from '../errors.js'
 import type { Batch, AccumulatedRecord } from './accumulator.js'
 import type { RecordMetadata } from './types.js'
+import type { WireHeaders } from './headers.js'
 
 /** A serialized record waiting in the accumulator or in flight. */
 export interface OutboundRecord extends AccumulatedRecord {
   readonly key: Buffer | null
   readonly value: Buffer | null
-  readonly headers: Record<string, Buffer> | undefined
+  readonly headers: WireHeaders | undefined
   /** Create time, ms since the epoch, decimal string. */
   readonly timestamp: string
   /** When send() was called (ms). */

@@ -8,12 +8,19 @@ export interface ProducerRecord<K = string, V = string> {
   /** Record key; `null`/absent keys are spread by the partitioner (sticky for `'default'`). */
   key?: K | null
   value: V
-  headers?: Record<string, string | Buffer>
+  /**
+   * Record headers. An array value writes the header once per element, in order (a header name may
+   * repeat in Kafka, e.g. when a dead-lettered record keeps the original's headers).
+   */
+  headers?: ProducerHeaders
   /** Explicit partition; wins over the partitioner. */
   partition?: number
   /** Create time in ms since the epoch (number or decimal string). @default Date.now() */
   timestamp?: number | string
 }
+
+/** Headers of a produced record; an array value repeats its header name once per element. */
+export type ProducerHeaders = Record<string, Buffer | string | readonly (Buffer | string)[]>
 
 /** Where an acknowledged record was written. */
 export interface RecordMetadata {
@@ -60,7 +67,7 @@ export interface ProducerMetrics {
   bufferWaitMs: number
   /** Records waiting in the accumulator or in flight. */
   recordsInFlight: number
-  /** Retried batches, and resets of the kafkajs producer after fatal sequence errors. */
+  /** Retried batches and transaction requests (after a transient answer), and resets of the kafkajs producer after fatal sequence errors. */
   retries: number
   /** Records in the retried batches (Java's record-retry-total). */
   recordRetries: number

@@ -41,4 +41,10 @@ describe('deadLetterRecord', () => {
     expect(weird.headers[DLQ_HEADERS.errorMessage]).toBe('a string')
     expect(weird.headers[DLQ_HEADERS.errorCode]).toBeUndefined()
   })
+
+  it('keeps every value of a repeated original header, in order, and drops absent ones', () => {
+    const out = deadLetterRecord({ ...raw, headers: { trace: [Buffer.from('a'), 'b'], gone: undefined } }, new Error('x'), 'g', 1)
+    expect(out.headers.trace).toEqual([Buffer.from('a'), 'b'])
+    expect('gone' in out.headers).toBe(false)
+  })
 })

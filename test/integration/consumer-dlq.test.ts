@@ -22,11 +22,12 @@ describe('retries and the dead-letter topic', () => {
     const groupId = uniqueName('g')
     await createTopic(topic, 2)
     await createTopic(dlq, 1)
-    const records: { key: string; value: string; headers?: Record<string, string> }[] = []
+    const records: { key: string; value: string; headers?: Record<string, string | string[]> }[] = []
     let id = 0
     for (let i = 0; i < 10_000; i++) {
       records.push({ key: `k${i}`, value: JSON.stringify({ kind: 'good', id: id++ } satisfies Rec) })
-      if (i % 1000 === 500) records.push({ key: `bad${i}`, value: '{not json', headers: { trace: `t${i}` } })
+      // Kafka headers may repeat a name: the dead-letter record keeps every value, in order.
+      if (i % 1000 === 500) records.push({ key: `bad${i}`, value: '{not json', headers: { trace: `t${i}`, hop: ['a', 'b', `c${i}`] } })
       if (i % 2000 === 700) records.push({ key: `fail${i}`, value: JSON.stringify({ kind: 'fail', id: id++ } satisfies Rec) })
       if (i % 2000 === 1300) records.push({ key: `flaky${i}`, value: JSON.stringify({ kind: 'flaky', id: id++ } satisfies Rec) })
     }
@@ -76,6 +77,9 @@ describe('retries and the dead-letter topic', () => {
       expect(d.headers[DLQ_HEADERS.attempts]?.toString()).toBe('0')
       expect(d.headers.trace?.toString()).toMatch(/^t\d+$/)
       expect(d.key?.toString()).toMatch(/^bad\d+$/)
+      const hops = d.all.hop
+      expect(Array.isArray(hops)).toBe(true)
+      expect((hops as Buffer[]).map(String)).toEqual(['a', 'b', `c${d.key!.toString().slice(3)}`])
     }
     const poison = dead.filter((d) => d.value?.toString() !== '{not json')
     expect(poison.length).toBe(5)

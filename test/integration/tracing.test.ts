@@ -177,9 +177,11 @@ describe('with a tracer provider and instrumentation-kafkajs registered', () => 
     await waitFor(() => named(inTrace(traceId), `process ${topic}`).length === 1, 60_000)
     await consumer.stop()
     const spans = inTrace(traceId)
-    expect(spans).toHaveLength(3 + 3) // request, send, process and three handler attempts
+    // request, send, process, three handler attempts, and the dead-letter producer's send (a kafkatune producer)
+    expect(spans).toHaveLength(3 + 3 + 1)
     const [send] = named(spans, `send ${topic}`)
     const [process] = named(spans, `process ${topic}`)
+    expect(named(spans, `send ${dlq}`).map(parentId)).toEqual([process!.spanContext().spanId])
     expect(process!.events.map((e) => e.name)).toEqual(['kafkatune.retry', 'kafkatune.retry', 'kafkatune.dead_letter', 'exception'])
     expect(process!.events[2]!.attributes).toMatchObject({ 'messaging.destination.name': dlq })
     expect(process!.status.code).toBe(SpanStatusCode.ERROR)

@@ -62,7 +62,7 @@ export const CONSUMER_SETTINGS = {
     reason: JAVA_DEFAULT,
     // The Java client sends max.poll.interval.ms as the rebalance timeout of its JoinGroup.
     kafkajs: [{ to: 'consumer', option: 'rebalanceTimeout' }],
-    pipeline: { applied: 'the longest one chunk may take; past it the member stops heartbeating and its partitions move' },
+    pipeline: { applied: 'the longest one transform call may take; past it the member stops heartbeating and its partitions move' },
   },
   maxPollRecords: {
     schema: posInt,

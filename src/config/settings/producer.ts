@@ -28,7 +28,7 @@ export const PRODUCER_SETTINGS = {
     default: 16_384,
     java: 'batch.size',
     reason: JAVA_DEFAULT,
-    pipeline: { applied: "the sticky partitioner's switch after batchSize bytes (KIP-794)" },
+    pipeline: { applied: "bytes per output batch, and the sticky partitioner's switch after batchSize bytes (KIP-794)" },
   },
   bufferMemory: {
     schema: posInt,
@@ -112,14 +112,14 @@ export const PRODUCER_SETTINGS = {
     default: 120_000,
     java: 'delivery.timeout.ms',
     reason: JAVA_DEFAULT,
-    pipeline: { rejected: 'a chunk is retried as a transaction (retries, retryBackoffMs) and otherwise goes back to the consumer, which reads it again' },
+    pipeline: { applied: 'deadline of each output send inside its transaction (a failed send aborts the transaction, which is retried)' },
   },
   maxRequestSize: {
     schema: posInt,
     default: 1_048_576,
     java: 'max.request.size',
     reason: JAVA_DEFAULT,
-    pipeline: { rejected: 'the broker checks output sizes (message.max.bytes); a record it refuses fails its chunk' },
+    pipeline: { applied: 'largest output request, checked before sending (RECORD_TOO_LARGE); raise it with the topic max.message.bytes for large outputs' },
   },
   transactionTimeoutMs: {
     schema: posInt,

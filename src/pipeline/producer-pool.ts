@@ -1,0 +1,171 @@
+/**
+ * The pipeline's producers: kafkatune producers built from the pipeline's producer settings by the same
+ * code as `createProducer` (compression, batching, partitioner, acks, idempotence, retries, metrics). With
+ * exactly-once there is one transactional producer per input partition (`<prefix>-<topic>-<partition>`,
+ * stable across restarts): kafkajs cannot send the group metadata that KIP-447 fencing needs, so a new owner
+ * of a partition fences the old one through the transactional id. Without it one plain producer serves all.
+ *
+ * Outputs are serialized by the transform step (a failure there is the input record's, retried or
+ * dead-lettered); the producers get the bytes through `PreSerialized`, so the partitioner still sees the
+ * typed key and value, and nothing is serialized twice.
+ */
+import type { Logger } from '../logging/types.js'
+import type { ProducerSettings } from '../config/resolved.js'
+import { createProducerFromSettings } from '../producer/producer.js'
+import type { Producer, ProducerRecord } from '../producer/types.js'
+import type { Serializer } from '../serde/types.js'
+
+/** A record the transform produced: the typed record (for the partitioner) and its serialized bytes. */
+export interface StagedRecord<K, V> {
+  record: ProducerRecord<K, V>
+  keyBytes: Buffer | null
+  valueBytes: Buffer | null
+}
+
+/**
+ * Serializers that hand the producer bytes serialized earlier. `send()` serializes synchronously, so the
+ * bytes are armed right before each send; anything else falls back to the real serializer.
+ */
+class PreSerialized<K, V> {
+  #key: Buffer | null = null
+  #value: Buffer | null = null
+  #armed = false
+  readonly keySerializer: Serializer<K>
+  readonly valueSerializer: Serializer<V>
+
+  constructor(key: Serializer<K>, value: Serializer<V>) {
+    this.keySerializer = { name: key.name, deserialize: (b, c) => key.deserialize(b, c), serialize: (v, c) => (this.#armed && this.#key !== null ? this.#key : key.serialize(v, c)) }
+    this.valueSerializer = {
+      name: value.name,
+      deserialize: (b, c) => value.deserialize(b, c),
+      serialize: (v, c) => {
+        const armed = this.#armed && this.#value !== null
+        this.#armed = false
+        return armed ? (this.#value as Buffer) : value.serialize(v, c)
+      },
+    }
+  }
+
+  /** Sends `s` through `send`, its bytes armed for the serializers `send()` calls synchronously. */
+  send<T>(s: StagedRecord<K, V>, send: (r: ProducerRecord<K, V>) => T): T {
+    this.#key = s.keyBytes
+    this.#value = s.valueBytes
+    this.#armed = true
+    try {
+      return send(s.record)
+    } finally {
+      this.#armed = false
+      this.#key = null
+      this.#value = null
+    }
+  }
+}
+
+/**
+ * The producers' logger, with `error` lowered to `warn`: a failed batch or a fenced producer is an
+ * outcome the pipeline handles (it retries the transaction or reads the partition again) and logs itself
+ * at `error` only when it gives up.
+ */
+function handledErrorsAsWarnings(logger: Logger): Logger {
+  return new Proxy(logger, {
+    get(target, prop, receiver) {
+      if (prop === 'error') return target.warn.bind(target)
+      if (prop === 'child') return (...args: Parameters<Logger['child']>) => handledErrorsAsWarnings(target.child(...args) as unknown as Logger)
+      const value: unknown = Reflect.get(target, prop, receiver)
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}
+
+/** One pooled producer and the way to send staged records through it. */
+export interface PooledProducer<K, V> {
+  producer: Producer<K, V>
+  /** True until its first transaction committed: its initialisation may just have fenced an earlier owner. */
+  fresh: boolean
+  send<T>(s: StagedRecord<K, V>, send: (r: ProducerRecord<K, V>) => T): T
+}
+
+/** Producers per input partition (exactly-once) or one shared producer (see the file comment). */
+export class ProducerPool<K, V> {
+  readonly #producers = new Map<string, Promise<PooledProducer<K, V>>>()
+  readonly #connected = new Map<string, PooledProducer<K, V>>()
+  /** `metrics().retries` of producers already closed. */
+  #closedRetries = 0
+
+  constructor(
+    private readonly settings: ProducerSettings<K, V>,
+    /** The transactional id prefix, or null without exactly-once. */
+    private readonly prefix: string | null,
+  ) {}
+
+  #id(topic: string, partition: number): string {
+    return this.prefix === null ? '' : `${this.prefix}-${topic}-${partition}`
+  }
+
+  /** The producer for input partition `topic`/`partition`, connected. */
+  get(topic: string, partition: number): Promise<PooledProducer<K, V>> {
+    const id = this.#id(topic, partition)
+    let p = this.#producers.get(id)
+    if (p === undefined) {
+      p = this.#create(id)
+      this.#producers.set(id, p)
+      p.catch(() => {
+        if (this.#producers.get(id) === p) this.#producers.delete(id)
+      })
+    }
+    return p
+  }
+
+  async #create(id: string): Promise<PooledProducer<K, V>> {
+    const pre = new PreSerialized(this.settings.keySerializer, this.settings.valueSerializer)
+    const producer = createProducerFromSettings<K, V>({
+      ...this.settings,
+      logger: handledErrorsAsWarnings(this.settings.logger),
+      transactionalId: this.prefix === null ? null : id,
+      keySerializer: pre.keySerializer,
+      valueSerializer: pre.valueSerializer,
+    })
+    await producer.connect()
+    const pooled: PooledProducer<K, V> = { producer, fresh: this.prefix !== null, send: (s, send) => pre.send(s, send) }
+    this.#connected.set(id, pooled)
+    return pooled
+  }
+
+  /** Closes and forgets the producer of a partition (fenced, or its transaction state is unknown). */
+  async drop(topic: string, partition: number): Promise<void> {
+    const id = this.#id(topic, partition)
+    const p = this.#producers.get(id)
+    this.#producers.delete(id)
+    if (p !== undefined) await this.#close(id, p)
+  }
+
+  /** Every connected producer checks the committed offset again before its next transaction. */
+  markFresh(): void {
+    if (this.prefix === null) return
+    for (const p of this.#connected.values()) p.fresh = true
+  }
+
+  /** Producer requests retried so far (produce, and transaction requests after a transient answer). */
+  retries(): number {
+    let n = this.#closedRetries
+    for (const p of this.#connected.values()) n += p.producer.metrics().retries
+    return n
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#producers]
+    this.#producers.clear()
+    await Promise.all(all.map(([id, p]) => this.#close(id, p)))
+  }
+
+  async #close(id: string, p: Promise<PooledProducer<K, V>>): Promise<void> {
+    try {
+      const x = await p
+      if (this.#connected.get(id) === x) this.#connected.delete(id)
+      this.#closedRetries += x.producer.metrics().retries
+      await x.producer.disconnect()
+    } catch {
+      // A producer that never connected, or whose connection is gone, has nothing left to close.
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Record headers on the way out: what `send()` takes (a name may map to several values, since Kafka
+ * headers may repeat a name) and what the record batch encoder writes. Pure: no I/O.
+ */
+import type { RecordHeader } from '../protocol/types.js'
+import type { ProducerHeaders } from './types.js'
+
+/**
+ * Headers as the encoder takes them: an object (one value per name, the common case, no extra
+ * allocation) or, when a name repeats, the list in order.
+ */
+export type WireHeaders = Readonly<Record<string, Buffer>> | readonly RecordHeader[]
+
+/** What `prepare()` keeps of a record's headers: the wire form and the view serializers get. */
+export interface PreparedHeaders {
+  wire: WireHeaders
+  /** One value per name, the last one when a name repeats (as the Java client's `lastHeader`). */
+  view: Record<string, Buffer>
+}
+
+const toBuffer = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v) : v)
+
+/**
+ * Converts `send()` headers; a name with an array value is written once per element, in order. `extend` may
+ * add headers to the view (a trace context) before the wire form is fixed; without headers and `extend`: none.
+ */
+export function prepareHeaders(headers: ProducerHeaders | undefined, extend: ((view: Record<string, Buffer>) => void) | null = null): PreparedHeaders | undefined {
+  if (headers === undefined && extend === null) return undefined
+  const view: Record<string, Buffer> = {}
+  let list: RecordHeader[] | null = null
+  for (const name in headers) {
+    const v = (headers as ProducerHeaders)[name] as ProducerHeaders[string]
+    if (Array.isArray(v)) {
+      // Switch to the list form at the first array: the names before it keep their order.
+      list ??= Object.entries(view).map(([key, value]) => ({ key, value }))
+      for (const item of v as readonly (Buffer | string)[]) {
+        const b = toBuffer(item)
+        list.push({ key: name, value: b })
+        view[name] = b
+      }
+    } else {
+      const b = toBuffer(v as Buffer | string)
+      view[name] = b
+      list?.push({ key: name, value: b })
+    }
+  }
+  if (extend !== null) {
+    const known = list === null ? null : new Set(Object.keys(view))
+    extend(view)
+    if (list !== null) for (const name in view) if (!known!.has(name)) list.push({ key: name, value: view[name] as Buffer })
+  }
+  return { wire: list ?? view, view }
+}
+
+/** Upper bound of the headers' bytes in a v2 record (per header: two varint lengths, name, value). */
+export function estimateHeadersSize(headers: WireHeaders): number {
+  let size = 0
+  if (Array.isArray(headers)) {
+    for (const { key, value } of headers as readonly RecordHeader[]) size += 10 + Buffer.byteLength(key) + (value?.length ?? 0)
+    return size
+  }
+  const obj = headers as Readonly<Record<string, Buffer>>
+  for (const name in obj) size += 10 + Buffer.byteLength(name) + (obj[name]?.length ?? 0)
+  return size
+}
