@@ -43,6 +43,8 @@ export { createConsumer, DLQ_HEADERS } from './consumer/index.js'
 export type {
   Consumer,
   ConsumerEvents,
+  ConsumerEventMap,
+  TopicPartitions,
   ConsumerMetrics,
   EachBatchHandler,
   EachMessageHandler,
@@ -55,7 +57,7 @@ export type {
   RunHandlers,
 } from './consumer/index.js'
 export { createPipeline } from './pipeline/index.js'
-export type { Pipeline, PipelineMetrics } from './pipeline/index.js'
+export type { Pipeline, PipelineEvents, PipelineMetrics } from './pipeline/index.js'
 export { createAdmin } from './admin/index.js'
 export type { Admin, ClusterDescription, EnsureTopicOptions, GroupDescription, TopicDescription, TopicLag } from './admin/index.js'
 export { loggers } from './logging/index.js'

@@ -3,8 +3,6 @@
  * in its parts: `BatchLoop` (records -> handlers -> offsets), `GroupCommitter`, `Membership` (joins and the
  * rebalance hooks), `checkStartPositions`, and the kafkajs side in `src/kafkajs/consumer-client.ts`.
  */
-import { EventEmitter } from 'node:events'
-import type { Admin as KafkajsAdmin } from 'kafkajs'
 import { guardConnect } from '../client.js'
 import { resolveConsumerConfig } from '../config/index.js'
 import { clientLogger } from '../logging/fields.js'
@@ -14,34 +12,30 @@ import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-clien
 import { kafkaError } from '../kafkajs/errors.js'
 import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { generationOf } from '../kafkajs/group-generation.js'
-import { installRebalanceHooks, registerRejoinHooks, requestRejoin, unregisterRejoinHooks } from '../kafkajs/rebalance-hooks.js'
-import { seedLag } from '../observability/metrics-lag.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
-import type { TopicPartitions } from './assignors/index.js'
 import { BatchLoop } from './batch-loop.js'
 import { createCommitStrategy } from './commit/index.js'
 import { GroupCommitter } from './committer.js'
 import { DeadLetterWriter } from './dead-letter.js'
 import { recordDeadLetter, recordProcessFailure } from '../observability/tracing-consumer.js'
 import type { RawRecord } from './dead-letter.js'
+import { CommittedOffsetsReader } from './committed-reader.js'
+import { ConsumerEmitter } from './events.js'
+import { GroupEvents } from './group-events.js'
 import { ConsumerLiveness } from './liveness.js'
+import { PauseControl } from './pauses.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
-import { OffsetTracker, partitionKey } from './offsets.js'
+import { OffsetTracker } from './offsets.js'
 import { CompletionTracker } from './parallel/completion.js'
 import { ParallelLoop } from './parallel/parallel-loop.js'
-import type { CommittedOffset } from './parallel/parallel-loop.js'
-import { checkStartPositions } from './start-positions.js'
-import type { Consumer, ConsumerEvents, MaxPollIntervalExceededEvent, RunHandlers } from './types.js'
-import { deferred, sleep, within } from '../util/async.js'
-import { backoffMs } from '../util/backoff.js'
+import { ensureStartPositions } from './start-positions.js'
+import type { Consumer, MaxPollIntervalExceededEvent, RunHandlers } from './types.js'
+import { deferred, within } from '../util/async.js'
 
 export type * from './types.js'
 
 type State = 'created' | 'connected' | 'running' | 'stopping' | 'failed'
-
-/** How long a join waits for the lag of its new partitions (one ListOffsets + OffsetFetch) before fetching starts. */
-const LAG_SEED_WAIT_MS = 2_000
 
 /**
  * Creates a consumer: typed deserialized records, commit strategies, heartbeats while handlers run,
@@ -58,9 +52,8 @@ export function createConsumer<K = string, V = string>(options: ConsumerOptions<
 /** Creates a consumer from already resolved settings (used by the pipeline and tests). */
 export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V>): Consumer<K, V> {
   const log = clientLogger(settings.logger, 'consumer', { clientId: settings.clientId, groupId: settings.groupId })
-  const emitter = new EventEmitter()
+  const emitter = new ConsumerEmitter()
   const metrics = new ConsumerMetricsRecorder(Date.now, settings.clientId, settings.groupId)
-  let lagSeeded: Promise<void> = Promise.resolve()
   const tracker = new OffsetTracker()
   const strategy = createCommitStrategy(settings.commit)
   let state: State = 'created'
@@ -74,9 +67,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   let stopped = deferred()
   let timer: NodeJS.Timeout | null = null
   let dlqWriter: DeadLetterWriter | null = null
-  let memberId: string | null = null
 
-  const { kafka, consumer: kconsumer } = createKafkajsConsumer(settings as ConsumerSettings<unknown, unknown>, () => membership.stickyMemory, onOutOfRange)
+  const { kafka, consumer: kconsumer } = createKafkajsConsumer(settings as ConsumerSettings<unknown, unknown>, () => membership.stickyMemory, (fields) => group.outOfRange(fields))
   // ordering 'key'/'unordered' tracks completions out of order; 'partition' keeps the in-order path untouched.
   const completion = settings.ordering === 'partition' ? null : new CompletionTracker(settings.offsetMetadataMaxBytes)
   observeFetchedPartitions(kafka, (topic, partition, hw, bytes) => metrics.fetchedPartition(topic, partition, hw, bytes))
@@ -90,33 +82,19 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     deadLetter,
     emitExceeded: (event: MaxPollIntervalExceededEvent) => emitter.emit('max-poll-interval-exceeded', event),
     restore,
-    pause: (topic: string, partition: number) => kconsumer.pause([{ topic, partitions: [partition] }]),
-    resume: (topic: string, partition: number) => {
-      // A partition the application paused stays paused; its resume() lets it go once back-pressure did too.
-      if (userPaused.has(partitionKey(topic, partition))) return
-      try {
-        kconsumer.resume([{ topic, partitions: [partition] }])
-      } catch (err) {
-        // kafkajs refuses before its first run(); the pause state it would clear does not exist yet.
-        log.debug({ err, topic, partition }, 'resume after back-pressure refused by kafkajs')
-      }
-    },
-    requestRejoin: () => rejoin(),
+    pause: (topic: string, partition: number) => pauses.pause(topic, partition),
+    resume: (topic: string, partition: number) => pauses.resume(topic, partition),
+    requestRejoin: (): boolean => group.requestRejoin(),
   }
-  /** A record outlived maxPollIntervalMs with ordering 'key'/'unordered': leave the group and join again. */
-  function rejoin(): boolean {
-    return memberId !== null && state === 'running' && requestRejoin(memberId)
-  }
-  /** Partitions paused with `consumer.pause()` (back-pressure pauses and resumes leave them alone). */
-  const userPaused = new Set<string>()
   const parallel = completion === null ? null : new ParallelLoop<K, V>(settings, completion, committer, strategy, metrics, log, loopHost)
   const loop = parallel ?? new BatchLoop<K, V>(settings, tracker, committer, strategy, metrics, log, loopHost)
   metrics.parallel = parallel
+  const pauses = new PauseControl(kconsumer, (topic, p) => parallel?.holds(topic, p) === true, (err, topic, partition) =>
+    log.debug({ err, topic, partition }, 'resume after back-pressure refused by kafkajs'),
+  )
   const liveness = new ConsumerLiveness(settings, { state: () => state, failure: () => fatal, oldestCallStartedAt: () => loop.oldestCallStartedAt() })
   liveness.watch(kconsumer)
-  /** Committed offsets (with their offset maps) read back per topic, once per join. */
-  const restored = new Map<string, Promise<Map<number, CommittedOffset>>>()
-  let offsetsAdmin: Promise<KafkajsAdmin> | null = null
+  const committed = new CommittedOffsetsReader(kafka, settings.groupId)
   const membership = new Membership(tracker, committer, metrics, log, {
     handlers: () => handlers,
     running: () => state === 'running',
@@ -125,94 +103,19 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     emit: (event, payload) => emitter.emit(event, payload),
     generationOf,
   }, settings.maxPollIntervalMs)
-  const awaitedHooks = installRebalanceHooks()
 
-  kconsumer.on(kconsumer.events.GROUP_JOIN, ({ payload }) => {
-    if (memberId !== null && memberId !== payload.memberId) unregisterRejoinHooks(memberId)
-    memberId = payload.memberId
-    // kafkajs' protocol is eager: every partition was revoked (and its completions committed) before this join.
-    restored.clear()
-    parallel?.reset()
-    metrics.joined(payload.duration)
-    membership.joined(payload.memberId, payload.memberAssignment as TopicPartitions)
-    lagSeeded = seedLag(metrics.lagTracker, { fetchTopicOffsets: async (topic) => (await offsetsAdminClient()).fetchTopicOffsets(topic) }, committedOffsets, membership.assignment, settings.autoOffsetReset).catch(
-      (err: unknown) => log.debug({ err }, 'lag of the new assignment not read; fetches fill it in'),
-    )
-    registerRejoinHooks(payload.memberId, {
-      beforeRejoin: () => {
-        liveness.rebalancing()
-        return membership.beforeRejoin()
-      },
-      // Lag counts from assignment: the new partitions' high watermarks and positions are read before fetching starts.
-      afterJoin: async () => {
-        await within(lagSeeded, LAG_SEED_WAIT_MS)
-        await membership.afterJoin()
-      },
-    })
+  const group: GroupEvents = new GroupEvents({
+    settings: settings as ConsumerSettings<unknown, unknown>,
+    log, metrics, tracker, committed, committer, membership, liveness,
+    parallel: parallel as ParallelLoop<unknown, unknown> | null,
+    running: () => state === 'running',
+    stopping: () => state === 'stopping',
+    fail,
   })
-  kconsumer.on(kconsumer.events.FETCH, ({ payload }) => metrics.fetched(payload.duration))
-  kconsumer.on(kconsumer.events.REBALANCING, () => {
-    // Without the awaited hooks: a commit sent before kafkajs' JoinGroup on the same connection lands in the old generation.
-    if (!awaitedHooks && state === 'running') committer.commitSoon()
-  })
-  kconsumer.on(kconsumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    // Batches of only transaction markers or aborted records never reach the handler.
-    if (payload.batchSize === 0 && membership.owns(payload.topic, payload.partition)) {
-      parallel?.passed(payload.topic, payload.partition, payload.lastOffset)
-      tracker.finished(payload.topic, payload.partition, payload.lastOffset)
-      metrics.position(payload.topic, payload.partition, Number(payload.lastOffset) + 1, Number(payload.highWatermark))
-    }
-  })
-  kconsumer.on(kconsumer.events.CRASH, ({ payload }) => {
-    if (payload.restart || state === 'stopping') return
-    fail(kafkaError(payload.error, 'kafkajs consumer crashed'))
-  })
+  group.wire(kconsumer)
 
-  function onOutOfRange(fields: Record<string, unknown>): void {
-    const topic = String(fields.topic)
-    const partition = Number(fields.partition)
-    if (settings.autoOffsetReset === 'none') {
-      fail(new KafkatuneError('OFFSET_OUT_OF_RANGE', `Offset out of range on ${topic}[${partition}] and autoOffsetReset is 'none'`, { retriable: false, details: { topic, partition } }))
-    } else {
-      // kafkajs moved to the offset autoOffsetReset names; progress tracked for the old position is void.
-      tracker.forget(topic, partition)
-      parallel?.restart(topic, partition)
-      log.warn({ topic, partition, autoOffsetReset: settings.autoOffsetReset }, 'offset out of range: reset to the autoOffsetReset position')
-    }
-  }
-
-  /** The group's committed offsets of `topic`, read once per join (for lag and offset maps). */
-  function committedOffsets(topic: string): Promise<Map<number, CommittedOffset>> {
-    let byPartition = restored.get(topic)
-    if (byPartition === undefined) {
-      byPartition = readCommitted(topic)
-      restored.set(topic, byPartition)
-      byPartition.catch(() => restored.delete(topic))
-    }
-    return byPartition
-  }
-
-  async function restore(topic: string, partition: number): Promise<CommittedOffset> {
-    return (await committedOffsets(topic)).get(partition) ?? { offset: null, metadata: null }
-  }
-
-  function offsetsAdminClient(): Promise<KafkajsAdmin> {
-    if (offsetsAdmin === null) {
-      const admin = kafka.admin()
-      offsetsAdmin = admin.connect().then(() => admin)
-      offsetsAdmin.catch(() => (offsetsAdmin = null))
-    }
-    return offsetsAdmin
-  }
-
-  async function readCommitted(topic: string): Promise<Map<number, CommittedOffset>> {
-    const admin = await offsetsAdminClient()
-    const [result] = await admin.fetchOffsets({ groupId: settings.groupId, topics: [topic] })
-    const out = new Map<number, CommittedOffset>()
-    for (const p of result?.partitions ?? []) {
-      out.set(p.partition, { offset: p.offset === '-1' ? null : p.offset, metadata: (p as { metadata?: string | null }).metadata ?? null })
-    }
-    return out
+  function restore(topic: string, partition: number) {
+    return committed.partition(topic, partition)
   }
 
   async function deadLetter(raws: RawRecord[], error: unknown, attempts: number): Promise<void> {
@@ -235,7 +138,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       void stop().finally(() => {
         state = 'failed'
         stopped.reject(err)
-        if (emitter.listenerCount('error') > 0) emitter.emit('error', err)
+        if (emitter.hearsErrors()) emitter.emit('error', err)
         else if (!observed) {
           // As Node's emitters do with an unheard 'error': the process must not go on looking healthy.
           setImmediate(() => {
@@ -261,36 +164,15 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     metrics.start()
   }
 
-  async function startPositions(): Promise<void> {
-    // The coordinator may still be loading (or __consumer_offsets being created): retry what Kafka calls retriable.
-    for (let attempt = 1; ; attempt++) {
-      const admin = kafka.admin()
-      try {
-        await admin.connect()
-        await checkStartPositions(admin, settings as ConsumerSettings<unknown, unknown>, log)
-        return
-      } catch (err) {
-        if (err instanceof KafkatuneError) throw err
-        if ((err as { retriable?: unknown }).retriable === true && attempt < 20) {
-          await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 1000 }))
-          continue
-        }
-        throw kafkaError(err, `Cannot read committed offsets of group ${settings.groupId}`)
-      } finally {
-        await admin.disconnect().catch(() => undefined)
-      }
-    }
-  }
-
   async function run(h: RunHandlers<K, V>): Promise<void> {
     if (state === 'created') throw new KafkatuneError('NOT_CONNECTED', 'call consumer.connect() before run()')
     if (state !== 'connected' && state !== 'failed') throw new KafkatuneError('CONFIG_INVALID', 'consumer.run() was already called', { retriable: false })
     if ((h.eachMessage === undefined) === (h.eachBatch === undefined)) {
       throw new KafkatuneError('CONFIG_INVALID', 'consumer.run() takes exactly one of eachMessage or eachBatch', { retriable: false })
     }
-    await startPositions()
+    await ensureStartPositions(kafka, settings as ConsumerSettings<unknown, unknown>, log)
     handlers = h
-    restored.clear()
+    committed.clear()
     parallel?.reset()
     fatal = null
     abandoned = false
@@ -343,12 +225,10 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       if (fatal === null && !abandoned) await within(membership.beforeRejoin(), deadline - Date.now())
       // kafkajs leaves the group once the running handler returns; stop() does not wait past its deadline for that.
       if (!(await within(kconsumer.stop(), deadline - Date.now()))) log.warn('stop(): a handler is still running; the group is left when it returns')
-      if (memberId !== null) unregisterRejoinHooks(memberId)
+      group.left()
       committer.useDirect(null)
       parallel?.stopGuard()
-      const admin = offsetsAdmin
-      offsetsAdmin = null
-      if (admin !== null) await within(admin.then((a) => a.disconnect()), Math.max(0, deadline - Date.now()))
+      await within(committed.close(), Math.max(0, deadline - Date.now()))
       handlers = null
       if (fatal === null) {
         state = 'connected'
@@ -369,8 +249,6 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     metrics.stop()
   }
 
-  const partitionList = (partitions: TopicPartitions) => Object.entries(partitions).map(([topic, ps]) => ({ topic, partitions: ps }))
-
   return withMetricsSources<Consumer<K, V>>({
     connect,
     run,
@@ -380,16 +258,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       observed = true
       return stopped.promise
     },
-    pause: (partitions) => {
-      kconsumer.pause(partitionList(partitions))
-      for (const [topic, ps] of Object.entries(partitions)) for (const p of ps) userPaused.add(partitionKey(topic, p))
-    },
-    resume: (partitions) => {
-      for (const [topic, ps] of Object.entries(partitions)) for (const p of ps) userPaused.delete(partitionKey(topic, p))
-      // Partitions held by back-pressure resume when their pending records drained, not before.
-      const free = Object.entries(partitions).map(([topic, ps]) => ({ topic, partitions: ps.filter((p) => parallel?.holds(topic, p) !== true) }))
-      kconsumer.resume(free.filter((tp) => tp.partitions.length > 0))
-    },
+    pause: (partitions) => pauses.pauseByUser(partitions),
+    resume: (partitions) => pauses.resumeByUser(partitions),
     seek: (position) => {
       tracker.forget(position.topic, position.partition)
       parallel?.restart(position.topic, position.partition)
@@ -397,11 +267,6 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     },
     metrics: () => metrics.snapshot(),
     health: (options) => liveness.health(options),
-    on<E extends keyof ConsumerEvents>(event: E, listener: ConsumerEvents[E]) {
-      emitter.on(event, listener as (...args: unknown[]) => void)
-      return () => {
-        emitter.off(event, listener as (...args: unknown[]) => void)
-      }
-    },
+    on: (event, listener) => emitter.on(event, listener),
   }, metrics)
 }

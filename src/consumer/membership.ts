@@ -11,6 +11,7 @@ import type { ConsumerMetricsRecorder } from './metrics.js'
 import { partitionKey } from './offsets.js'
 import type { OffsetTracker, TopicPartitionOffset } from './offsets.js'
 import type { GroupJoinEvent, RebalanceHandlers } from './types.js'
+import type { ConsumerEventMap } from './types.js'
 
 export interface MembershipHost {
   handlers(): RebalanceHandlers | null
@@ -18,7 +19,7 @@ export interface MembershipHost {
   /** Resolves when no handler is running. */
   idle(): Promise<void>
   seek(position: TopicPartitionOffset): void
-  emit(event: 'group-join' | 'partitions-assigned' | 'partitions-revoked', payload: unknown): void
+  emit<E extends 'group-join' | 'partitions-assigned' | 'partitions-revoked'>(event: E, payload: Parameters<ConsumerEventMap[E]>[0]): void
   /** The generation of the assignment a member received (for the sticky assignor's userData). */
   generationOf(memberId: string): number | undefined
 }

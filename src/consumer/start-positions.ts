@@ -2,7 +2,10 @@
  * Where the group starts: checked before joining, because kafkajs has no `autoOffsetReset: 'none'` and
  * resets an out-of-range committed offset silently, and a missing topic should fail at once.
  */
-import type { Admin } from 'kafkajs'
+import type { Admin, Kafka } from 'kafkajs'
+import { kafkaError } from '../kafkajs/errors.js'
+import { sleep } from '../util/async.js'
+import { backoffMs } from '../util/backoff.js'
 import type { Logger } from '../logging/types.js'
 import type { ConsumerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
@@ -60,6 +63,30 @@ export async function checkStartPositions(admin: Admin, settings: ConsumerSettin
         )
       }
       log.warn({ topic, partition: p.partition, offset: p.offset, low: b.low, high: b.high }, `committed offset out of range: starting from ${settings.autoOffsetReset}`)
+    }
+  }
+}
+
+/**
+ * `checkStartPositions` through a short-lived admin client, retrying what Kafka calls retriable (the
+ * coordinator may still be loading, or `__consumer_offsets` being created).
+ */
+export async function ensureStartPositions(kafka: Kafka, settings: ConsumerSettings<unknown, unknown>, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const admin = kafka.admin()
+    try {
+      await admin.connect()
+      await checkStartPositions(admin, settings, log)
+      return
+    } catch (err) {
+      if (err instanceof KafkatuneError) throw err
+      if ((err as { retriable?: unknown }).retriable === true && attempt < 20) {
+        await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 1000 }))
+        continue
+      }
+      throw kafkaError(err, `Cannot read committed offsets of group ${settings.groupId}`)
+    } finally {
+      await admin.disconnect().catch(() => undefined)
     }
   }
 }

@@ -53,17 +53,27 @@ export interface GroupJoinEvent {
   assignment: TopicPartitions
 }
 
-/** Events a consumer emits. */
-export interface ConsumerEvents {
+/** The consumer's events under their short names (each is also emitted as `consumer.<name>`). */
+export interface ConsumerEventMap {
+  /** A handler call outlived `maxPollIntervalMs`: its record is given up (not committed) and the member rejoins. */
   'max-poll-interval-exceeded': (event: MaxPollIntervalExceededEvent) => void
   'group-join': (event: GroupJoinEvent) => void
   /** After `onPartitionsAssigned` ran (or at once without it). */
   'partitions-assigned': (partitions: TopicPartitions) => void
   /** After the revoked partitions' work was committed and `onPartitionsRevoked` ran. */
   'partitions-revoked': (partitions: TopicPartitions) => void
-  /** The consumer stopped because of this error (a handler failed without a dead-letter topic, ...). */
+  /**
+   * The consumer stopped because of this error (a handler failed without a dead-letter topic, ...). With no
+   * listener for `error` or `consumer.error` and nobody awaiting `stopped()`, it is thrown as an uncaught exception.
+   */
   error: (error: KafkatuneError) => void
 }
+
+/**
+ * Events a consumer emits: `consumer.<name>` (the namespaced form producers and pipelines use too, as
+ * `producer.error`, `pipeline.transaction`) and the short name, kept for existing code.
+ */
+export type ConsumerEvents = ConsumerEventMap & { [E in keyof ConsumerEventMap as `consumer.${E}`]: ConsumerEventMap[E] }
 
 /** A kafkatune consumer; see `createConsumer`. */
 export interface Consumer<K = string, V = string> {

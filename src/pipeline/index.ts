@@ -1,2 +1,2 @@
 export { createPipeline } from './pipeline.js'
-export type { Pipeline, PipelineMetrics } from './pipeline.js'
+export type { Pipeline, PipelineEvents, PipelineMetrics } from './pipeline.js'

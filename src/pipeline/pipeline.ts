@@ -33,6 +33,7 @@ import { StagedOutputs } from './staged.js'
 import { TransactionalCommitter } from './transactional-committer.js'
 import { carryTrace, tracing } from './tracing.js'
 import { recordDeadLetter } from '../observability/tracing-consumer.js'
+import { Listeners } from '../util/listeners.js'
 
 /** A running consume-transform-produce loop. */
 export interface Pipeline {
@@ -54,6 +55,19 @@ export interface Pipeline {
    * besides when not running, stopping, joining or rebalancing.
    */
   health(options?: ConsumerHealthOptions): Health
+  /** Listens for a pipeline event; returns the function that unsubscribes. */
+  on<E extends keyof PipelineEvents>(event: E, listener: (payload: PipelineEvents[E]) => void): () => void
+}
+
+/** Events a pipeline emits (namespaced as the producer's `producer.error` and the consumer's `consumer.error`). */
+export interface PipelineEvents {
+  /** This member joined the group with this assignment. */
+  'pipeline.partitions-assigned': TopicPartitions
+  /**
+   * The pipeline stopped because of this error (a transform failing for good, a fatal Kafka answer). With no
+   * listener and nobody awaiting `stopped()`, it is thrown as an uncaught exception.
+   */
+  'pipeline.error': KafkatuneError
 }
 
 /** What a pipeline has done so far. */
@@ -110,6 +124,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   let stopping = false
   let failure: KafkatuneError | null = null
   let observed = false
+  const events = new Listeners<PipelineEvents>((err, event) => log.warn({ err, event }, 'a pipeline event listener threw'))
   const stopped = deferred()
   stopped.promise.catch(() => undefined)
 
@@ -236,6 +251,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     // A partition may come back after another member committed more of it: each producer checks first.
     committer.recheckAll()
     log.info({ memberId, assignment }, 'joined the group')
+    events.emit('pipeline.partitions-assigned', assignment)
   }
 
   const shutdown = async (): Promise<void> => {
@@ -256,8 +272,9 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     log.error({ err: reason, ...reason.details }, `pipeline stopping: ${reason.message}`)
     const report = () => {
       stopped.reject(reason)
+      events.emit('pipeline.error', reason)
       // As Node's emitters do with an unheard 'error': a pipeline nobody watches must not look healthy.
-      if (!observed) {
+      if (!observed && events.count('pipeline.error') === 0) {
         setImmediate(() => {
           throw reason
         })
@@ -311,5 +328,6 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       }
     },
     health: (options) => liveness.health(options),
+    on: (event, listener) => events.on(event, listener),
   }
 }

@@ -109,12 +109,18 @@ describe('createPipeline exactly-once', () => {
         return { value: msg.value ?? '' }
       },
     })
+    const assigned: unknown[] = []
+    const heard: unknown[] = []
+    pipeline.on('pipeline.partitions-assigned', (tp) => assigned.push(tp))
+    pipeline.on('pipeline.error', (e) => heard.push(e))
     await pipeline.run()
     const err = await pipeline.stopped().then(
       () => undefined,
       (e: unknown) => e,
     )
     expect(err).toMatchObject({ name: 'KafkatuneError', code: 'HANDLER_FAILED' })
+    expect(heard).toEqual([err])
+    expect(assigned[0]).toEqual({ [input]: [0] })
     // The chunk holding offset 7 (5..9) was aborted: only 0..4 are committed, in input and output.
     const admin = testKafka().admin()
     await admin.connect()
