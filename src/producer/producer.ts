@@ -13,7 +13,7 @@ import { withMetricsSources } from '../observability/metrics-source.js'
 import { activeTracer } from '../observability/tracing.js'
 import { startSendSpan } from '../observability/tracing-producer.js'
 import { Listeners } from '../util/listeners.js'
-import { BATCH_OVERHEAD_BYTES, RecordAccumulator, estimateRecordSize } from './accumulator.js'
+import { RecordAccumulator } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
 import { producerHealth } from './health.js'
 import { KafkajsProducerEngine } from './engine.js'
@@ -23,7 +23,7 @@ import { Sender } from './sender.js'
 import type { OutboundRecord } from './sender-types.js'
 import { PendingSend } from './pending-send.js'
 import type { PendingHost } from './pending-send.js'
-import { serializeRecordPart } from './serialize-record.js'
+import { serializeRecordPart, storeSerialized } from './serialize-record.js'
 import { TransactionRunner } from './transaction.js'
 import type { TransactionToken } from './transaction.js'
 import type { Producer, ProducerEvents, ProducerRecord, RecordMetadata } from './types.js'
@@ -134,20 +134,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     }
   }
 
-  /** Stores the serialized key and value in `a`, or throws RECORD_TOO_LARGE. */
-  const build = (a: PendingSend, topic: string, k: Buffer | null, v: Buffer | null): void => {
-    const size = estimateRecordSize(k, v, a.headers)
-    if (size + BATCH_OVERHEAD_BYTES > settings.maxRequestSize || size > settings.bufferMemory) {
-      throw new KafkatuneError(
-        'RECORD_TOO_LARGE',
-        `A record of about ${size} bytes for topic "${topic}" is larger than ${size > settings.bufferMemory ? `bufferMemory (${settings.bufferMemory})` : `maxRequestSize (${settings.maxRequestSize})`}: raise maxRequestSize (and the topic's max.message.bytes) or send smaller records`,
-        { retriable: false, details: { topic, size, maxRequestSize: settings.maxRequestSize } },
-      )
-    }
-    a.key = k
-    a.value = v
-    a.size = size
-  }
+  const build = (a: PendingSend, topic: string, k: Buffer | null, v: Buffer | null): void => storeSerialized(a, topic, k, v, settings)
 
   /**
    * Serializes into `a` (sync when the serializers are); throws/rejects SERIALIZATION or RECORD_TOO_LARGE.

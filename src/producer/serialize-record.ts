@@ -1,6 +1,8 @@
 /** Serializing a record's key or value in send(): every failure becomes a `SERIALIZATION` error. */
 import { KafkatuneError } from '../errors.js'
 import type { Serializer } from '../serde/types.js'
+import { BATCH_OVERHEAD_BYTES, estimateRecordSize } from './accumulator.js'
+import type { PendingSend } from './pending-send.js'
 
 type Part = 'key' | 'value'
 
@@ -36,4 +38,19 @@ export function serializeRecordPart<T>(serializer: Serializer<T>, value: T, topi
     )
   }
   return checkBuffer(s, topic, part, out)
+}
+
+/** Stores the serialized key and value in `a`, or throws RECORD_TOO_LARGE (larger than a request or the whole buffer). */
+export function storeSerialized(a: PendingSend, topic: string, k: Buffer | null, v: Buffer | null, limits: { maxRequestSize: number; bufferMemory: number }): void {
+  const size = estimateRecordSize(k, v, a.headers)
+  if (size + BATCH_OVERHEAD_BYTES > limits.maxRequestSize || size > limits.bufferMemory) {
+    throw new KafkatuneError(
+      'RECORD_TOO_LARGE',
+      `A record of about ${size} bytes for topic "${topic}" is larger than ${size > limits.bufferMemory ? `bufferMemory (${limits.bufferMemory})` : `maxRequestSize (${limits.maxRequestSize})`}: raise maxRequestSize (and the topic's max.message.bytes) or send smaller records`,
+      { retriable: false, details: { topic, size, maxRequestSize: limits.maxRequestSize } },
+    )
+  }
+  a.key = k
+  a.value = v
+  a.size = size
 }

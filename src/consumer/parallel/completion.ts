@@ -224,4 +224,15 @@ export class CompletionTracker {
   all(): IterableIterator<PartitionCompletion> {
     return this.#parts.values()
   }
+
+  /** Records handed out and not finished per `topic/partition`, and the finished records carried in offset maps. */
+  depth(): { queueDepth: Record<string, number>; offsetMapRecords: number } {
+    const queueDepth: Record<string, number> = {}
+    let offsetMapRecords = 0
+    for (const p of this.#parts.values()) {
+      queueDepth[p.label] = p.pendingCount
+      offsetMapRecords += p.completedAhead
+    }
+    return { queueDepth, offsetMapRecords }
+  }
 }

@@ -27,6 +27,7 @@ import type { Job } from './record-outcome.js'
 import { PartitionRestorer } from './restore.js'
 import { KeyScheduler } from './scheduler.js'
 import type { Backlog, ParallelGauges, ParallelLoopHost, Runner } from './types.js'
+import { overrun, startGuardTimer } from './guard.js'
 
 export type { CommittedOffset, ParallelGauges, ParallelLoopHost } from './types.js'
 
@@ -86,13 +87,7 @@ export class ParallelLoop<K, V> {
   }
 
   gauges(): ParallelGauges {
-    const queueDepth: Record<string, number> = {}
-    let offsetMapRecords = 0
-    for (const p of this.completion.all()) {
-      queueDepth[p.label] = p.pendingCount
-      offsetMapRecords += p.completedAhead
-    }
-    return { inFlight: this.#inFlight, queueDepth, keysWaiting: this.#scheduler.keysWaiting, offsetMapRecords }
+    return { inFlight: this.#inFlight, keysWaiting: this.#scheduler.keysWaiting, ...this.completion.depth() }
   }
 
   /** Resolves when no eachBatch call runs and every record handed out finished (or was given up). */
@@ -171,10 +166,7 @@ export class ParallelLoop<K, V> {
   }
 
   #startGuard(): void {
-    if (this.#guardTimer !== null) return
-    const period = Math.max(100, Math.min(1000, Math.floor(this.settings.maxPollIntervalMs / 4)))
-    this.#guardTimer = setInterval(() => this.#checkGuard(), period)
-    this.#guardTimer.unref()
+    this.#guardTimer ??= startGuardTimer(this.settings.maxPollIntervalMs, () => this.#checkGuard())
   }
 
   /**
@@ -189,17 +181,12 @@ export class ParallelLoop<K, V> {
       const elapsedMs = now - r.startedAt
       if (elapsedMs <= this.settings.maxPollIntervalMs) continue
       this.metrics.maxPollIntervalExceeded++
-      const event = { topic: job.topic, partition: job.partition, offset: job.offset, elapsedMs, maxPollIntervalMs: this.settings.maxPollIntervalMs }
-      const err = new KafkatuneError('MAX_POLL_INTERVAL_EXCEEDED', `handler outlived maxPollIntervalMs at ${job.topic}[${job.partition}]@${job.offset}`, { retriable: false, details: { ...event } })
+      const { event, error, message } = overrun(job, elapsedMs, this.settings.maxPollIntervalMs)
       this.#abandon(r)
-      r.controller.abort(err)
+      r.controller.abort(error)
       this.host.emitExceeded(event)
-      if (this.host.requestRejoin()) {
-        this.log.error(
-          { ...event },
-          `handler ran ${elapsedMs} ms, longer than maxPollIntervalMs (${this.settings.maxPollIntervalMs}): the record stays uncommitted and this member leaves the group and joins again`,
-        )
-      } else this.host.fail(err)
+      if (this.host.requestRejoin()) this.log.error({ ...event }, message)
+      else this.host.fail(error)
     }
   }
 
