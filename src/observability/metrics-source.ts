@@ -22,7 +22,7 @@ export function withMetricsSources<T extends object>(client: T, ...sources: Metr
 export function metricsSourcesOf(client: MetricsClient): readonly MetricsSource[] {
   const sources = (client as { [SOURCES]?: readonly MetricsSource[] } | null)?.[SOURCES]
   if (sources === undefined) {
-    throw new KafkatuneError('CONFIG_INVALID', 'registerMetrics(): expected producers or consumers created by kafkatune (createProducer, createConsumer)', { retriable: false })
+    throw new KafkatuneError('CONFIG_INVALID', 'registerMetrics(): expected producers, consumers or pipelines created by kafkatune (createProducer, createConsumer, createPipeline)', { retriable: false })
   }
   return sources
 }

@@ -34,6 +34,10 @@ import { TransactionalCommitter } from './transactional-committer.js'
 import { carryTrace, tracing } from './tracing.js'
 import { recordDeadLetter } from '../observability/tracing-consumer.js'
 import { Listeners } from '../util/listeners.js'
+import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
+import { withMetricsSources } from '../observability/metrics-source.js'
+import { CommittedOffsetsReader } from '../consumer/committed-reader.js'
+import { seedLag } from '../observability/metrics-lag.js'
 
 /** A running consume-transform-produce loop. */
 export interface Pipeline {
@@ -108,7 +112,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const ps = settings.producer as ProducerSettings<KOut, VOut>
   const log = clientLogger(cs.logger, 'pipeline', { clientId: cs.clientId, groupId: cs.groupId })
   const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0, transformRetries: 0, deadLettered: 0, maxPollIntervalExceeded: 0 }
-  const loopMetrics = new ConsumerMetricsRecorder()
+  // The consumer side's Java-named metrics (records-consumed, lag, fetch latency, ...) for registerMetrics() and OpenTelemetry.
+  const loopMetrics = new ConsumerMetricsRecorder(Date.now, cs.clientId, cs.groupId)
   const tracker = new OffsetTracker()
   const staged = new StagedOutputs<KOut, VOut>()
   const pool = new ProducerPool<KOut, VOut>(ps, settings.exactlyOnce ? settings.transactionalIdPrefix : null)
@@ -120,6 +125,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   let kconsumer: KafkajsConsumer | null = null
   let admin: Promise<KafkajsAdmin> | null = null
   let adminOf: (() => KafkajsAdmin) | null = null
+  /** Committed offsets and high watermarks for the lag of each new assignment (the consumer's own reader). */
+  let lagReader: CommittedOffsetsReader | null = null
   let stickyMemory: StickyMemory | null = null
   let stopping = false
   let failure: KafkatuneError | null = null
@@ -260,6 +267,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     if (failure === null) await committer.commitPending().catch((err: unknown) => log.warn({ err }, 'stop(): final commit failed'))
     if (kconsumer !== null) await kconsumer.disconnect().catch(() => undefined)
     await pool.closeAll()
+    loopMetrics.stop()
+    await lagReader?.close().catch(() => undefined)
     const a = admin
     admin = null
     if (a !== null) await a.then((x) => x.disconnect()).catch(() => undefined)
@@ -283,7 +292,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     setImmediate(() => void shutdown().then(report, report))
   }
 
-  return {
+  return withMetricsSources<Pipeline>({
     async run() {
       if (kconsumer !== null) throw new KafkatuneError('CLOSED', 'pipeline.run() was already called')
       const parts = createKafkajsConsumer(cs as ConsumerSettings<unknown, unknown>, () => stickyMemory, (fields) => {
@@ -295,16 +304,33 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       const kc = parts.consumer
       kconsumer = kc
       adminOf = () => parts.kafka.admin()
-      kc.on(kc.events.GROUP_JOIN, ({ payload }) => joined(payload.memberId, payload.memberAssignment as TopicPartitions))
+      const reader = new CommittedOffsetsReader(parts.kafka, cs.groupId)
+      lagReader = reader
+      kc.on(kc.events.GROUP_JOIN, ({ payload }) => {
+        loopMetrics.joined(payload.duration)
+        reader.clear()
+        loopMetrics.lagTracker.assign(payload.memberAssignment as TopicPartitions)
+        const seedAdmin = { fetchTopicOffsets: async (topic: string) => (await reader.admin()).fetchTopicOffsets(topic) }
+        void seedLag(loopMetrics.lagTracker, seedAdmin, (topic) => reader.topic(topic), payload.memberAssignment as TopicPartitions, cs.autoOffsetReset).catch(
+          (err: unknown) => log.debug({ err }, 'lag of the new assignment not read; fetches fill it in'),
+        )
+        joined(payload.memberId, payload.memberAssignment as TopicPartitions)
+      })
+      kc.on(kc.events.FETCH, ({ payload }) => loopMetrics.fetched(payload.duration))
+      observeFetchedPartitions(parts.kafka, (topic, partition, hw, bytes) => loopMetrics.fetchedPartition(topic, partition, hw, bytes))
       liveness.watch(kc)
       liveness.started()
       await guardConnect(parts.kafka, () => kc.connect(), () => kc.disconnect())
+      loopMetrics.start()
       await kc.subscribe({ topics: [...cs.topics], fromBeginning: cs.autoOffsetReset === 'earliest' })
       await kc.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: cs.partitionsConsumedConcurrently,
-        eachBatch: (payload) => runBatch(toFetchedBatch(payload)),
+        eachBatch: (payload) => {
+          loopMetrics.delivered(payload.batch.topic, payload.batch.messages.length)
+          return runBatch(toFetchedBatch(payload))
+        },
       })
       kc.on(kc.events.CRASH, (e) => {
         // kafkajs restarts the consumer after retriable crashes (lost brokers, coordinator moves) by itself.
@@ -329,5 +355,5 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     },
     health: (options) => liveness.health(options),
     on: (event, listener) => events.on(event, listener),
-  }
+  }, loopMetrics)
 }

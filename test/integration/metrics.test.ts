@@ -9,7 +9,7 @@ import { metrics as otelMetrics } from '@opentelemetry/api'
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createConsumer, createProducer, registerMetrics } from '../../src/index.js'
+import { createConsumer, createPipeline, createProducer, registerMetrics } from '../../src/index.js'
 import type { Consumer, ConsumerMetrics, Producer } from '../../src/index.js'
 import { quietLogger } from '../fixtures/consumer-helpers.js'
 import { brokers, createTopic, uniqueName, waitFor } from '../helpers/kafka.js'
@@ -210,6 +210,40 @@ describe('metrics on a real broker', () => {
       expect(Object.keys(consumer.metrics().lag)).toHaveLength(PARTITIONS)
     } finally {
       await consumer.disconnect()
+    }
+  })
+
+  it('a pipeline reports its consumer side under the Java names: records consumed and lag per partition', async () => {
+    const input = uniqueName('metrics-pipe-in')
+    const output = uniqueName('metrics-pipe-out')
+    const groupId = uniqueName('metrics-pipe-group')
+    await createTopic(input, 2)
+    await createTopic(output, 1)
+    const producer = createProducer({ brokers: brokers(), logger: quietLogger() })
+    await producer.connect()
+    await Promise.all(Array.from({ length: 40 }, (_, i) => producer.send({ topic: input, partition: i % 2, value: String(i) })))
+    await producer.disconnect()
+    const pipeline = createPipeline({
+      brokers: brokers(),
+      logger: quietLogger(),
+      groupId,
+      from: input,
+      to: output,
+      transactionalIdPrefix: uniqueName('metrics-pipe-tx'),
+      consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, fetchMaxWaitMs: 100 },
+      transform: async (msg) => ({ value: msg.value ?? '' }),
+    })
+    const local = new Registry()
+    registerMetrics(local, pipeline)
+    await pipeline.run()
+    try {
+      await waitFor(() => pipeline.metrics().transactionsCommitted > 0 && pipeline.metrics().inputRecords >= 40, 60_000)
+      const text = await local.metrics()
+      expect(sample(text, 'kafka_consumer_records_consumed_total', { group_id: groupId })).toBe(40)
+      await waitFor(async () => sample(await local.metrics(), 'kafka_consumer_records_lag', { group_id: groupId, topic: input, partition: '0' }) === 0, 30_000)
+      expect(sample(await local.metrics(), 'kafka_consumer_records_lag', { group_id: groupId, topic: input, partition: '1' })).toBe(0)
+    } finally {
+      await pipeline.stop()
     }
   })
 })
