@@ -6,7 +6,6 @@ import { activeTracer, headerGetter, headerSetter } from '../../src/observabilit
 import type { Headers } from '../../src/observability/tracing.js'
 import { processTracer, recordDeadLetter } from '../../src/observability/tracing-consumer.js'
 import { withTracingSuppressed } from '../../src/observability/tracing-kafkajs.js'
-import { traceTransaction, traceTransform } from '../../src/observability/tracing-pipeline.js'
 import { endSendSpan, startSendSpan } from '../../src/observability/tracing-producer.js'
 import { KafkatuneError } from '../../src/errors.js'
 import { parentId, startTestTracing } from '../fixtures/otel.js'
@@ -52,14 +51,9 @@ describe('the header carrier', () => {
 })
 
 describe('without a tracer provider', () => {
-  it('has no tracer, no process tracer and passes transforms and transactions through untouched', async () => {
+  it('has no tracer and no process tracer', async () => {
     expect(activeTracer()).toBeNull()
     expect(processTracer(info)).toBeNull()
-    const tx = { sendBatch: async () => 1, sendOffsets: async () => 2, commit: async () => 3, abort: async () => 4, isActive: () => true }
-    expect(traceTransaction(tx, { ...info, deadLetterTopic: null }, { topic: 't', partition: 0, inputs: [], outputs: 0 })).toBe(tx)
-    const outputs = new Map([['out', [{ headers: undefined as Headers | undefined }]]])
-    const result = await traceTransform({ ...info, deadLetterTopic: null }, raw({}), async () => outputs)
-    expect(result.get('out')![0]!.headers).toBeUndefined()
     // Registering a provider later turns tracing on; removing it turns it off again.
     tracing = startTestTracing()
     expect(activeTracer()).not.toBeNull()
@@ -166,55 +160,6 @@ describe('with a tracer provider', () => {
     expect(parentId(batch!)).toBeUndefined()
     expect(batch!.links.map((l) => l.context.traceId)).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', '11111111111111111111111111111111'])
     expect(parentId(work!)).toBe(batch!.spanContext().spanId)
-  })
-
-  it('a transform runs in the input trace and its outputs carry it; dead-letter outputs keep the input headers', async () => {
-    tracing = startTestTracing()
-    const own = '00-33333333333333333333333333333333-4444444444444444-01'
-    const outputs = new Map<string, { headers?: Headers }[]>([
-      ['out', [{}, { headers: { traceparent: own, x: 'y' } }]],
-      ['dlq', [{ headers: { traceparent: Buffer.from(TRACEPARENT) } }]],
-    ])
-    await traceTransform({ ...info, deadLetterTopic: 'dlq' }, raw({ traceparent: Buffer.from(TRACEPARENT) }), async () => outputs)
-    const [process] = tracing.spans()
-    expect(process!.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
-    const [fresh, kept] = outputs.get('out')!
-    expect(String(fresh!.headers!.traceparent)).toBe(`00-${process!.spanContext().traceId}-${process!.spanContext().spanId}-01`)
-    expect(String(kept!.headers!.traceparent)).toBe(own)
-    expect(String(outputs.get('dlq')![0]!.headers!.traceparent)).toBe(TRACEPARENT)
-    expect(process!.events.map((e) => e.name)).toContain('kafkatune.dead_letter')
-  })
-
-  it('a transaction span ends with its commit or abort', async () => {
-    tracing = startTestTracing()
-    let active = true
-    const tx = () => ({
-      sendBatch: async () => {
-        active = false
-        throw new Error('broker gone')
-      },
-      sendOffsets: async () => undefined,
-      commit: async () => undefined,
-      abort: async () => undefined,
-      isActive: () => active,
-    })
-    const pinfo = { ...info, deadLetterTopic: null }
-    const chunk = { topic: 'in', partition: 0, inputs: [{ headers: { traceparent: TRACEPARENT } }, {}], outputs: 2 }
-    await traceTransaction(tx(), pinfo, chunk).commit()
-    active = true
-    await traceTransaction(tx(), pinfo, chunk).abort()
-    active = true
-    await expect(traceTransaction(tx(), pinfo, chunk).sendBatch()).rejects.toThrow('broker gone')
-    const [committed, aborted, failed] = tracing.spans()
-    expect(committed!.name).toBe('transaction in')
-    expect(committed!.events.map((e) => e.name)).toEqual(['kafkatune.transaction.commit'])
-    expect(committed!.status.code).toBe(SpanStatusCode.UNSET)
-    expect(committed!.links.map((l) => l.context.spanId)).toEqual(['00f067aa0ba902b7'])
-    expect(committed!.attributes['messaging.batch.message_count']).toBe(2)
-    expect(aborted!.events.map((e) => e.name)).toEqual(['kafkatune.transaction.abort'])
-    expect(aborted!.status.code).toBe(SpanStatusCode.ERROR)
-    expect(failed!.status.code).toBe(SpanStatusCode.ERROR)
-    expect(failed!.events.map((e) => e.name)).toEqual(['exception'])
   })
 
   it('runs kafkajs calls with tracing suppressed the way @opentelemetry/core reads it', () => {
