@@ -7,7 +7,7 @@
 import type { IHeaders } from 'kafkajs'
 import type { Logger } from '../logging/types.js'
 import type { ConsumerSettings } from '../config/index.js'
-import { KafkatuneError, isKafkatuneError } from '../errors.js'
+import { KafkatuneError } from '../errors.js'
 import type { ConsumedMessage } from '../messages.js'
 import { processTracer } from '../observability/tracing-consumer.js'
 import type { ProcessTracer } from '../observability/tracing-consumer.js'
@@ -19,7 +19,7 @@ import { HandlerGuard } from './guards.js'
 import type { ConsumerMetricsRecorder } from './metrics.js'
 import { partitionKey } from './offsets.js'
 import type { OffsetTracker } from './offsets.js'
-import { runWithRetries } from './retry.js'
+import { handlerFailure, runWithRetries } from './retry.js'
 import type { HandlerContext, MaxPollIntervalExceededEvent, RunHandlers } from './types.js'
 
 /** One fetched record as the loop needs it. */
@@ -246,14 +246,7 @@ class BatchRun<K, V> {
   async giveUp(raws: RawRecord[], error: unknown, attempts: number): Promise<boolean> {
     const { settings, host } = this.d
     const first = raws[0]!
-    const where = { topic: first.topic, partition: first.partition, offset: first.offset }
-    const err = isKafkatuneError(error, 'DESERIALIZATION')
-      ? error
-      : new KafkatuneError('HANDLER_FAILED', `Handler failed on ${first.topic}[${first.partition}]@${first.offset} after ${attempts} attempt(s): ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-          retriable: false,
-          details: { ...where, attempts, groupId: settings.groupId },
-        })
+    const err = handlerFailure(first, error, attempts, settings.groupId)
     if (settings.deadLetterTopic === null) {
       host.fail(err)
       return false
@@ -262,7 +255,7 @@ class BatchRun<K, V> {
       await host.deadLetter(raws, err, attempts)
       return true
     } catch (dlqErr) {
-      host.fail(new KafkatuneError('KAFKA', `Cannot write ${first.topic}[${first.partition}]@${first.offset} to the dead-letter topic ${settings.deadLetterTopic}`, { cause: dlqErr, details: where }))
+      host.fail(new KafkatuneError('KAFKA', `Cannot write ${first.topic}[${first.partition}]@${first.offset} to the dead-letter topic ${settings.deadLetterTopic}`, { cause: dlqErr, details: { topic: first.topic, partition: first.partition, offset: first.offset } }))
       return false
     }
   }

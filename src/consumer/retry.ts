@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../config/types.js'
+import { KafkatuneError, isKafkatuneError } from '../errors.js'
 import { recordRetry } from '../observability/tracing-consumer.js'
 import { backoffMs } from '../util/backoff.js'
 
@@ -40,4 +41,15 @@ export async function runWithRetries(
       await hooks.sleep(delay)
     }
   }
+}
+
+/** The error a record failed with for good: a deserialization error as it is, anything else as `HANDLER_FAILED`. */
+export function handlerFailure(record: { topic: string; partition: number; offset: string }, error: unknown, attempts: number, groupId: string): KafkatuneError {
+  if (isKafkatuneError(error, 'DESERIALIZATION')) return error
+  const { topic, partition, offset } = record
+  return new KafkatuneError('HANDLER_FAILED', `Handler failed on ${topic}[${partition}]@${offset} after ${attempts} attempt(s): ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+    retriable: false,
+    details: { topic, partition, offset, attempts, groupId },
+  })
 }

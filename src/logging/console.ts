@@ -1,5 +1,5 @@
 /** `loggers.console()`: kafkatune's lines on `console.*`, one line each: time, level, message, fields as JSON. */
-import { LOG_LEVELS } from './types.js'
+import { LOG_LEVELS, levelMethods } from './types.js'
 import type { LogFn, LogLevel, Logger } from './types.js'
 import { plainFields, splitArgs } from './serialize.js'
 
@@ -38,12 +38,7 @@ function build(out: ConsoleLike, level: LogLevel | 'silent', bindings: Record<st
     }) as LogFn
   }
   return {
-    trace: method('trace'),
-    debug: method('debug'),
-    info: method('info'),
-    warn: method('warn'),
-    error: method('error'),
-    fatal: method('fatal'),
+    ...levelMethods(method),
     child: (more) => build(out, level, { ...bindings, ...more }),
     level,
   }

@@ -45,3 +45,8 @@ export function isLogger(value: unknown): value is Logger {
   const v = value as Record<string, unknown>
   return typeof v.child === 'function' && LOG_LEVELS.every((l) => typeof v[l] === 'function')
 }
+
+/** The six level methods of a logger, each made by `method` (the adapters share this shape). */
+export function levelMethods(method: (level: LogLevel) => LogFn): Pick<Logger, LogLevel> {
+  return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error'), fatal: method('fatal') }
+}

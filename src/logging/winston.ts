@@ -3,6 +3,7 @@
  * with winston's `log(level, message, meta)` fits). Fields become winston metadata, errors plain objects
  * (winston's JSON format would print an Error as `{}`), child bindings are merged into every line's metadata.
  */
+import { levelMethods } from './types.js'
 import type { LogFn, LogLevel, Logger } from './types.js'
 import { plainFields, splitArgs } from './serialize.js'
 
@@ -46,12 +47,7 @@ function build(target: WinstonLike, levels: Record<LogLevel, string>, bindings: 
     }) as LogFn
   }
   return {
-    trace: method('trace'),
-    debug: method('debug'),
-    info: method('info'),
-    warn: method('warn'),
-    error: method('error'),
-    fatal: method('fatal'),
+    ...levelMethods(method),
     child: (more) => build(target, levels, { ...bindings, ...more }),
     get level() {
       return target.level === undefined ? undefined : FROM_WINSTON[target.level]

@@ -31,6 +31,7 @@ import { createTransformStep, deadLetterOutput } from './outputs.js'
 import { ProducerPool } from './producer-pool.js'
 import { StagedOutputs } from './staged.js'
 import { TransactionalCommitter } from './transactional-committer.js'
+import type { CommitterMetrics } from './transactional-committer.js'
 import { carryTrace, tracing } from './tracing.js'
 import { recordDeadLetter } from '../observability/tracing-consumer.js'
 import { Listeners } from '../util/listeners.js'
@@ -75,17 +76,7 @@ export interface PipelineEvents {
 }
 
 /** What a pipeline has done so far. */
-export interface PipelineMetrics {
-  inputRecords: number
-  outputRecords: number
-  transactionsCommitted: number
-  transactionsAborted: number
-  fencedProducers: number
-  /**
-   * Transactions and producer requests retried after a transient error (e.g. CONCURRENT_TRANSACTIONS right
-   * after a commit, retried by the producer; a whole transaction retried by the pipeline).
-   */
-  transactionRetries: number
+export interface PipelineMetrics extends CommitterMetrics {
   /** Transform calls retried (consumer `retry` policy). */
   transformRetries: number
   /** Input records written to the dead-letter topic. */

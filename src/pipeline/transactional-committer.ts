@@ -22,13 +22,19 @@ import { inTransactionSpan } from './tracing.js'
 /** Transaction attempts of one commit before the partition is read again instead. */
 const MAX_TX_ATTEMPTS = 8
 
-/** Counters the committer moves (a subset of `PipelineMetrics`). */
+/** Counters the committer moves (the transaction side of `PipelineMetrics`). */
 export interface CommitterMetrics {
+  /** Input records whose offsets were committed. */
   inputRecords: number
+  /** Output records written in committed transactions (or before the group commit without exactly-once). */
   outputRecords: number
   transactionsCommitted: number
   transactionsAborted: number
   fencedProducers: number
+  /**
+   * Transactions and producer requests retried after a transient error (e.g. CONCURRENT_TRANSACTIONS right
+   * after a commit, retried by the producer; a whole transaction retried by the pipeline).
+   */
   transactionRetries: number
 }
 

@@ -4,12 +4,12 @@
  */
 import type { Logger } from '../../logging/types.js'
 import type { ConsumerSettings } from '../../config/index.js'
-import { KafkatuneError, isKafkatuneError } from '../../errors.js'
+import { KafkatuneError } from '../../errors.js'
 import type { ConsumedMessage } from '../../messages.js'
 import type { BatchLoopHost } from '../batch-loop.js'
 import type { RawRecord } from '../dead-letter.js'
 import type { ConsumerMetricsRecorder } from '../metrics.js'
-import { runWithRetries } from '../retry.js'
+import { handlerFailure, runWithRetries } from '../retry.js'
 import type { RetryOutcome } from '../retry.js'
 import type { EachMessageHandler, HandlerContext } from '../types.js'
 import type { PartitionCompletion, Slot } from './completion.js'
@@ -55,14 +55,7 @@ export function withRetries<K, V>(
 
 /** A record failed for good: dead-letter it (true) or stop the consumer (false). */
 export async function giveUp<K, V>(raw: RawRecord, error: unknown, attempts: number, settings: ConsumerSettings<K, V>, host: BatchLoopHost<K, V>): Promise<boolean> {
-  const where = { topic: raw.topic, partition: raw.partition, offset: raw.offset }
-  const err = isKafkatuneError(error, 'DESERIALIZATION')
-    ? error
-    : new KafkatuneError('HANDLER_FAILED', `Handler failed on ${raw.topic}[${raw.partition}]@${raw.offset} after ${attempts} attempt(s): ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-        retriable: false,
-        details: { ...where, attempts, groupId: settings.groupId },
-      })
+  const err = handlerFailure(raw, error, attempts, settings.groupId)
   if (settings.deadLetterTopic === null) {
     host.fail(err)
     return false
@@ -73,7 +66,7 @@ export async function giveUp<K, V>(raw: RawRecord, error: unknown, attempts: num
     await host.deadLetter([plain], err, attempts)
     return true
   } catch (dlqErr) {
-    host.fail(new KafkatuneError('KAFKA', `Cannot write ${raw.topic}[${raw.partition}]@${raw.offset} to the dead-letter topic ${settings.deadLetterTopic}`, { cause: dlqErr, details: where }))
+    host.fail(new KafkatuneError('KAFKA', `Cannot write ${raw.topic}[${raw.partition}]@${raw.offset} to the dead-letter topic ${settings.deadLetterTopic}`, { cause: dlqErr, details: { topic: raw.topic, partition: raw.partition, offset: raw.offset } }))
     return false
   }
 }
