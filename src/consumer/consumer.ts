@@ -228,7 +228,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
       group.left()
       committer.useDirect(null)
       parallel?.stopGuard()
-      await within(committed.close(), Math.max(0, deadline - Date.now()))
+      await within(committed.close().catch((err: unknown) => log.debug({ err }, 'offsets admin did not close cleanly')), Math.max(0, deadline - Date.now()))
       handlers = null
       if (fatal === null) {
         state = 'connected'
