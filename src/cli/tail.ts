@@ -141,7 +141,8 @@ export function tailCommand(): Command {
       })
       const signal = untilSignal()
       await consumer.connect()
-      consumer.on('group-join', () => out.note(`kafkatune: reading ${topic} as ${throwaway ? 'a throwaway group (no commits)' : `group ${groupId}`}; Ctrl-C stops`))
+      // After the join and right before fetching starts (a new group's 'latest' position is read at its first fetch).
+      consumer.on('consumer.partitions-assigned', () => out.note(`kafkatune: reading ${topic} as ${throwaway ? 'a throwaway group (no commits)' : `group ${groupId}`}; Ctrl-C stops`))
       const stopped = consumer.stopped()
       await consumer.run({
         eachMessage: async (msg) => {
