@@ -37,6 +37,16 @@ if podman image exists "$image"; then
 fi
 
 started=$SECONDS
+# The Debian archive this machine's apt already uses (deb822 .sources first, then sources.list), not a security one.
+apt_mirror() {
+  local uri
+  uri="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' || true)"
+  if [ -z "$uri" ]; then
+    uri="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i !~ /security/) { print $i; exit } break } }' || true)"
+  fi
+  printf '%s' "$uri"
+}
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 if [ ! -f "$base_tar" ]; then
@@ -45,7 +55,8 @@ if [ ! -f "$base_tar" ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   fi
-  mirror="${KAFKATUNE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  mirror="${KAFKATUNE_DEBIAN_MIRROR:-$(apt_mirror)}"
+  [ -n "$mirror" ] || { echo "build-kafka-image: no Debian archive in this machine's apt sources; set KAFKATUNE_DEBIAN_MIRROR" >&2; exit 1; }
   rootfs="$(mktemp -d "$cache/rootfs.XXXXXX")"
   trap 'as_root rm -rf "$rootfs"' EXIT
   log "debootstrap $suite (minbase + $packages) from $mirror"
