@@ -28,12 +28,15 @@ const UNCOMPRESSED_BLOCK = 0x80000000
  */
 export const LZ4_SYNC_LIMIT = 1024 * 1024
 
-/** `input` as one LZ4 frame of independent blocks, each block compressed by `block` (or stored when it does not shrink). */
-export function lz4Frame(input: Buffer, block: (data: Buffer) => Buffer): Buffer {
+/**
+ * `input` as one LZ4 frame of independent blocks, each block compressed by `block` (or stored when it does
+ * not shrink), after `headroom` bytes left free for the caller.
+ */
+export function lz4Frame(input: Buffer, block: (data: Buffer) => Buffer, headroom = 0): Buffer {
   const blocks = Math.max(1, Math.ceil(input.length / MAX_BLOCK))
-  const out = Buffer.allocUnsafe(FRAME_HEADER.length + input.length + 4 * blocks + 4)
-  out.set(FRAME_HEADER, 0)
-  let pos = FRAME_HEADER.length
+  const out = Buffer.allocUnsafe(headroom + FRAME_HEADER.length + input.length + 4 * blocks + 4)
+  out.set(FRAME_HEADER, headroom)
+  let pos = headroom + FRAME_HEADER.length
   for (let start = 0; start < input.length; start += MAX_BLOCK) {
     const chunk = input.subarray(start, Math.min(input.length, start + MAX_BLOCK))
     const c = block(chunk)
@@ -60,6 +63,7 @@ export function createLz4Codec(mod: Lz4Module): KafkaCodec {
   const block = (data: Buffer): Buffer => mod.compressSync(data)
   const records = {
     compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= LZ4_SYNC_LIMIT ? lz4Frame(input, block) : mod.compressFrame(input)),
+    compressAfter: (input: Buffer, headroom: number): Buffer | null => (input.length <= LZ4_SYNC_LIMIT ? lz4Frame(input, block, headroom) : null),
     decompress: (buffer: Buffer): Buffer | Promise<Buffer> => (buffer.length <= SYNC_LIMIT ? mod.decompressFrameSync(buffer) : mod.decompressFrame(buffer)),
   }
   return kafkaCodec(records)
