@@ -39,7 +39,6 @@ const MAX_BYTES_PER_PARTITION_REQUEST = 256 * 1024
 /** No record-count cap on a batch: kafkatune encodes batches itself (kafkajs's grouping was quadratic). */
 const MAX_RECORDS_PER_PARTITION_REQUEST = Number.MAX_SAFE_INTEGER
 
-
 /** A send() until its record is appended: the partitioner's inputs, captured when send() was called. */
 interface Admission<K, V> {
   readonly a: PendingSend
@@ -195,10 +194,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     },
   }
 
-  /**
-   * Appends a prepared record whose buffer space is reserved. Without a promise yet, the record gets one
-   * shared with the other records of its batch, which is returned.
-   */
+  /** Appends a prepared record whose buffer space is reserved; returns its promise when it had none (record-promises.ts). */
   const append = (a: PendingSend, topic: string, explicit: number | undefined, key: K | null, value: V, partitionCount: number, now: number): Promise<RecordMetadata> | null => {
     let partition: number
     try {
