@@ -57,7 +57,8 @@ export interface Pipeline {
   /**
    * Liveness and readiness for `/livez` and `/readyz`, as `consumer.health()`: not live when stopped by an
    * error, not fetching within `pollTtlMs`, or a transform call running longer than `consumeTtlMs`; not ready
-   * besides when not running, stopping, joining or rebalancing.
+   * besides when not running, stopping (`state: stopping` while `stop()` runs, `state: stopped` once it resolved),
+   * joining or rebalancing.
    */
   health(options?: ConsumerHealthOptions): Health
   /** Listens for a pipeline event; returns the function that unsubscribes. */
@@ -120,6 +121,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   let lagReader: CommittedOffsetsReader | null = null
   let stickyMemory: StickyMemory | null = null
   let stopping = false
+  /** stop() completed: the pipeline is closed for good. */
+  let closed = false
   let failure: KafkatuneError | null = null
   let observed = false
   const events = new Listeners<PipelineEvents>((err, event) => log.warn({ err, event }, 'a pipeline event listener threw'))
@@ -213,7 +216,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   }
   const loop = new BatchLoop<KIn, VIn>(cs, tracker, committer, chunks, loopMetrics, log, host)
   const liveness = new ConsumerLiveness(cs, {
-    state: () => (failure !== null ? 'failed' : stopping ? 'stopping' : kconsumer !== null ? 'running' : 'created'),
+    state: () => (failure !== null ? 'failed' : closed ? 'stopped' : stopping ? 'stopping' : kconsumer !== null ? 'running' : 'created'),
     failure: () => failure,
     oldestCallStartedAt: () => loop.oldestCallStartedAt(),
   })
@@ -334,6 +337,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     },
     async stop() {
       await shutdown()
+      closed = true
       if (failure === null) stopped.resolve()
     },
     metrics() {
