@@ -88,7 +88,7 @@ export const C = {
   fetchRate: def('consumer', 'fetch-rate', 'gauge', '{request}/s', 'Fetch requests per second (last 10 s).'),
   fetchLatencyAvg: def('consumer', 'fetch-latency-avg', 'gauge', 'ms', 'Average fetch request time (last 10-20 s).'),
   fetchLatencyMax: def('consumer', 'fetch-latency-max', 'gauge', 'ms', 'Longest fetch request time (last 10-20 s).'),
-  recordsLagMax: def('consumer', 'records-lag-max', 'gauge', '{record}', 'Largest records-lag of any partition assigned to this member.'),
+  recordsLagMax: def('consumer', 'records-lag-max', 'gauge', '{record}', 'Largest records-lag any partition had over the last 10-20 s (the current lags included), as the Java client\'s max over its sample window.'),
   assignedPartitions: def('consumer', 'assigned-partitions', 'gauge', '{partition}', 'Partitions assigned to this member.'),
   commitTotal: def('consumer', 'commit-total', 'counter', '{commit}', 'Offset commits that succeeded.'),
   commitRate: def('consumer', 'commit-rate', 'gauge', '{commit}/s', 'Offset commits per second (last 10 s).'),

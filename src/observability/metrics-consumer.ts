@@ -17,7 +17,7 @@ interface ConsumerTopicStats {
 
 export class ConsumerMetricSet extends ClientMetricSet {
   readonly labels: { client_id: string; group_id: string }
-  readonly lagTracker = new LagTracker()
+  readonly lagTracker: LagTracker
   /** Handler calls retried. */
   retries = 0
   /** Records sent to the dead-letter topic. */
@@ -47,6 +47,7 @@ export class ConsumerMetricSet extends ClientMetricSet {
   ) {
     super()
     this.labels = Object.freeze({ client_id: clientId, group_id: groupId })
+    this.lagTracker = new LagTracker(now)
     this.consumed = new Meter(now)
     this.bytes = new Meter(now)
     this.fetches = new Meter(now)
@@ -146,15 +147,11 @@ export class ConsumerMetricSet extends ClientMetricSet {
       sink(C.topicRecordsConsumedRate, t.records.rate.perSecond(), t.labels)
       sink(C.topicBytesConsumedTotal, t.bytes, t.labels)
     }
-    let max = 0
     this.lagTracker.forEach(({ topic, partition, lag, committedLag }) => {
       const labels = { ...l, topic, partition: String(partition) }
-      if (lag !== null) {
-        sink(C.recordsLag, lag, labels)
-        if (lag > max) max = lag
-      }
+      if (lag !== null) sink(C.recordsLag, lag, labels)
       if (committedLag !== null) sink(C.recordsLagCommitted, committedLag, labels)
     })
-    sink(C.recordsLagMax, max, l)
+    sink(C.recordsLagMax, this.lagTracker.maxLag(), l)
   }
 }

@@ -121,3 +121,85 @@ export class Meter {
     this.rate.add(v)
   }
 }
+
+/**
+ * The largest value recorded over the last one to two windows (Java's `Max` stat over its samples): two
+ * halves rotated every `windowMs`, as `WindowedHistogram` does. `-1` when nothing was recorded in them.
+ */
+export class WindowedMax {
+  #current = -1
+  #previous = -1
+  #rotatedAt: number
+
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = WINDOW_MS,
+  ) {
+    this.#rotatedAt = now()
+  }
+
+  #rotate(now: number): void {
+    const elapsed = now - this.#rotatedAt
+    if (elapsed < this.windowMs) return
+    this.#previous = elapsed >= 2 * this.windowMs ? -1 : this.#current
+    this.#current = -1
+    this.#rotatedAt = now
+  }
+
+  record(value: number): void {
+    this.#rotate(this.now())
+    if (value > this.#current) this.#current = value
+  }
+
+  max(): number {
+    this.#rotate(this.now())
+    return Math.max(this.#current, this.#previous)
+  }
+}
+
+/**
+ * The average of the values recorded over the last one to two windows (Java's `Avg` stat); null when none
+ * was recorded in them.
+ */
+export class WindowedAverage {
+  #sum = 0
+  #count = 0
+  #prevSum = 0
+  #prevCount = 0
+  #rotatedAt: number
+
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = WINDOW_MS,
+  ) {
+    this.#rotatedAt = now()
+  }
+
+  #rotate(now: number): void {
+    const elapsed = now - this.#rotatedAt
+    if (elapsed < this.windowMs) return
+    const stale = elapsed >= 2 * this.windowMs
+    this.#prevSum = stale ? 0 : this.#sum
+    this.#prevCount = stale ? 0 : this.#count
+    this.#sum = 0
+    this.#count = 0
+    this.#rotatedAt = now
+  }
+
+  record(value: number): void {
+    this.#rotate(this.now())
+    this.#sum += value
+    this.#count++
+  }
+
+  /** Values recorded in the window. */
+  count(): number {
+    this.#rotate(this.now())
+    return this.#count + this.#prevCount
+  }
+
+  average(): number | null {
+    const n = this.count()
+    return n === 0 ? null : (this.#sum + this.#prevSum) / n
+  }
+}
