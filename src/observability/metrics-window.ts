@@ -60,12 +60,24 @@ export class WindowedHistogram {
   }
 
   summary(): HistogramSummary {
-    this.#rotate(this.now())
+    return WindowedHistogram.summaryOf([this])
+  }
+
+  /**
+   * One summary of several histograms of the same scale (the producers of a pipeline): their samples merged
+   * into one HDR histogram, so percentiles stay exact to the histogram's precision.
+   */
+  static summaryOf(histograms: readonly WindowedHistogram[]): HistogramSummary {
+    const first = histograms[0]
+    if (first === undefined) return EMPTY
     const merged = newHistogram()
-    merged.add(this.#previous)
-    merged.add(this.#current)
+    for (const h of histograms) {
+      h.#rotate(h.now())
+      merged.add(h.#previous)
+      merged.add(h.#current)
+    }
     if (merged.count === 0) return EMPTY
-    const s = this.scale
+    const s = first.scale
     return { count: merged.count, avg: merged.mean / s, max: merged.max / s, p50: merged.percentile(50) / s, p99: merged.percentile(99) / s }
   }
 }
@@ -201,5 +213,11 @@ export class WindowedAverage {
   average(): number | null {
     const n = this.count()
     return n === 0 ? null : (this.#sum + this.#prevSum) / n
+  }
+
+  /** The sum and count of the values in the window (to average several instruments together). */
+  totals(): { sum: number; count: number } {
+    const count = this.count()
+    return { sum: this.#sum + this.#prevSum, count }
   }
 }

@@ -35,7 +35,7 @@ import type { CommitterMetrics } from './transactional-committer.js'
 import { carryTrace, tracing } from './tracing.js'
 import { recordDeadLetter } from '../observability/tracing-consumer.js'
 import { Listeners } from '../util/listeners.js'
-import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
+import { observeFetchResponses, observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
 import { CommittedOffsetsReader } from '../consumer/committed-reader.js'
 import { seedLag } from '../observability/metrics-lag.js'
@@ -108,7 +108,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const loopMetrics = new ConsumerMetricsRecorder(Date.now, cs.clientId, cs.groupId)
   const tracker = new OffsetTracker()
   const staged = new StagedOutputs<KOut, VOut>()
-  const pool = new ProducerPool<KOut, VOut>(ps, settings.exactlyOnce ? settings.transactionalIdPrefix : null)
+  const pool = new ProducerPool<KOut, VOut>(ps, settings.exactlyOnce ? settings.transactionalIdPrefix : null, cs.groupId)
   const chunks = new ChunkCommits(cs.maxPollRecords)
   /** Partitions being read again (or whose progress a rebalance voided): their batch stops, nothing of them is committed. */
   const rewound = new Set<string>()
@@ -262,6 +262,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     if (kconsumer !== null) await kconsumer.disconnect().catch(() => undefined)
     await pool.closeAll()
     loopMetrics.stop()
+    pool.metrics.stop()
     await lagReader?.close().catch(() => undefined)
     const a = admin
     admin = null
@@ -312,10 +313,12 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       })
       kc.on(kc.events.FETCH, ({ payload }) => loopMetrics.fetched(payload.duration))
       observeFetchedPartitions(parts.kafka, (topic, partition, hw, bytes) => loopMetrics.fetchedPartition(topic, partition, hw, bytes))
+      observeFetchResponses(parts.kafka, (bytes, throttleMs) => loopMetrics.fetchResponse(bytes, throttleMs))
       liveness.watch(kc)
       liveness.started()
       await guardConnect(parts.kafka, () => kc.connect(), () => kc.disconnect())
       loopMetrics.start()
+      pool.metrics.start()
       await kc.subscribe({ topics: [...cs.topics], fromBeginning: cs.autoOffsetReset === 'earliest' })
       await kc.run({
         autoCommit: false,
@@ -350,5 +353,5 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     },
     health: (options) => liveness.health(options),
     on: (event, listener) => events.on(event, listener),
-  }, loopMetrics)
+  }, loopMetrics, pool.metrics)
 }
