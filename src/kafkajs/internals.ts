@@ -29,7 +29,8 @@ export interface KafkajsResponse<D, P> {
 /** The parts of a kafkajs `Broker` the data plane uses. */
 export interface KafkajsBroker {
   nodeId: number
-  connectionPool: { send(protocolRequest: { request: KafkajsRequest; response: KafkajsResponse<unknown, unknown>; requestTimeout?: number }): Promise<unknown> }
+  /** The client id its connections write in every request header. */
+  connectionPool: { clientId?: unknown; send(protocolRequest: { request: KafkajsRequest; response: KafkajsResponse<unknown, unknown>; requestTimeout?: number }): Promise<unknown> }
 }
 
 /** The parts of a kafkajs `Cluster` the data plane uses. */

@@ -4,9 +4,10 @@
  * answer is returned, errors included (kafkajs's own parser throws the first error and drops the rest).
  */
 import type { ProducePartitionResponse, ProduceRequest } from '../protocol/produce.js'
-import { PRODUCE_API_KEY, PRODUCE_VERSION, decodeProduceResponse, encodeProduceRequest } from '../protocol/produce.js'
+import { PRODUCE_API_KEY, PRODUCE_VERSION, decodeProduceResponse, encodeProduceRequestWithRoom } from '../protocol/produce.js'
 import type { KafkajsBroker, KafkajsRequest, KafkajsResponse } from './internals.js'
 import { kafkajsErrorFromCode, sendThroughBroker } from './internals.js'
+import { framedBody, installRequestFraming, requestHeadroom } from './request-framing.js'
 
 /** One partition's answer; `error` is kafkajs's protocol error for a non-zero code. */
 export interface ProduceResult extends ProducePartitionResponse {
@@ -53,9 +54,12 @@ export function observeProduceThrottle(kafka: object, observer: ProduceThrottleO
  * hears the response's throttle_time_ms.
  */
 export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest, throttled?: ReadonlySet<ProduceThrottleObserver>): Promise<ProduceResult[]> {
-  const body = encodeProduceRequest(req)
-  // kafkajs's request framing copies `buffer` of whatever `encode()` returns once it sees a Buffer in `buf`.
-  const encoded = { buf: body, buffer: body }
+  installRequestFraming()
+  // The body leaves room for the header this connection writes (its client id), so kafkajs's framing
+  // adopts the buffer instead of copying it twice (request-framing.ts); any other room falls back to a copy.
+  const clientId = broker.connectionPool.clientId
+  const room = requestHeadroom(typeof clientId === 'string' ? clientId : null)
+  const encoded = framedBody(encodeProduceRequestWithRoom(req, room), room)
   const request: KafkajsRequest = {
     apiKey: PRODUCE_API_KEY,
     apiVersion: PRODUCE_VERSION,

@@ -5,7 +5,8 @@
  *               [topic:STRING [partition:INT32 records:NULLABLE_BYTES]]
  *   response => [topic:STRING [partition:INT32 error_code:INT16 base_offset:INT64
  *               log_append_time_ms:INT64 log_start_offset:INT64]] throttle_time_ms:INT32
- * The request header (api key, version, correlation id, client id) is the connection's job.
+ * The request header (api key, version, correlation id, client id) is the connection's job;
+ * `encodeProduceRequestWithRoom` leaves room for it in front of the body.
  */
 import type { RecordBatchWriter } from './record-batch-encode.js'
 import { checkLength, readTopicHead } from './response.js'
@@ -36,15 +37,23 @@ export interface ProduceRequest {
 
 /** Encodes a Produce v7 request body into one buffer (encoded batches copied once, writers write in place). */
 export function encodeProduceRequest(req: ProduceRequest): Buffer {
+  return encodeProduceRequestWithRoom(req, 0)
+}
+
+/**
+ * Encodes a Produce v7 request body at offset `room` of a new buffer, leaving `room` bytes in front for the
+ * request header and size prefix (so the connection can frame it without copying the body).
+ */
+export function encodeProduceRequestWithRoom(req: ProduceRequest, room: number): Buffer {
   const txn = req.transactionalId
   const txnBytes = txn === null ? 0 : Buffer.byteLength(txn)
-  let size = 2 + txnBytes + 2 + 4 + 4
+  let size = room + 2 + txnBytes + 2 + 4 + 4
   for (const t of req.topics) {
     size += 2 + Buffer.byteLength(t.topic) + 4
     for (const p of t.partitions) size += 4 + 4 + (Buffer.isBuffer(p.records) ? p.records.length : p.records.size)
   }
   const buf = Buffer.allocUnsafe(size)
-  let pos = 0
+  let pos = room
   if (txn === null) pos = buf.writeInt16BE(-1, pos)
   else {
     pos = buf.writeInt16BE(txnBytes, pos)
