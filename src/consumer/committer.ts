@@ -88,6 +88,7 @@ export class GroupCommitter implements OffsetCommitter {
         await commit(pending)
       } catch (err) {
         this.metrics.commitFailures++
+        this.strategy.failed?.()
         throw err
       }
       this.tracker.committed(pending)

@@ -72,17 +72,17 @@ describe('GroupCommitter', () => {
     await settle()
   })
 
-  it('a failed background commit leaves its offsets pending for the next commit', async () => {
-    const s = setup({ strategy: 'batch', size: 1 })
-    s.finish(0)
+  it('a failed background commit leaves its offsets pending, and the next finished record asks again (below the size)', async () => {
+    const s = setup({ strategy: 'batch', size: 3 })
+    for (let o = 0; o < 3; o++) s.finish(o)
     await settle()
     s.calls[0]!.fail(new Error('coordinator moved'))
     await settle()
     expect(s.metrics.commitFailures).toBe(1)
-    expect(s.tracker.pending().map((o) => o.offset)).toEqual(['1'])
-    s.finish(1)
+    expect(s.tracker.pending().map((o) => o.offset)).toEqual(['3'])
+    s.finish(3)
     await settle()
-    expect(s.calls[1]!.offsets.map((o) => o.offset)).toEqual(['2'])
+    expect(s.calls[1]!.offsets.map((o) => o.offset)).toEqual(['4'])
     s.calls[1]!.land()
     await settle()
     expect(s.tracker.pending()).toEqual([])
