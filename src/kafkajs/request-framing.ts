@@ -61,6 +61,9 @@ function layoutError(what: string, cause?: unknown): KafkatuneError {
   return new KafkatuneError('KAFKA', `kafkajs internals are not the 2.2.4 layout kafkatune's data plane was written for (${what})`, { retriable: false, cause })
 }
 
+/** Marked bodies (and their header encoders) framed in place, and marked ones that fell back to a copy (for tests). */
+export const requestFramingStats = { adopted: 0, copied: 0 }
+
 /** Adopts `value`'s buffer when it is marked and the room takes what `enc` holds; false otherwise. */
 function adopt(enc: EncoderLike, value: { readonly buffer: Buffer; [FRAME]?: Frame }): boolean {
   const frame = value[FRAME]
@@ -111,7 +114,13 @@ export function installRequestFraming(): void {
   if (proto[PATCHED] === true) return
   const original = proto.writeEncoder
   proto.writeEncoder = function writeEncoder(this: EncoderLike, value: unknown): EncoderLike {
-    if (value !== null && typeof value === 'object' && FRAME in value && adopt(this, value as unknown as { buffer: Buffer })) return this
+    if (value !== null && typeof value === 'object' && FRAME in value) {
+      if (adopt(this, value as unknown as { buffer: Buffer })) {
+        requestFramingStats.adopted++
+        return this
+      }
+      requestFramingStats.copied++
+    }
     return original.call(this, value)
   }
   proto[PATCHED] = true

@@ -16,6 +16,7 @@ import { ProducerPlane } from '../../src/kafkajs/producer-plane.js'
 import { createConsumer, createProducer } from '../../src/index.js'
 import type { ConsumedMessage } from '../../src/index.js'
 import { fetchDecoderStats } from '../../src/kafkajs/fetch-decoder.js'
+import { requestFramingStats } from '../../src/kafkajs/request-framing.js'
 import type { CompressionName, DecodedBatch, RecordHeader, RecordInput } from '../../src/protocol/index.js'
 import { decodeControlRecord, decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/index.js'
 import { brokers, createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
@@ -291,6 +292,49 @@ describe('kafkatune record batches on the real broker', () => {
     await tune.disconnect()
     const seen = await kafkajsRead(topic, 2)
     expect(seen.map((m) => m.value!.toString()).sort()).toEqual(['from-kafkajs', 'from-kafkatune'])
+  })
+})
+
+describe('Produce requests framed in place (no kafkajs framing copies)', () => {
+  it('kafkatune producers (multi-byte, one-byte and long client ids) frame in place; a plain kafkajs producer and consumer beside them work as before', async () => {
+    const topic = uniqueName('dp-framing')
+    await createTopic(topic, 3)
+    const plain = testKafka('dp-framing-plain').producer()
+    await plain.connect()
+    const sent: string[] = []
+    for (const clientId of ['kafkatune-ü-日本-🚀', 'k', 'x'.repeat(200)]) {
+      const tune = createProducer({ brokers: brokers(), clientId, logger: quiet, compression: clientId === 'k' ? 'lz4' : 'none' })
+      await tune.connect()
+      const before = { ...requestFramingStats }
+      // Large values too: a request bigger than kafkajs's 512-byte first encoder buffer.
+      const values = Array.from({ length: 50 }, (_, i) => `${clientId.length}:${i}:${'v'.repeat(i * 300)}`)
+      const plainValues = values.slice(0, 5).map((v) => `plain-${v}`)
+      await Promise.all([
+        ...values.map((value) => tune.send({ topic, key: String(values.indexOf(value) % 3), value })),
+        plain.send({ topic, messages: plainValues.map((value) => ({ value })) }),
+      ])
+      await tune.disconnect()
+      // Each framed request adopts the body twice (header, then size prefix); nothing marked fell back to a copy.
+      expect(requestFramingStats.adopted - before.adopted).toBeGreaterThanOrEqual(2)
+      expect(requestFramingStats.adopted - before.adopted).toBeLessThanOrEqual(2 * values.length)
+      expect(requestFramingStats.copied).toBe(before.copied)
+      sent.push(...values, ...plainValues)
+    }
+    // Plain kafkajs requests never take the in-place path.
+    const before = { ...requestFramingStats }
+    await plain.send({ topic, messages: [{ value: 'plain-last' }] })
+    expect(requestFramingStats).toEqual(before)
+    await plain.disconnect()
+    sent.push('plain-last')
+    const seen = await kafkajsRead(topic, sent.length)
+    expect(seen.map((m) => m.value!.toString()).sort()).toEqual(sent.sort())
+    const consumer = createConsumer<string, string>({ brokers: brokers(), groupId: uniqueName('dp-framing'), topics: [topic], logger: quiet, autoOffsetReset: 'earliest' })
+    const got: string[] = []
+    await consumer.connect()
+    await consumer.run({ eachMessage: async (m) => void got.push(m.value!) })
+    await waitFor(() => got.length >= sent.length, 60_000)
+    await consumer.stop()
+    expect(got.sort()).toEqual(sent.sort())
   })
 })
 

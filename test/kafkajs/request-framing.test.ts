@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { framedBody, installRequestFraming, requestHeadroom } from '../../src/kafkajs/request-framing.js'
+import { framedBody, installRequestFraming, requestFramingStats, requestHeadroom } from '../../src/kafkajs/request-framing.js'
 import { encodeProduceRequest, encodeProduceRequestWithRoom } from '../../src/protocol/produce.js'
 import { prepareRecordBatch } from '../../src/protocol/record-batch-encode.js'
 
@@ -61,7 +61,9 @@ describe('kafkajs request framing of kafkatune bodies', () => {
     installRequestFraming()
     installRequestFraming()
     expect((Encoder.prototype as Record<symbol, unknown>)[Symbol.for('kafkatune.encoderFramingPatch')]).toBe(true)
+    const stats = { ...requestFramingStats }
     expect(await plainKafkajsRequests()).toEqual(before)
+    expect(requestFramingStats).toEqual(stats)
     expect(before[CLIENT_IDS.length]!.length).toBeGreaterThan(2048)
   })
 
@@ -116,9 +118,11 @@ describe('kafkajs request framing of kafkatune bodies', () => {
       const room = requestHeadroom(clientId) - short
       const backing = Buffer.alloc(room + content.length, 0xab)
       content.copy(backing, room)
+      const copied = requestFramingStats.copied
       const out = await createRequest({ correlationId: 9, clientId, request: { apiKey: 0, apiVersion: 7, encode: () => Promise.resolve(framedBody(backing, room)) } })
       expect(out.buffer).toEqual(await kafkajsFramed(content, clientId, 9))
       expect(out.buffer.buffer === backing.buffer).toBe(short === 0)
+      expect(requestFramingStats.copied - copied).toBe(short === 0 ? 0 : 1)
       // The body itself is never rewritten.
       expect(backing.subarray(room)).toEqual(content)
     }
