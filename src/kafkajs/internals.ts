@@ -40,6 +40,7 @@ export interface KafkajsCluster {
   findBroker(args: { nodeId: number }): Promise<KafkajsBroker>
   addTargetTopic(topic: string): Promise<void>
   refreshMetadata(): Promise<void>
+  findGroupCoordinator(args: { groupId: string; coordinatorType?: number }): Promise<KafkajsBroker>
 }
 
 /** kafkajs's idempotence/transaction manager (`src/producer/eosManager`). */
@@ -99,6 +100,57 @@ export function createCluster(kafka: Kafka, options: ClusterOptions): KafkajsClu
   if (typeof factory !== 'function') throw layoutError('createCluster is not a function')
   const { Emitter } = kafkajsModules()
   return (factory as (o: ClusterOptions) => KafkajsCluster)({ instrumentationEmitter: new Emitter(), ...options })
+}
+
+/** kafkajs's coordinator type of a transaction coordinator (`protocol/coordinatorTypes.js`). */
+const TRANSACTION_COORDINATOR = 1
+
+/** The transaction coordinator's node id, remembered between requests (see `cachingTransactionCoordinator`). */
+export interface TransactionCoordinatorCache {
+  /** The cluster the eos manager is given: the transaction coordinator lookup is cached, the rest is the cluster's. */
+  readonly cluster: KafkajsCluster
+  /** Forgets the coordinator (after any failed transaction request: it may have moved). */
+  forget(): void
+}
+
+/**
+ * kafkajs's eos manager sends FindCoordinator before every AddPartitionsToTxn, EndTxn and AddOffsetsToTxn:
+ * two extra round trips per transaction. The Java client looks the coordinator up once and again only
+ * after NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost connection. This facade does the same: it
+ * keeps the node id and asks the cluster for that (connected) broker, with no request on the wire.
+ */
+export function cachingTransactionCoordinator(cluster: KafkajsCluster): TransactionCoordinatorCache {
+  const c = cluster as unknown as Record<string, unknown>
+  for (const name of ['findGroupCoordinator', 'refreshMetadataIfNecessary', 'findControllerBroker', 'findBroker']) {
+    if (typeof c[name] !== 'function') throw layoutError(`Cluster.${name} is not a function`)
+  }
+  let nodeId: number | null = null
+  const facade = {
+    get retry(): unknown {
+      return c.retry
+    },
+    refreshMetadataIfNecessary: () => (c.refreshMetadataIfNecessary as () => Promise<void>).call(cluster),
+    findControllerBroker: () => (c.findControllerBroker as () => Promise<KafkajsBroker>).call(cluster),
+    findGroupCoordinator: async (args: { groupId: string; coordinatorType?: number }): Promise<KafkajsBroker> => {
+      if (args.coordinatorType !== TRANSACTION_COORDINATOR) return await cluster.findGroupCoordinator(args)
+      if (nodeId !== null) {
+        try {
+          return await cluster.findBroker({ nodeId })
+        } catch {
+          nodeId = null
+        }
+      }
+      const broker = await cluster.findGroupCoordinator(args)
+      nodeId = broker.nodeId
+      return broker
+    },
+  }
+  return {
+    cluster: facade as unknown as KafkajsCluster,
+    forget: () => {
+      nodeId = null
+    },
+  }
 }
 
 /** A kafkajs idempotence/transaction manager over `cluster`. */

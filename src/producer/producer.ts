@@ -203,6 +203,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       throw err
     }
     const ready = acc.append(topic, partition, a, now)
+    if (a.token !== null) engine.partitionInTransaction(topic, partition)
     if (ready || settings.lingerMs === 0 || sender.forcing) sender.wake()
     else sender.wakeAt(now + settings.lingerMs)
   }
