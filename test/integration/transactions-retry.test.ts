@@ -1,0 +1,97 @@
+/**
+ * Back-to-back transactions against the real broker: right after EndTxn the coordinator answers the next
+ * transaction's first AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until its markers are written. The
+ * producer retries that one case after the Java client's fixed 20 ms (not retryBackoffMs), every
+ * transaction still commits, and a Java read_committed consumer sees exactly the committed records.
+ * Assertions are on counts and on the back-off each retry chose, never on elapsed time.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
+import { createProducer } from '../../src/producer/index.js'
+import type { Producer } from '../../src/producer/index.js'
+import { brokers, createTopic, uniqueName } from '../helpers/kafka.js'
+import { runJava } from '../helpers/java.js'
+
+interface RetryLog {
+  msg: string
+  request: string
+  kafkaError: string
+  backoffMs: number
+  firstInTransaction: boolean
+}
+
+const open: Producer<string, string>[] = []
+afterAll(async () => {
+  await Promise.all(open.map((p) => p.disconnect().catch(() => undefined)))
+})
+
+describe('back-to-back transactions (real broker)', () => {
+  it('CONCURRENT_TRANSACTIONS on a first AddPartitionsToTxn is retried after 20 ms; every commit lands, read_committed by the Java consumer', async () => {
+    const topic = uniqueName('tx-b2b')
+    const partitions = 6
+    await createTopic(topic, partitions)
+    const retries: RetryLog[] = []
+    // Debug logs carry each retry and the back-off it chose (kafkajs's own debug lines are dropped here).
+    const logger = pino({ level: 'debug' }, {
+      write(line: string) {
+        const entry = JSON.parse(line) as RetryLog
+        if (entry.msg === 'kafkatune: transaction request retried') retries.push(entry)
+      },
+    })
+    // A retryBackoffMs far from 20 ms, so the back-off of each retry says which rule chose it.
+    const retryBackoffMs = 300
+    const p = createProducer<string, string>({ brokers: brokers(), logger, preset: 'exactly-once', transactionalId: uniqueName('tx-b2b'), retryBackoffMs })
+    open.push(p)
+    await p.connect()
+
+    const committed: string[] = []
+    let transactions = 0
+    const concurrent = (): number => retries.filter((r) => r.kafkaError === 'CONCURRENT_TRANSACTIONS').length
+    // Each transaction writes to every partition and commits at once; the next one starts right after
+    // EndTxn, while the markers may still be in flight. Stop once enough retries were seen (or 150 ran).
+    while (transactions < 150 && (transactions < 20 || concurrent() < 3)) {
+      const t = transactions++
+      const values = Array.from({ length: partitions * 2 }, (_, i) => `t${t}-${i}`)
+      await p.transaction(async (tx) => {
+        await Promise.all(values.map((value, i) => tx.send({ topic, partition: i % partitions, value })))
+      })
+      committed.push(...values)
+      if (t === 10) {
+        // An aborted transaction in the middle: its records must never be read.
+        await expect(
+          p.transaction(async (tx) => {
+            await Promise.all(Array.from({ length: partitions }, (_, i) => tx.send({ topic, partition: i, value: `aborted-${i}` })))
+            throw new Error('abort on purpose')
+          }),
+        ).rejects.toThrow('abort on purpose')
+      }
+    }
+
+    // The broker did answer CONCURRENT_TRANSACTIONS, and the producer retried instead of failing.
+    expect(concurrent()).toBeGreaterThan(0)
+    for (const r of retries) {
+      expect(r.request).toBe('AddPartitionsToTxn')
+      // The Java client's rule: 20 ms only while no partition of the transaction is added yet.
+      const expected = r.kafkaError === 'CONCURRENT_TRANSACTIONS' && r.firstInTransaction ? 20 : retryBackoffMs
+      expect(r.backoffMs).toBe(expected)
+    }
+    expect(retries.filter((r) => r.firstInTransaction && r.kafkaError === 'CONCURRENT_TRANSACTIONS').length).toBeGreaterThan(0)
+    // Each retry is counted in metrics().retries (no produce request was retried in this run).
+    expect(p.metrics().retries).toBe(retries.length)
+    await p.disconnect()
+
+    // Java's console consumer, read_committed: exactly the committed records, none of the aborted ones.
+    const out = await runJava('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      '--bootstrap-server', brokers().join(','),
+      '--topic', topic,
+      '--from-beginning', '--max-messages', String(committed.length), '--timeout-ms', '60000',
+      '--group', uniqueName('tx-b2b-java'),
+      '--consumer-property', 'isolation.level=read_committed',
+    ])
+    const read = out.split('\n').filter((l) => l !== '')
+    expect(read.filter((v) => v.startsWith('aborted'))).toEqual([])
+    expect(read.length).toBe(committed.length)
+    expect(new Set(read).size).toBe(committed.length)
+    expect([...read].sort()).toEqual([...committed].sort())
+  }, 180_000)
+})
