@@ -31,11 +31,14 @@ describe('back-to-back transactions (real broker)', () => {
     const partitions = 6
     await createTopic(topic, partitions)
     const retries: RetryLog[] = []
-    // Debug logs carry each retry and the back-off it chose (kafkajs's own debug lines are dropped here).
+    const requests = new Map<string, number>()
+    // Debug logs carry each retry and the back-off it chose, and kafkajs's line for each request it sends.
     const logger = pino({ level: 'debug' }, {
       write(line: string) {
         const entry = JSON.parse(line) as RetryLog
         if (entry.msg === 'kafkatune: transaction request retried') retries.push(entry)
+        const request = /^Request (\w+)\(/.exec(entry.msg ?? '')?.[1]
+        if (request !== undefined) requests.set(request, (requests.get(request) ?? 0) + 1)
       },
     })
     // A retryBackoffMs far from 20 ms, so the back-off of each retry says which rule chose it.
@@ -78,6 +81,14 @@ describe('back-to-back transactions (real broker)', () => {
     expect(retries.filter((r) => r.firstInTransaction && r.kafkaError === 'CONCURRENT_TRANSACTIONS').length).toBeGreaterThan(0)
     // Each retry is counted in metrics().retries (no produce request was retried in this run).
     expect(p.metrics().retries).toBe(retries.length)
+    // The transaction coordinator is looked up once, not before every AddPartitionsToTxn and EndTxn (kafkajs's
+    // eos manager alone would send two FindCoordinator per transaction); each transaction adds its partitions
+    // in about one request (its first records go out in one tick), plus the retries.
+    const all = transactions + 1
+    expect(requests.get('GroupCoordinator') ?? 0).toBeLessThanOrEqual(3)
+    expect(requests.get('EndTxn')).toBe(all)
+    expect(requests.get('AddPartitionsToTxn')).toBeGreaterThanOrEqual(all + retries.length)
+    expect(requests.get('AddPartitionsToTxn')).toBeLessThanOrEqual(all + retries.length + 3)
     await p.disconnect()
 
     // Java's console consumer, read_committed: exactly the committed records, none of the aborted ones.
