@@ -40,8 +40,8 @@ export interface BatchEncodingOptions {
   /** Sequence numbers and a producer id are written (idempotent or transactional producers). */
   idempotent: boolean
   transactional: boolean
-  /** Told each new encoding's size without and with compression. */
-  onSizes?: (uncompressedBytes: number, encodedBytes: number) => void
+  /** Told each new encoding's size without and with compression, and its topic. */
+  onSizes?: (uncompressedBytes: number, encodedBytes: number, topic: string) => void
 }
 
 /** Encodes batches and tracks sequences (see the file comment). */
@@ -95,7 +95,7 @@ export class BatchEncoding {
       producerEpoch: this.options.idempotent ? this.producerEpoch : -1,
       baseSequence,
       transactional: this.options.transactional,
-      onSizes: this.options.onSizes,
+      onSizes: this.sizesOf(batch.topic),
     })
     // The record reports the create time its batch carries (one shared string per dispatch).
     let nowString: string | null = null
@@ -134,6 +134,12 @@ export class BatchEncoding {
     if (!this.options.idempotent) return
     const st = this.partitions.get(key(batch))
     if (st !== undefined && st.unresolved === batch) st.unresolved = null
+  }
+
+  /** The encoder's size callback for a batch of `topic` (per-topic compression-rate). */
+  private sizesOf(topic: string): ((uncompressedBytes: number, encodedBytes: number) => void) | undefined {
+    const onSizes = this.options.onSizes
+    return onSizes === undefined ? undefined : (raw, wire) => onSizes(raw, wire, topic)
   }
 
   private state(batch: OutboundBatch): PartitionState {
