@@ -105,26 +105,46 @@ export function createCluster(kafka: Kafka, options: ClusterOptions): KafkajsClu
 /** kafkajs's coordinator type of a transaction coordinator (`protocol/coordinatorTypes.js`). */
 const TRANSACTION_COORDINATOR = 1
 
-/** The transaction coordinator's node id, remembered between requests (see `cachingTransactionCoordinator`). */
+/** Coordinators remembered between transaction requests (see `cachingTransactionCoordinator`). */
 export interface TransactionCoordinatorCache {
-  /** The cluster the eos manager is given: the transaction coordinator lookup is cached, the rest is the cluster's. */
+  /** The cluster the eos manager is given: coordinator lookups are cached, the rest is the cluster's. */
   readonly cluster: KafkajsCluster
-  /** Forgets the coordinator (after any failed transaction request: it may have moved). */
+  /** Forgets every coordinator (after any failed transaction request: one may have moved). */
   forget(): void
+  /**
+   * Starts one `sendOffsets`: its first group coordinator lookup may use the cache; a second one in the same
+   * call is kafkajs re-looking it up after NOT_COORDINATOR or a refused connection, so it asks the cluster.
+   */
+  beginOffsetsCommit(): void
 }
 
 /**
- * kafkajs's eos manager sends FindCoordinator before every AddPartitionsToTxn, EndTxn and AddOffsetsToTxn:
- * two extra round trips per transaction. The Java client looks the coordinator up once and again only
- * after NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost connection. This facade does the same: it
- * keeps the node id and asks the cluster for that (connected) broker, with no request on the wire.
+ * kafkajs's eos manager sends FindCoordinator before every AddPartitionsToTxn, EndTxn and AddOffsetsToTxn, and
+ * for the group before every TxnOffsetCommit: two or three extra round trips per transaction. The Java client
+ * looks a coordinator up once and again only after NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost
+ * connection. This facade does the same: it keeps the node ids and asks the cluster for that (connected)
+ * broker, with no request on the wire.
  */
 export function cachingTransactionCoordinator(cluster: KafkajsCluster): TransactionCoordinatorCache {
   const c = cluster as unknown as Record<string, unknown>
   for (const name of ['findGroupCoordinator', 'refreshMetadataIfNecessary', 'findControllerBroker', 'findBroker']) {
     if (typeof c[name] !== 'function') throw layoutError(`Cluster.${name} is not a function`)
   }
-  let nodeId: number | null = null
+  const nodeIds = new Map<string, number>()
+  let groupLookups = 0
+  const cached = async (key: string, args: { groupId: string; coordinatorType?: number }, useCache: boolean): Promise<KafkajsBroker> => {
+    const nodeId = nodeIds.get(key)
+    if (useCache && nodeId !== undefined) {
+      try {
+        return await cluster.findBroker({ nodeId })
+      } catch {
+        nodeIds.delete(key)
+      }
+    }
+    const broker = await cluster.findGroupCoordinator(args)
+    nodeIds.set(key, broker.nodeId)
+    return broker
+  }
   const facade = {
     get retry(): unknown {
       return c.retry
@@ -132,23 +152,15 @@ export function cachingTransactionCoordinator(cluster: KafkajsCluster): Transact
     refreshMetadataIfNecessary: () => (c.refreshMetadataIfNecessary as () => Promise<void>).call(cluster),
     findControllerBroker: () => (c.findControllerBroker as () => Promise<KafkajsBroker>).call(cluster),
     findGroupCoordinator: async (args: { groupId: string; coordinatorType?: number }): Promise<KafkajsBroker> => {
-      if (args.coordinatorType !== TRANSACTION_COORDINATOR) return await cluster.findGroupCoordinator(args)
-      if (nodeId !== null) {
-        try {
-          return await cluster.findBroker({ nodeId })
-        } catch {
-          nodeId = null
-        }
-      }
-      const broker = await cluster.findGroupCoordinator(args)
-      nodeId = broker.nodeId
-      return broker
+      if (args.coordinatorType === TRANSACTION_COORDINATOR) return await cached(`t:${args.groupId}`, args, true)
+      return await cached(`g:${args.groupId}`, args, groupLookups++ === 0)
     },
   }
   return {
     cluster: facade as unknown as KafkajsCluster,
-    forget: () => {
-      nodeId = null
+    forget: () => nodeIds.clear(),
+    beginOffsetsCommit: () => {
+      groupLookups = 0
     },
   }
 }

@@ -216,6 +216,7 @@ export class ProducerPlane {
   async sendOffsets(consumerGroupId: string, topics: { topic: string; partitions: { partition: number; offset: string }[] }[]): Promise<void> {
     const eos = this.requireEos()
     await this.chain
+    this.coordinator.beginOffsetsCommit()
     await this.coordinated(eos.sendOffsets({ consumerGroupId, topics }))
   }
 
