@@ -60,6 +60,11 @@ export class KafkajsProducerEngine implements SenderEngine {
       transactionalId: settings.transactionalId,
       transactionTimeoutMs: settings.transactionTimeoutMs,
       addPartitionsDeadlineMs: Math.min(settings.deliveryTimeoutMs, settings.transactionTimeoutMs) / 2,
+      retryBackoffMs: settings.retryBackoffMs,
+      onRetry: (retry) => {
+        this.onTransientRetry?.()
+        clientLogger(settings.logger, 'producer', { clientId: settings.clientId }).debug({ ...retry, transactionalId: settings.transactionalId }, 'kafkatune: transaction request retried')
+      },
     })
     this.encoding = new BatchEncoding({ compression: settings.compression, codecs: recordsCodecs, idempotent: this.idempotent, transactional: this.transactional, onSizes })
   }
@@ -128,7 +133,10 @@ export class KafkajsProducerEngine implements SenderEngine {
     // Encoded in dispatch order, synchronously: sequence numbers follow the order batches went out.
     const now = Date.now()
     const encoded = batches.map((b) => this.encoding.encode(b, now))
-    if (this.txnOpen) await this.plane.addPartitionsToTransaction(batches)
+    if (this.txnOpen) {
+      const adding = this.plane.addPartitionsToTransaction(batches)
+      if (adding !== null) await adding
+    }
     const topics: ProduceTopicData[] = []
     const perTopic = new Map<string, ProducePartitionData[]>()
     for (let i = 0; i < batches.length; i++) {
@@ -189,6 +197,15 @@ export class KafkajsProducerEngine implements SenderEngine {
     this.txnOpen = false
     this.plane.discardProducerId()
     if (this.idempotent && !this.transactional && this.connected) await this.newProducerId()
+  }
+
+  /**
+   * The first record of a partition in the open transaction was appended: AddPartitionsToTxn goes out
+   * now, while the batch lingers (the Java client's `maybeAddPartition`), and `produce()` finds it done.
+   */
+  partitionInTransaction(topic: string, partition: number): void {
+    if (!this.txnOpen) return
+    this.plane.addPartition(topic, partition)?.catch(() => undefined)
   }
 
   /** Begins a transaction; produce requests belong to it until `commit()`/`abort()`. */
