@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CompressionTypes } from 'kafkajs'
 import type { Admin, Consumer, EachMessagePayload, Kafka } from 'kafkajs'
+import { installRequestFraming, requestFramingStats } from '../../src/kafkajs/request-framing.js'
 import { brokers, createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
 
 let kafka: Kafka
@@ -182,5 +183,34 @@ describe('kafkajs 2.2.4 on Apache Kafka 4.x', () => {
 
     const offsets = await admin.fetchOffsets({ groupId, topics: [topic] })
     expect(offsets[0]?.partitions.find((p) => p.partition === 0)?.offset).toBe('42')
+  })
+})
+
+// Last in this file, so the tests above ran without the patch: kafkatune's Produce framing patch changes nothing
+// for kafkajs's own requests (only bodies kafkatune marks are framed in place).
+describe('kafkajs 2.2.4 with kafkatune\'s request framing installed', () => {
+  it('idempotent and transactional producers and a consumer group work as before; no kafkajs request is framed in place', async () => {
+    installRequestFraming()
+    const before = { ...requestFramingStats }
+    const topic = uniqueName('smoke-framing')
+    await createTopic(topic, 3)
+    const producer = kafka.producer({ idempotent: true })
+    await producer.connect()
+    const big = 'b'.repeat(5000)
+    const plainValues = Array.from({ length: 300 }, (_, i) => `p${i}${i % 50 === 0 ? big : ''}`)
+    await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: plainValues.slice(0, 150).map((value, i) => ({ key: `k${i}`, value })) })
+    await producer.send({ topic, acks: -1, messages: plainValues.slice(150).map((value, i) => ({ key: `k${i}`, value })) })
+    await producer.disconnect()
+    const txProducer = kafka.producer({ transactionalId: uniqueName('smoke-framing'), idempotent: true, maxInFlightRequests: 1 })
+    await txProducer.connect()
+    const txn = await txProducer.transaction()
+    await txn.send({ topic, messages: [{ key: 'tx', value: 'committed-framing' }] })
+    await txn.commit()
+    await txProducer.disconnect()
+    const expected = [...plainValues, 'committed-framing']
+    const { seen, consumer } = await consumeAll(topic, uniqueName('smoke-framing'), (s) => s.length >= expected.length)
+    await consumer.disconnect()
+    expect(seen.map((p) => p.message.value?.toString() ?? '').sort()).toEqual(expected.sort())
+    expect(requestFramingStats).toEqual(before)
   })
 })
