@@ -33,6 +33,8 @@ export interface BatchEncodingOptions {
 export class BatchEncoding {
   private producerId = -1n
   private producerEpoch = -1
+  /** Identities by generation: a batch sequenced under an earlier one is still resent with it. */
+  private readonly identities = new Map<number, { producerId: bigint; producerEpoch: number }>()
   private readonly encoded = new WeakMap<OutboundBatch, Encoded>()
   /** Per-partition sequences of the current identity (idempotent producers; the sender drives them). */
   readonly sequences: PartitionSequences
@@ -46,6 +48,7 @@ export class BatchEncoding {
     this.sequences.newIdentity()
     this.producerId = producerId
     this.producerEpoch = producerEpoch
+    this.identities.set(this.sequences.generation, { producerId, producerEpoch })
   }
 
   /** The identity batches are encoded with now. */
@@ -59,20 +62,19 @@ export class BatchEncoding {
    * the sequence it was given when drained (one is given here if the sender did not).
    */
   encode(batch: OutboundBatch, now: number): BatchBytes {
-    const generation = this.sequences.generation
+    const idempotent = this.options.idempotent
+    if (idempotent && this.sequences.position(batch) === null) this.sequences.dispatched(batch, -1)
+    const generation = this.sequences.generationOf(batch)
     const cached = this.encoded.get(batch)
     if (cached !== undefined && cached.generation === generation) return cached.bytes
-    let baseSequence = -1
-    if (this.options.idempotent) {
-      if (this.sequences.position(batch) === null) this.sequences.dispatched(batch, -1)
-      baseSequence = this.sequences.baseSequence(batch)
-    }
+    const baseSequence = idempotent ? this.sequences.baseSequence(batch) : -1
+    const identity = this.identities.get(generation) ?? { producerId: this.producerId, producerEpoch: this.producerEpoch }
     const prepared = prepareRecordBatch(batch.records, {
       defaultTimestamp: now,
       compression: this.options.compression,
       codecs: this.options.codecs,
-      producerId: this.options.idempotent ? this.producerId : -1n,
-      producerEpoch: this.options.idempotent ? this.producerEpoch : -1,
+      producerId: idempotent ? identity.producerId : -1n,
+      producerEpoch: idempotent ? identity.producerEpoch : -1,
       baseSequence,
       transactional: this.options.transactional,
       onSizes: this.options.onSizes,

@@ -354,6 +354,7 @@ export class Sender {
   private failed(batches: OutboundBatch[], failure: SendFailure, refused: boolean): void {
     const now = Date.now()
     const seq = this.sequences
+    if (!refused && seq !== null) for (const b of batches) seq.uncertain(b)
     if (failure.outOfOrder === true && seq !== null && failure.kind !== 'retriable') {
       // A batch that reached the broker before the one it follows (being retried) is expected to be
       // refused: it waits for its predecessor and goes again, as in the Java client.
@@ -386,8 +387,11 @@ export class Sender {
         return
       case 'reset':
       case 'retriable': {
-        if (failure.kind === 'reset') this.resetReason = failure.error.message
-        else if (failure.outOfOrder !== true) this.engine.staleMetadata([...new Set(batches.map((b) => b.topic))])
+        if (failure.kind === 'reset') {
+          this.resetReason = failure.error.message
+          // Refused for its identity or sequence: under the new producer id it takes a new sequence.
+          for (const b of batches) seq?.rewrite(b)
+        } else if (failure.outOfOrder !== true) this.engine.staleMetadata([...new Set(batches.map((b) => b.topic))])
         for (const b of batches) {
           b.attempts++
           if (now - b.createdAt >= this.options.deliveryTimeoutMs) {

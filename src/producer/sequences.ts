@@ -5,6 +5,9 @@
  * copy it already wrote); while a partition retries, only the batch the broker expects next may go; a
  * batch given up after it may have been written leaves the partition's sequence unknown until the
  * batches after it tell (the broker wrote a later one) or a new producer id starts it again at 0.
+ * A new producer id reaches each partition on its own, once the partition has no unresolved batch of
+ * the previous one (their copies on the broker are recognised only under the id they were written
+ * with), unless the broker refused the partition's batches for their identity: those are re-sequenced.
  * Pure: no I/O, no timers.
  */
 import type { OutboundBatch } from './sender-types.js'
@@ -16,9 +19,15 @@ interface Assigned {
   generation: number
   /** Unwrapped base sequence: keeps order comparisons right past the wrap. */
   position: number
+  /** A request carrying it ended without an answer for it: the broker may hold it. */
+  uncertain: boolean
 }
 
 interface PartitionSeq {
+  /** The identity (generation) this partition's sequences belong to. */
+  generation: number
+  /** The broker refused a batch for its identity or sequence: re-sequence everything under the next identity. */
+  rewrite: boolean
   /** Position of the next new batch. */
   next: number
   /** Everything below this position was acknowledged. */
@@ -59,23 +68,42 @@ export class PartitionSequences {
     return this.generationNo
   }
 
-  /** A new producer id/epoch: every partition starts again at 0 and every batch takes a new sequence. */
+  /**
+   * A new producer id/epoch. Partitions without unresolved batches start again at 0 with their next
+   * batch; partitions marked by `rewrite()` re-sequence their unresolved batches (none is in a request:
+   * the sender resets only when nothing is in flight); the others finish theirs under the old identity.
+   */
   newIdentity(): void {
     this.generationNo++
-    this.parts.clear()
+    for (const [k, st] of this.parts) {
+      if (st.unresolved.length === 0) this.parts.delete(k)
+      else if (st.rewrite) {
+        for (const b of st.unresolved) this.assigned.delete(b)
+        this.parts.delete(k)
+      }
+    }
   }
 
-  /** The batch's wire base sequence under the current identity, -1 when it has none. */
+  /** The broker refused `batch` for its producer id, epoch or sequence: its partition is re-sequenced under the next identity. */
+  rewrite(batch: OutboundBatch): void {
+    const st = this.current(batch)
+    if (st !== null) st.rewrite = true
+  }
+
+  /** The generation of the identity `batch` is to be written with: its sequence's, else the current one. */
+  generationOf(batch: OutboundBatch): number {
+    return this.current(batch)?.generation ?? this.generationNo
+  }
+
+  /** The batch's wire base sequence, -1 when it has none. */
   baseSequence(batch: OutboundBatch): number {
-    const a = this.assigned.get(batch)
-    if (a === undefined || a.generation !== this.generationNo) return -1
-    return a.position % (INT32_MAX + 1)
+    const p = this.position(batch)
+    return p === null ? -1 : p % (INT32_MAX + 1)
   }
 
-  /** The batch's unwrapped sequence under the current identity (for ordering), null when it has none. */
+  /** The batch's unwrapped sequence (for ordering), null when it has none. */
   position(batch: OutboundBatch): number | null {
-    const a = this.assigned.get(batch)
-    return a === undefined || a.generation !== this.generationNo ? null : a.position
+    return this.current(batch) === null ? null : (this.assigned.get(batch) as Assigned).position
   }
 
   /**
@@ -87,11 +115,9 @@ export class PartitionSequences {
   mayDrain(head: OutboundBatch, broker: number, maxInFlight: number): DrainVerdict {
     const st = this.parts.get(key(head))
     if (st === undefined) return 'send'
-    const pos = this.position(head)
-    if (pos !== null) {
-      const first = st.unresolved[0]
-      return first === head ? 'send' : 'wait'
-    }
+    if (this.position(head) !== null) return st.unresolved[0] === head ? 'send' : 'wait'
+    // Under an earlier identity: the partition moves to the new one once its last batch is resolved.
+    if (st.generation !== this.generationNo) return st.unresolved.length > 0 ? 'wait' : 'send'
     if (st.unknownEnd !== null && !this.options.transactional) {
       if (st.unresolved.length > 0) return 'wait'
       return 'reset'
@@ -104,9 +130,13 @@ export class PartitionSequences {
 
   /** The batch goes out now: a new batch takes the partition's next sequence; a retry keeps its own. */
   dispatched(batch: OutboundBatch, broker: number): void {
-    const st = this.state(batch)
+    let st = this.state(batch)
     if (this.position(batch) === null) {
-      this.assigned.set(batch, { generation: this.generationNo, position: st.next })
+      if (st.generation !== this.generationNo) {
+        this.parts.delete(key(batch))
+        st = this.state(batch)
+      }
+      this.assigned.set(batch, { generation: this.generationNo, position: st.next, uncertain: false })
       st.next += batch.records.length
       st.unresolved.push(batch)
     }
@@ -120,11 +150,17 @@ export class PartitionSequences {
     if (st !== null && st.onWire > 0) st.onWire--
   }
 
+  /** A request carrying `batch` failed as a whole (timeout, disconnect): it may have been written. */
+  uncertain(batch: OutboundBatch): void {
+    const a = this.assigned.get(batch)
+    if (a !== undefined && this.current(batch) !== null) a.uncertain = true
+  }
+
   /** The broker wrote `batch` (or already held it). */
   acked(batch: OutboundBatch): void {
     const st = this.current(batch)
     if (st === null) return
-    const pos = this.position(batch) as number
+    const pos = (this.assigned.get(batch) as Assigned).position
     this.remove(st, batch)
     st.ackedAny = true
     st.acked = Math.max(st.acked, pos + batch.records.length)
@@ -144,14 +180,17 @@ export class PartitionSequences {
   }
 
   /**
-   * `batch` failed for good. `refused`: the broker answered with an error for it, so it was not written;
-   * when it was the partition's last sequenced batch its sequence is taken again. Otherwise the partition's
-   * sequence is unknown from there (see `mayDrain`).
+   * `batch` failed for good. `refused`: the broker answered its last attempt with an error; unless an
+   * earlier attempt went unanswered it was not written, and when it was the partition's last sequenced
+   * batch its sequence is taken again. Otherwise the partition's sequence is unknown from there (see
+   * `mayDrain`).
    */
   givenUp(batch: OutboundBatch, refused: boolean): void {
     const st = this.current(batch)
     if (st === null) return
-    const pos = this.position(batch) as number
+    const a = this.assigned.get(batch) as Assigned
+    refused &&= !a.uncertain
+    const pos = a.position
     const end = pos + batch.records.length
     this.remove(st, batch)
     this.assigned.delete(batch)
@@ -166,7 +205,7 @@ export class PartitionSequences {
   /** True when some partition lost its sequence and has nothing unresolved left: only a new producer id helps. */
   get resetNeeded(): boolean {
     if (this.options.transactional) return false
-    for (const st of this.parts.values()) if (st.unknownEnd !== null && st.unresolved.length === 0) return true
+    for (const st of this.parts.values()) if (st.unknownEnd !== null && st.unresolved.length === 0 && st.generation === this.generationNo) return true
     return false
   }
 
@@ -175,17 +214,19 @@ export class PartitionSequences {
     if (i >= 0) st.unresolved.splice(i, 1)
   }
 
-  /** The partition state of a batch that holds a sequence under the current identity. */
+  /** The partition state of a batch that holds a sequence of that state's identity. */
   private current(batch: OutboundBatch): PartitionSeq | null {
-    if (this.position(batch) === null) return null
-    return this.parts.get(key(batch)) ?? null
+    const a = this.assigned.get(batch)
+    if (a === undefined) return null
+    const st = this.parts.get(key(batch))
+    return st === undefined || st.generation !== a.generation ? null : st
   }
 
   private state(batch: OutboundBatch): PartitionSeq {
     const k = key(batch)
     let st = this.parts.get(k)
     if (st === undefined) {
-      st = { next: 0, acked: 0, ackedAny: false, unresolved: [], onWire: 0, wireBroker: -1, unknownEnd: null }
+      st = { generation: this.generationNo, rewrite: false, next: 0, acked: 0, ackedAny: false, unresolved: [], onWire: 0, wireBroker: -1, unknownEnd: null }
       this.parts.set(k, st)
     }
     return st
