@@ -17,10 +17,8 @@ export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, Partitio
 import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { PartitionSequences } from './sequences.js'
 import { settleOffsets } from './settle-offsets.js'
+import { deliveryTimeoutError, nextRequest, splitResults } from './sender-requests.js'
 import type { RecordMetadata } from './types.js'
-
-/** Most records in one produce request (all partitions together). */
-const MAX_REQUEST_RECORDS = 20_000
 
 /** Drives the accumulator (see the file comment). */
 export class Sender {
@@ -182,19 +180,8 @@ export class Sender {
     for (const [broker, batches] of perBroker) {
       let i = 0
       while (i < batches.length && (this.inFlightPerBroker.get(broker) ?? 0) < this.options.maxInFlightRequests) {
-        const request: OutboundBatch[] = []
-        let bytes = 0
-        let records = 0
-        while (i < batches.length) {
-          const b = batches[i] as OutboundBatch
-          const alone = this.isolated.has(b)
-          if (request.length > 0 && (alone || bytes + b.bytes > limitBytes || records + b.records.length > MAX_REQUEST_RECORDS)) break
-          request.push(b)
-          bytes += b.bytes
-          records += b.records.length
-          i++
-          if (alone) break
-        }
+        const { request, next, bytes, records } = nextRequest(batches, i, limitBytes, (b) => this.isolated.has(b))
+        i = next
         this.dispatch(broker, request, bytes, records, now)
       }
       // No free request slot for the rest: back to the head of their partitions (one unit per partition per pass).
@@ -316,21 +303,9 @@ export class Sender {
    * Returns false, touching nothing, when the answers do not cover every batch of the request.
    */
   private partlyFailed(batches: OutboundBatch[], results: readonly PartitionAckResult[], report: (error: KafkatuneError) => void): boolean {
-    const byPartition = new Map<string, PartitionAckResult>()
-    for (const r of results) byPartition.set(`${r.topic}\u0000${r.partition}`, r)
-    if (!batches.every((b) => byPartition.has(`${b.topic}\u0000${b.partition}`))) return false
-    const accepted: OutboundBatch[] = []
-    const refused = new Map<Error, OutboundBatch[]>()
-    for (const b of batches) {
-      const r = byPartition.get(`${b.topic}\u0000${b.partition}`) as PartitionAckResult
-      if (r.error === null) {
-        accepted.push(b)
-      } else {
-        const list = refused.get(r.error) ?? []
-        list.push(b)
-        refused.set(r.error, list)
-      }
-    }
+    const split = splitResults(batches, results)
+    if (split === null) return false
+    const { accepted, refused } = split
     this.acked(accepted, results.filter((r) => r.error === null))
     let first: KafkatuneError | null = null
     for (const [error, group] of refused) {
@@ -427,11 +402,7 @@ export class Sender {
   }
 
   private deliveryTimeout(b: OutboundBatch, cause: KafkatuneError | null): KafkatuneError {
-    return new KafkatuneError(
-      'DELIVERY_TIMEOUT',
-      `${b.records.length} record(s) for ${b.topic}[${b.partition}] not acknowledged within deliveryTimeoutMs (${this.options.deliveryTimeoutMs} ms)${cause === null ? '' : `; last error: ${cause.message}`}`,
-      { cause: cause ?? undefined, details: { topic: b.topic, partition: b.partition, attempts: b.attempts } },
-    )
+    return deliveryTimeoutError(b, this.options.deliveryTimeoutMs, cause)
   }
 
   private backoff(attempts: number): number {
