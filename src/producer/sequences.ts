@@ -7,7 +7,8 @@
  * batches after it tell (the broker wrote a later one) or a new producer id starts it again at 0.
  * A new producer id reaches each partition on its own, once the partition has no unresolved batch of
  * the previous one (their copies on the broker are recognised only under the id they were written
- * with), unless the broker refused the partition's batches for their identity: those are re-sequenced.
+ * with), unless the broker refused the partition's batches for their identity: those are re-sequenced,
+ * as is everything of a transactional producer (its new epoch fences the old one).
  * Pure: no I/O, no timers.
  */
 import type { OutboundBatch } from './sender-types.js'
@@ -76,7 +77,9 @@ export class PartitionSequences {
   newIdentity(): void {
     this.generationNo++
     for (const [k, st] of this.parts) {
-      if (st.unresolved.length === 0) this.parts.delete(k)
+      // A transactional id's new epoch fences the old one: nothing is written under it any more.
+      if (this.options.transactional) for (const b of st.unresolved) this.assigned.delete(b)
+      if (st.unresolved.length === 0 || this.options.transactional) this.parts.delete(k)
       else if (st.rewrite) {
         for (const b of st.unresolved) this.assigned.delete(b)
         this.parts.delete(k)

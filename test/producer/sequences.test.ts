@@ -140,4 +140,15 @@ describe('PartitionSequences', () => {
     expect(seq.baseSequence(b)).toBe(2)
     expect((seq.position(b) as number) > (seq.position(a) as number)).toBe(true)
   })
+
+  it('a transactional producer re-sequences everything under its new epoch (the old one is fenced)', () => {
+    const seq = warm(new PartitionSequences({ transactional: true }))
+    const waiting = batch(1)
+    seq.dispatched(waiting, 1)
+    seq.returned(waiting)
+    seq.newIdentity()
+    expect(seq.baseSequence(waiting)).toBe(-1)
+    seq.dispatched(waiting, 1)
+    expect([seq.baseSequence(waiting), seq.generationOf(waiting)]).toEqual([0, 1])
+  })
 })
