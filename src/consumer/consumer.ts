@@ -10,7 +10,7 @@ import type { ConsumerOptions, ConsumerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { createKafkajsConsumer, toFetchedBatch } from '../kafkajs/consumer-client.js'
 import { kafkaError } from '../kafkajs/errors.js'
-import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
+import { observeFetchResponses, observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { generationOf } from '../kafkajs/group-generation.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
 import { BatchLoop } from './batch-loop.js'
@@ -72,6 +72,7 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   // ordering 'key'/'unordered' tracks completions out of order; 'partition' keeps the in-order path untouched.
   const completion = settings.ordering === 'partition' ? null : new CompletionTracker(settings.offsetMetadataMaxBytes)
   observeFetchedPartitions(kafka, (topic, partition, hw, bytes) => metrics.fetchedPartition(topic, partition, hw, bytes))
+  observeFetchResponses(kafka, (bytes, throttleMs) => metrics.fetchResponse(bytes, throttleMs))
   const committer = new GroupCommitter(completion ?? tracker, strategy, metrics, log, (offsets) => kconsumer.commitOffsets(offsets))
   const loopHost = {
     handlers: () => handlers,

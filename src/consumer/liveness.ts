@@ -27,8 +27,11 @@ export interface ConsumerHealthOptions {
   consumeTtlMs?: number
 }
 
-/** The consumer's lifecycle state, as `consumer.ts` keeps it. */
-export type LifecycleState = 'created' | 'connected' | 'running' | 'stopping' | 'failed'
+/**
+ * The lifecycle state of a consumer (as `consumer.ts` keeps it) or a pipeline. `stopped` is a pipeline's
+ * after `stop()` completed: unlike a consumer, it cannot run again.
+ */
+export type LifecycleState = 'created' | 'connected' | 'running' | 'stopping' | 'stopped' | 'failed'
 
 /** What liveness reads from the consumer around it when asked. */
 export interface LivenessHost {
@@ -147,6 +150,8 @@ function stateCheck(state: LifecycleState, failure: { message: string } | null):
       return { name: 'state', ok: true, affects: 'ready', detail: 'running' }
     case 'stopping':
       return { name: 'state', ok: false, affects: 'ready', detail: 'stopping' }
+    case 'stopped':
+      return { name: 'state', ok: false, affects: 'ready', detail: 'stopped (stop() completed)' }
     case 'connected':
       return { name: 'state', ok: false, affects: 'ready', detail: 'connected, not consuming (run() not called, or stopped)' }
     default:

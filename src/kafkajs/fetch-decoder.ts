@@ -146,16 +146,41 @@ export function observeFetchedPartitions(kafka: Kafka, observer: FetchedPartitio
   }
 }
 
+/** Told each decoded Fetch response as a whole: the record bytes of all its partitions and its throttle_time_ms. */
+export type FetchResponseObserver = (recordBytes: number, throttleTimeMs: number) => void
+
+const RESPONSE_OBSERVERS = Symbol.for('kafkatune.fetchResponseObservers')
+
+function responseObserversOf(kafka: Kafka): Set<FetchResponseObserver> {
+  const target = kafka as unknown as { [RESPONSE_OBSERVERS]?: Set<FetchResponseObserver> }
+  return (target[RESPONSE_OBSERVERS] ??= new Set())
+}
+
+/** Calls `observer` once per Fetch response the consumers of `kafka` decode, until the returned function is called. */
+export function observeFetchResponses(kafka: Kafka, observer: FetchResponseObserver): () => void {
+  const set = responseObserversOf(kafka)
+  set.add(observer)
+  return () => {
+    set.delete(observer)
+  }
+}
+
 const NO_OBSERVERS: ReadonlySet<FetchedPartitionObserver> = new Set()
+const NO_RESPONSE_OBSERVERS: ReadonlySet<FetchResponseObserver> = new Set()
 
 /** Decodes a Fetch v11 response body into kafkajs's decoded shape (see kafkajs `fetch/v11/response.js`). */
-export async function decodeFetchV11(raw: Buffer, observers: ReadonlySet<FetchedPartitionObserver> = NO_OBSERVERS): Promise<Record<string, unknown>> {
+export async function decodeFetchV11(
+  raw: Buffer,
+  observers: ReadonlySet<FetchedPartitionObserver> = NO_OBSERVERS,
+  responseObservers: ReadonlySet<FetchResponseObserver> = NO_RESPONSE_OBSERVERS,
+): Promise<Record<string, unknown>> {
   const r = new Reader(raw)
   fetchDecoderStats.responses++
   const clientSideThrottleTime = r.int32()
   const errorCode = r.int16()
   const sessionId = r.int32()
   const responses = []
+  let responseBytes = 0
   for (let t = r.int32(); t > 0; t--) {
     const topicName = r.string()
     const partitions = []
@@ -170,15 +195,17 @@ export async function decodeFetchV11(raw: Buffer, observers: ReadonlySet<Fetched
       const preferredReadReplica = r.int32()
       const before = r.pos
       const messages = await decodeMessages(r)
+      const bytes = Math.max(0, r.pos - before - 4)
+      responseBytes += bytes
       if (observers.size > 0 && partitionErrorCode === 0) {
         const hw = Number(highWatermark)
-        const bytes = Math.max(0, r.pos - before - 4)
         for (const o of observers) o(topicName, partition, hw, bytes)
       }
       partitions.push({ partition, errorCode: partitionErrorCode, highWatermark, lastStableOffset, lastStartOffset, abortedTransactions, preferredReadReplica, messages })
     }
     responses.push({ topicName, partitions })
   }
+  for (const o of responseObservers) o(responseBytes, clientSideThrottleTime)
   return { throttleTime: 0, clientSideThrottleTime, errorCode, sessionId, responses }
 }
 
@@ -188,8 +215,8 @@ interface PatchableBroker {
   lookupRequest: (apiKey: number, definition: unknown) => Protocol
 }
 
-function patchBroker(broker: PatchableBroker, observers: ReadonlySet<FetchedPartitionObserver>): void {
-  const decode = (raw: Buffer) => decodeFetchV11(raw, observers)
+function patchBroker(broker: PatchableBroker, observers: ReadonlySet<FetchedPartitionObserver>, responseObservers: ReadonlySet<FetchResponseObserver>): void {
+  const decode = (raw: Buffer) => decodeFetchV11(raw, observers, responseObservers)
   const connect = broker.connect.bind(broker)
   broker.connect = async () => {
     await connect()
@@ -217,6 +244,7 @@ export function useKafkatuneFetchDecoder(kafka: Kafka): boolean {
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
   if (key === undefined || typeof target[key] !== 'function' || target[INSTALLED] === true) return target[INSTALLED] === true
   const observers = observersOf(kafka)
+  const responseObservers = responseObserversOf(kafka)
   const create = target[key] as (options: unknown) => { brokerPool?: { createBroker?: (o: unknown) => PatchableBroker } }
   target[key] = (options: unknown) => {
     const cluster = create(options)
@@ -225,7 +253,7 @@ export function useKafkatuneFetchDecoder(kafka: Kafka): boolean {
       const createBroker = pool.createBroker
       pool.createBroker = (o: unknown) => {
         const broker = createBroker(o)
-        if (typeof broker.connect === 'function') patchBroker(broker, observers)
+        if (typeof broker.connect === 'function') patchBroker(broker, observers, responseObservers)
         return broker
       }
     }

@@ -28,8 +28,31 @@ const response: KafkajsResponse<Decoded, Decoded> = {
   parse: (decoded) => Promise.resolve(decoded),
 }
 
-/** Sends one Produce request to `broker`; resolves every partition's answer (none with acks 0). */
-export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest): Promise<ProduceResult[]> {
+/** Told the broker's throttle_time_ms of each Produce response (for `produce-throttle-time-avg/max`). */
+export type ProduceThrottleObserver = (throttleTimeMs: number) => void
+
+const THROTTLE_OBSERVERS = Symbol.for('kafkatune.produceThrottleObservers')
+
+/** The throttle observers of the producers built on `kafka` (one set per kafkajs client). */
+export function produceThrottleObservers(kafka: object): Set<ProduceThrottleObserver> {
+  const target = kafka as { [THROTTLE_OBSERVERS]?: Set<ProduceThrottleObserver> }
+  return (target[THROTTLE_OBSERVERS] ??= new Set())
+}
+
+/** Calls `observer` with the throttle_time_ms of every Produce response sent through `kafka`, until the returned function is called. */
+export function observeProduceThrottle(kafka: object, observer: ProduceThrottleObserver): () => void {
+  const set = produceThrottleObservers(kafka)
+  set.add(observer)
+  return () => {
+    set.delete(observer)
+  }
+}
+
+/**
+ * Sends one Produce request to `broker`; resolves every partition's answer (none with acks 0). `throttled`
+ * hears the response's throttle_time_ms.
+ */
+export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest, throttled?: ReadonlySet<ProduceThrottleObserver>): Promise<ProduceResult[]> {
   const body = encodeProduceRequest(req)
   // kafkajs's request framing copies `buffer` of whatever `encode()` returns once it sees a Buffer in `buf`.
   const encoded = { buf: body, buffer: body }
@@ -42,5 +65,6 @@ export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest): P
   }
   const decoded = await sendThroughBroker(broker, request, response as KafkajsResponse<unknown, Decoded>)
   if (decoded === undefined) return []
+  if (throttled !== undefined) for (const o of throttled) o(decoded.throttleTimeMs)
   return decoded.partitions.map((p) => ({ ...p, error: p.errorCode === 0 ? null : kafkajsErrorFromCode(p.errorCode) }))
 }

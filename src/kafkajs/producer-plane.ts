@@ -9,7 +9,7 @@ import type { ProduceRequest } from '../protocol/produce.js'
 import type { KafkajsCluster, KafkajsEosManager } from './internals.js'
 import { createCluster, createEosManager, findBroker } from './internals.js'
 import type { ProduceResult } from './produce.js'
-import { sendProduce } from './produce.js'
+import { produceThrottleObservers, sendProduce } from './produce.js'
 
 export interface ProducerPlaneOptions {
   /** Idempotent or transactional: a producer id is needed. */
@@ -122,7 +122,7 @@ export class ProducerPlane {
   /** Sends kafkatune's Produce request to broker `nodeId` through kafkajs's connection to it. */
   async produce(nodeId: number, request: ProduceRequest): Promise<ProduceResult[]> {
     const broker = await findBroker(this.cluster, nodeId)
-    return await sendProduce(broker, request)
+    return await sendProduce(broker, request, produceThrottleObservers(this.kafka))
   }
 
   /** Asks for `topic` in metadata with auto-creation allowed (as the Java client's metadata request does). */

@@ -66,7 +66,9 @@ export const P = {
   batchSizeMax: def('producer', 'batch-size-max', 'gauge', 'By', 'Largest partition batch, uncompressed bytes.'),
   recordsPerRequestAvg: def('producer', 'records-per-request-avg', 'gauge', '{record}', 'Average records per produce request.'),
   recordSizeAvg: def('producer', 'record-size-avg', 'gauge', 'By', 'Average uncompressed record size.'),
-  compressionRateAvg: def('producer', 'compression-rate-avg', 'gauge', '1', 'Compressed / uncompressed size of the batches encoded (1 without compression).'),
+  compressionRateAvg: def('producer', 'compression-rate-avg', 'gauge', '1', 'Average compressed / uncompressed size ratio of the batches encoded in the last 10-20 s (of all batches so far when none was; 1 without compression).'),
+  produceThrottleTimeAvg: def('producer', 'produce-throttle-time-avg', 'gauge', 'ms', 'Average time the brokers throttled this client (throttle_time_ms of produce responses, last 10-20 s).'),
+  produceThrottleTimeMax: def('producer', 'produce-throttle-time-max', 'gauge', 'ms', 'Longest time the brokers throttled this client (throttle_time_ms of produce responses, last 10-20 s).'),
   bufferTotalBytes: def('producer', 'buffer-total-bytes', 'gauge', 'By', 'bufferMemory: the most bytes of records waiting or in flight.'),
   bufferAvailableBytes: def('producer', 'buffer-available-bytes', 'gauge', 'By', 'Buffer bytes not used by records waiting or in flight.'),
   bufferpoolWaitTimeNsTotal: def('producer', 'bufferpool-wait-time-ns-total', 'counter', 'ns', 'Time send() calls waited for buffer space.'),
@@ -76,6 +78,7 @@ export const P = {
   topicByteRate: def('producer-topic', 'byte-rate', 'gauge', 'By/s', 'Uncompressed record bytes acknowledged per second, per topic.'),
   topicRecordErrorTotal: def('producer-topic', 'record-error-total', 'counter', '{record}', 'Records whose send failed, per topic.'),
   topicRecordRetryTotal: def('producer-topic', 'record-retry-total', 'counter', '{record}', 'Records retried, per topic.'),
+  topicCompressionRate: def('producer-topic', 'compression-rate', 'gauge', '1', 'Average compressed / uncompressed size ratio of the batches of a topic (last 10-20 s; of all its batches when none was).'),
 } as const
 
 /** Consumer metrics (Java `consumer-fetch-manager-metrics`, `consumer-coordinator-metrics`, `consumer-metrics`). */
@@ -88,7 +91,11 @@ export const C = {
   fetchRate: def('consumer', 'fetch-rate', 'gauge', '{request}/s', 'Fetch requests per second (last 10 s).'),
   fetchLatencyAvg: def('consumer', 'fetch-latency-avg', 'gauge', 'ms', 'Average fetch request time (last 10-20 s).'),
   fetchLatencyMax: def('consumer', 'fetch-latency-max', 'gauge', 'ms', 'Longest fetch request time (last 10-20 s).'),
-  recordsLagMax: def('consumer', 'records-lag-max', 'gauge', '{record}', 'Largest records-lag of any partition assigned to this member.'),
+  fetchSizeAvg: def('consumer', 'fetch-size-avg', 'gauge', 'By', 'Average record bytes per fetch response (last 10-20 s).'),
+  fetchSizeMax: def('consumer', 'fetch-size-max', 'gauge', 'By', 'Largest record bytes of a fetch response (last 10-20 s).'),
+  fetchThrottleTimeAvg: def('consumer', 'fetch-throttle-time-avg', 'gauge', 'ms', 'Average time the brokers throttled this client (throttle_time_ms of fetch responses, last 10-20 s).'),
+  fetchThrottleTimeMax: def('consumer', 'fetch-throttle-time-max', 'gauge', 'ms', 'Longest time the brokers throttled this client (throttle_time_ms of fetch responses, last 10-20 s).'),
+  recordsLagMax: def('consumer', 'records-lag-max', 'gauge', '{record}', 'Largest records-lag any partition had over the last 10-20 s (the current lags included), as the Java client\'s max over its sample window.'),
   assignedPartitions: def('consumer', 'assigned-partitions', 'gauge', '{partition}', 'Partitions assigned to this member.'),
   commitTotal: def('consumer', 'commit-total', 'counter', '{commit}', 'Offset commits that succeeded.'),
   commitRate: def('consumer', 'commit-rate', 'gauge', '{commit}/s', 'Offset commits per second (last 10 s).'),

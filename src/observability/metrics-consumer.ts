@@ -7,7 +7,7 @@ import { C } from './metrics-catalog.js'
 import type { MetricSink } from './metrics-catalog.js'
 import { ClientMetricSet } from './metrics-otel.js'
 import { LagTracker } from './metrics-lag.js'
-import { Meter, WindowedHistogram } from './metrics-window.js'
+import { Meter, WindowedAverage, WindowedHistogram, WindowedMax } from './metrics-window.js'
 
 interface ConsumerTopicStats {
   readonly labels: { client_id: string; group_id: string; topic: string }
@@ -17,7 +17,7 @@ interface ConsumerTopicStats {
 
 export class ConsumerMetricSet extends ClientMetricSet {
   readonly labels: { client_id: string; group_id: string }
-  readonly lagTracker = new LagTracker()
+  readonly lagTracker: LagTracker
   /** Handler calls retried. */
   retries = 0
   /** Records sent to the dead-letter topic. */
@@ -34,6 +34,11 @@ export class ConsumerMetricSet extends ClientMetricSet {
   protected readonly commitLatency: WindowedHistogram
   protected readonly rebalanceLatency: WindowedHistogram
   protected readonly handlerLatency: WindowedHistogram
+  /** Record bytes and throttle_time_ms of each fetch response. */
+  protected readonly fetchSizeAvg: WindowedAverage
+  protected readonly fetchSizeMax: WindowedMax
+  protected readonly fetchThrottleAvg: WindowedAverage
+  protected readonly fetchThrottleMax: WindowedMax
   protected joins = 0
   protected rebalanceMsTotal = 0
   protected lastRebalanceAt = -1
@@ -47,6 +52,7 @@ export class ConsumerMetricSet extends ClientMetricSet {
   ) {
     super()
     this.labels = Object.freeze({ client_id: clientId, group_id: groupId })
+    this.lagTracker = new LagTracker(now)
     this.consumed = new Meter(now)
     this.bytes = new Meter(now)
     this.fetches = new Meter(now)
@@ -55,6 +61,10 @@ export class ConsumerMetricSet extends ClientMetricSet {
     this.commitLatency = new WindowedHistogram(now)
     this.rebalanceLatency = new WindowedHistogram(now)
     this.handlerLatency = new WindowedHistogram(now)
+    this.fetchSizeAvg = new WindowedAverage(now)
+    this.fetchSizeMax = new WindowedMax(now)
+    this.fetchThrottleAvg = new WindowedAverage(now)
+    this.fetchThrottleMax = new WindowedMax(now)
   }
 
   #topic(topic: string): ConsumerTopicStats {
@@ -80,6 +90,14 @@ export class ConsumerMetricSet extends ClientMetricSet {
       this.bytes.add(bytes)
       this.#topic(topic).bytes += bytes
     }
+  }
+
+  /** A whole fetch response: the record bytes of all its partitions and the broker's throttle_time_ms. */
+  fetchResponse(recordBytes: number, throttleTimeMs: number): void {
+    this.fetchSizeAvg.record(recordBytes)
+    this.fetchSizeMax.record(recordBytes)
+    this.fetchThrottleAvg.record(throttleTimeMs)
+    this.fetchThrottleMax.record(throttleTimeMs)
   }
 
   /** A fetched batch of `records` records of `topic` goes to the handlers. */
@@ -121,6 +139,10 @@ export class ConsumerMetricSet extends ClientMetricSet {
     const f = this.fetchLatency.summary()
     sink(C.fetchLatencyAvg, f.avg, l)
     sink(C.fetchLatencyMax, f.max, l)
+    sink(C.fetchSizeAvg, this.fetchSizeAvg.average() ?? 0, l)
+    sink(C.fetchSizeMax, Math.max(0, this.fetchSizeMax.max()), l)
+    sink(C.fetchThrottleTimeAvg, this.fetchThrottleAvg.average() ?? 0, l)
+    sink(C.fetchThrottleTimeMax, Math.max(0, this.fetchThrottleMax.max()), l)
     sink(C.assignedPartitions, this.lagTracker.assigned, l)
     sink(C.commitTotal, this.commits, l)
     sink(C.commitRate, this.commitMeter.rate.perSecond(), l)
@@ -146,15 +168,11 @@ export class ConsumerMetricSet extends ClientMetricSet {
       sink(C.topicRecordsConsumedRate, t.records.rate.perSecond(), t.labels)
       sink(C.topicBytesConsumedTotal, t.bytes, t.labels)
     }
-    let max = 0
     this.lagTracker.forEach(({ topic, partition, lag, committedLag }) => {
       const labels = { ...l, topic, partition: String(partition) }
-      if (lag !== null) {
-        sink(C.recordsLag, lag, labels)
-        if (lag > max) max = lag
-      }
+      if (lag !== null) sink(C.recordsLag, lag, labels)
       if (committedLag !== null) sink(C.recordsLagCommitted, committedLag, labels)
     })
-    sink(C.recordsLagMax, max, l)
+    sink(C.recordsLagMax, this.lagTracker.maxLag(), l)
   }
 }

@@ -6,6 +6,8 @@
  * no request per record. The committed lag (high watermark minus the committed offset) rides along.
  */
 
+import { WindowedMax } from './metrics-window.js'
+
 /** Unknown offsets are -1. */
 interface PartitionLag {
   hw: number
@@ -24,6 +26,30 @@ export interface PartitionLagValue {
 export class LagTracker {
   readonly #topics = new Map<string, (PartitionLag | undefined)[]>()
   #assigned = 0
+  /** Every lag a partition had after an update, over the metrics window (Java's `records-lag-max`). */
+  readonly #max: WindowedMax
+
+  constructor(now: () => number = Date.now) {
+    this.#max = new WindowedMax(now)
+  }
+
+  /** Records the lag of `p` after an update, once it is known. */
+  #sample(p: PartitionLag): void {
+    const position = p.position >= 0 ? p.position : p.committed
+    if (p.hw >= 0 && position >= 0) this.#max.record(Math.max(0, p.hw - position))
+  }
+
+  /**
+   * The largest lag of any partition over the metrics window (10-20 s), the current lags included; 0 when
+   * none is known. As Java's `records-lag-max`: a lag that was high a few seconds ago still shows.
+   */
+  maxLag(): number {
+    let max = this.#max.max()
+    this.forEach(({ lag }) => {
+      if (lag !== null && lag > max) max = lag
+    })
+    return Math.max(0, max)
+  }
 
   /** Partitions assigned now. */
   get assigned(): number {
@@ -53,7 +79,10 @@ export class LagTracker {
   /** A fetch response's high watermark (partitions not assigned are ignored). */
   highWatermark(topic: string, partition: number, hw: number): void {
     const p = this.#get(topic, partition)
-    if (p !== undefined && hw >= 0) p.hw = hw
+    if (p !== undefined && hw >= 0) {
+      p.hw = hw
+      this.#sample(p)
+    }
   }
 
   /** The consumer moved past `next - 1`; `hw` is the high watermark its batch came with, when known. */
@@ -62,6 +91,7 @@ export class LagTracker {
     if (p === undefined) return
     p.position = next
     if (hw > p.hw) p.hw = hw
+    this.#sample(p)
   }
 
   /**
@@ -70,7 +100,10 @@ export class LagTracker {
    */
   positionFromLag(topic: string, partition: number, lag: number): void {
     const p = this.#get(topic, partition)
-    if (p !== undefined && p.hw >= 0) p.position = p.hw - lag
+    if (p !== undefined && p.hw >= 0) {
+      p.position = p.hw - lag
+      this.#sample(p)
+    }
   }
 
   /** An offset commit of `offset` (the next record to read) succeeded. */
@@ -86,6 +119,7 @@ export class LagTracker {
     if (values.high > p.hw) p.hw = values.high
     if (p.position < 0) p.position = values.position
     if (p.committed < 0 && values.committed !== null) p.committed = values.committed
+    this.#sample(p)
   }
 
   /** Calls `fn` for every assigned partition. */

@@ -54,6 +54,11 @@ export function registerOtelMetrics(source: MetricsSource): () => void {
 /** A client's metric set: inactive until `start()` (connect), reported to OpenTelemetry until `stop()` (disconnect). */
 export abstract class ClientMetricSet implements MetricsSource {
   active = false
+  /**
+   * False for a set that another set reports (a pipeline's producers, summed into the pipeline's producer
+   * metrics): it never reaches OpenTelemetry on its own, so no series is reported twice.
+   */
+  exported = true
   #unregister: (() => void) | null = null
 
   abstract collect(sink: MetricSink): void
@@ -61,7 +66,7 @@ export abstract class ClientMetricSet implements MetricsSource {
   /** The client connected: exporters read it from now on. */
   start(): void {
     this.active = true
-    this.#unregister ??= registerOtelMetrics(this)
+    if (this.exported) this.#unregister ??= registerOtelMetrics(this)
   }
 
   /** The client disconnected: exporters skip it, its OpenTelemetry callback is removed. */

@@ -60,12 +60,24 @@ export class WindowedHistogram {
   }
 
   summary(): HistogramSummary {
-    this.#rotate(this.now())
+    return WindowedHistogram.summaryOf([this])
+  }
+
+  /**
+   * One summary of several histograms of the same scale (the producers of a pipeline): their samples merged
+   * into one HDR histogram, so percentiles stay exact to the histogram's precision.
+   */
+  static summaryOf(histograms: readonly WindowedHistogram[]): HistogramSummary {
+    const first = histograms[0]
+    if (first === undefined) return EMPTY
     const merged = newHistogram()
-    merged.add(this.#previous)
-    merged.add(this.#current)
+    for (const h of histograms) {
+      h.#rotate(h.now())
+      merged.add(h.#previous)
+      merged.add(h.#current)
+    }
     if (merged.count === 0) return EMPTY
-    const s = this.scale
+    const s = first.scale
     return { count: merged.count, avg: merged.mean / s, max: merged.max / s, p50: merged.percentile(50) / s, p99: merged.percentile(99) / s }
   }
 }
@@ -119,5 +131,93 @@ export class Meter {
   add(v: number): void {
     this.total += v
     this.rate.add(v)
+  }
+}
+
+/**
+ * The largest value recorded over the last one to two windows (Java's `Max` stat over its samples): two
+ * halves rotated every `windowMs`, as `WindowedHistogram` does. `-1` when nothing was recorded in them.
+ */
+export class WindowedMax {
+  #current = -1
+  #previous = -1
+  #rotatedAt: number
+
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = WINDOW_MS,
+  ) {
+    this.#rotatedAt = now()
+  }
+
+  #rotate(now: number): void {
+    const elapsed = now - this.#rotatedAt
+    if (elapsed < this.windowMs) return
+    this.#previous = elapsed >= 2 * this.windowMs ? -1 : this.#current
+    this.#current = -1
+    this.#rotatedAt = now
+  }
+
+  record(value: number): void {
+    this.#rotate(this.now())
+    if (value > this.#current) this.#current = value
+  }
+
+  max(): number {
+    this.#rotate(this.now())
+    return Math.max(this.#current, this.#previous)
+  }
+}
+
+/**
+ * The average of the values recorded over the last one to two windows (Java's `Avg` stat); null when none
+ * was recorded in them.
+ */
+export class WindowedAverage {
+  #sum = 0
+  #count = 0
+  #prevSum = 0
+  #prevCount = 0
+  #rotatedAt: number
+
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = WINDOW_MS,
+  ) {
+    this.#rotatedAt = now()
+  }
+
+  #rotate(now: number): void {
+    const elapsed = now - this.#rotatedAt
+    if (elapsed < this.windowMs) return
+    const stale = elapsed >= 2 * this.windowMs
+    this.#prevSum = stale ? 0 : this.#sum
+    this.#prevCount = stale ? 0 : this.#count
+    this.#sum = 0
+    this.#count = 0
+    this.#rotatedAt = now
+  }
+
+  record(value: number): void {
+    this.#rotate(this.now())
+    this.#sum += value
+    this.#count++
+  }
+
+  /** Values recorded in the window. */
+  count(): number {
+    this.#rotate(this.now())
+    return this.#count + this.#prevCount
+  }
+
+  average(): number | null {
+    const n = this.count()
+    return n === 0 ? null : (this.#sum + this.#prevSum) / n
+  }
+
+  /** The sum and count of the values in the window (to average several instruments together). */
+  totals(): { sum: number; count: number } {
+    const count = this.count()
+    return { sum: this.#sum + this.#prevSum, count }
   }
 }

@@ -35,7 +35,7 @@ import type { CommitterMetrics } from './transactional-committer.js'
 import { carryTrace, tracing } from './tracing.js'
 import { recordDeadLetter } from '../observability/tracing-consumer.js'
 import { Listeners } from '../util/listeners.js'
-import { observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
+import { observeFetchResponses, observeFetchedPartitions } from '../kafkajs/fetch-decoder.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
 import { CommittedOffsetsReader } from '../consumer/committed-reader.js'
 import { seedLag } from '../observability/metrics-lag.js'
@@ -57,7 +57,8 @@ export interface Pipeline {
   /**
    * Liveness and readiness for `/livez` and `/readyz`, as `consumer.health()`: not live when stopped by an
    * error, not fetching within `pollTtlMs`, or a transform call running longer than `consumeTtlMs`; not ready
-   * besides when not running, stopping, joining or rebalancing.
+   * besides when not running, stopping (`state: stopping` while `stop()` runs, `state: stopped` once it resolved),
+   * joining or rebalancing.
    */
   health(options?: ConsumerHealthOptions): Health
   /** Listens for a pipeline event; returns the function that unsubscribes. */
@@ -107,7 +108,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const loopMetrics = new ConsumerMetricsRecorder(Date.now, cs.clientId, cs.groupId)
   const tracker = new OffsetTracker()
   const staged = new StagedOutputs<KOut, VOut>()
-  const pool = new ProducerPool<KOut, VOut>(ps, settings.exactlyOnce ? settings.transactionalIdPrefix : null)
+  const pool = new ProducerPool<KOut, VOut>(ps, settings.exactlyOnce ? settings.transactionalIdPrefix : null, cs.groupId)
   const chunks = new ChunkCommits(cs.maxPollRecords)
   /** Partitions being read again (or whose progress a rebalance voided): their batch stops, nothing of them is committed. */
   const rewound = new Set<string>()
@@ -120,6 +121,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   let lagReader: CommittedOffsetsReader | null = null
   let stickyMemory: StickyMemory | null = null
   let stopping = false
+  /** stop() completed: the pipeline is closed for good. */
+  let closed = false
   let failure: KafkatuneError | null = null
   let observed = false
   const events = new Listeners<PipelineEvents>((err, event) => log.warn({ err, event }, 'a pipeline event listener threw'))
@@ -213,7 +216,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   }
   const loop = new BatchLoop<KIn, VIn>(cs, tracker, committer, chunks, loopMetrics, log, host)
   const liveness = new ConsumerLiveness(cs, {
-    state: () => (failure !== null ? 'failed' : stopping ? 'stopping' : kconsumer !== null ? 'running' : 'created'),
+    state: () => (failure !== null ? 'failed' : closed ? 'stopped' : stopping ? 'stopping' : kconsumer !== null ? 'running' : 'created'),
     failure: () => failure,
     oldestCallStartedAt: () => loop.oldestCallStartedAt(),
   })
@@ -259,6 +262,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     if (kconsumer !== null) await kconsumer.disconnect().catch(() => undefined)
     await pool.closeAll()
     loopMetrics.stop()
+    pool.metrics.stop()
     await lagReader?.close().catch(() => undefined)
     const a = admin
     admin = null
@@ -309,10 +313,12 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
       })
       kc.on(kc.events.FETCH, ({ payload }) => loopMetrics.fetched(payload.duration))
       observeFetchedPartitions(parts.kafka, (topic, partition, hw, bytes) => loopMetrics.fetchedPartition(topic, partition, hw, bytes))
+      observeFetchResponses(parts.kafka, (bytes, throttleMs) => loopMetrics.fetchResponse(bytes, throttleMs))
       liveness.watch(kc)
       liveness.started()
       await guardConnect(parts.kafka, () => kc.connect(), () => kc.disconnect())
       loopMetrics.start()
+      pool.metrics.start()
       await kc.subscribe({ topics: [...cs.topics], fromBeginning: cs.autoOffsetReset === 'earliest' })
       await kc.run({
         autoCommit: false,
@@ -334,6 +340,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     },
     async stop() {
       await shutdown()
+      closed = true
       if (failure === null) stopped.resolve()
     },
     metrics() {
@@ -346,5 +353,5 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     },
     health: (options) => liveness.health(options),
     on: (event, listener) => events.on(event, listener),
-  }, loopMetrics)
+  }, loopMetrics, pool.metrics)
 }

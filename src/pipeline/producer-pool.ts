@@ -11,6 +11,9 @@
  */
 import type { Logger } from '../logging/types.js'
 import type { ProducerSettings } from '../config/resolved.js'
+import { ProducerGroupMetrics } from '../observability/metrics-producer-group.js'
+import { ProducerMetricSet } from '../observability/metrics-producer.js'
+import { metricsSourcesOf } from '../observability/metrics-source.js'
 import { createProducerFromSettings } from '../producer/producer.js'
 import type { Producer, ProducerRecord } from '../producer/types.js'
 import type { Serializer } from '../serde/types.js'
@@ -66,11 +69,17 @@ class PreSerialized<K, V> {
  * outcome the pipeline handles (it retries the transaction or reads the partition again) and logs itself
  * at `error` only when it gives up.
  */
-function handledErrorsAsWarnings(logger: Logger): Logger {
+function handledErrorsAsWarnings(logger: Logger, groupId?: string): Logger {
   return new Proxy(logger, {
     get(target, prop, receiver) {
       if (prop === 'error') return target.warn.bind(target)
-      if (prop === 'child') return (...args: Parameters<Logger['child']>) => handledErrorsAsWarnings(target.child(...args) as unknown as Logger)
+      if (prop === 'child') {
+        return (bindings: Record<string, unknown>, ...rest: unknown[]) => {
+          // The producers' own child loggers (clientLogger) get the pipeline's groupId, as every pipeline line does.
+          const b = groupId === undefined || bindings.groupId !== undefined ? bindings : { ...bindings, groupId }
+          return handledErrorsAsWarnings((target.child as (...a: unknown[]) => Logger)(b, ...rest))
+        }
+      }
       const value: unknown = Reflect.get(target, prop, receiver)
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
     },
@@ -91,12 +100,18 @@ export class ProducerPool<K, V> {
   readonly #connected = new Map<string, PooledProducer<K, V>>()
   /** `metrics().retries` of producers already closed. */
   #closedRetries = 0
+  /** The producers' Java-named metrics, reported as one producer under the pipeline's clientId. */
+  readonly metrics: ProducerGroupMetrics
 
   constructor(
     private readonly settings: ProducerSettings<K, V>,
     /** The transactional id prefix, or null without exactly-once. */
     private readonly prefix: string | null,
-  ) {}
+    /** The pipeline's group: on every line the producers log (theirs and their kafkajs clients'). */
+    private readonly groupId?: string,
+  ) {
+    this.metrics = new ProducerGroupMetrics(settings.clientId)
+  }
 
   #id(topic: string, partition: number): string {
     return this.prefix === null ? '' : `${this.prefix}-${topic}-${partition}`
@@ -118,14 +133,24 @@ export class ProducerPool<K, V> {
 
   async #create(id: string): Promise<PooledProducer<K, V>> {
     const pre = new PreSerialized(this.settings.keySerializer, this.settings.valueSerializer)
-    const producer = createProducerFromSettings<K, V>({
+    // `groupId` also reaches the kafkajs log bridge (logFields), which then tells it from a group kafkajs names itself.
+    const settings: ProducerSettings<K, V> & { groupId?: string } = {
       ...this.settings,
-      logger: handledErrorsAsWarnings(this.settings.logger),
+      logger: handledErrorsAsWarnings(this.settings.logger, this.groupId),
       transactionalId: this.prefix === null ? null : id,
       keySerializer: pre.keySerializer,
       valueSerializer: pre.valueSerializer,
-    })
-    await producer.connect()
+      ...(this.groupId !== undefined ? { groupId: this.groupId } : {}),
+    }
+    const producer = createProducerFromSettings<K, V>(settings)
+    const set = metricsSourcesOf(producer).find((m): m is ProducerMetricSet => m instanceof ProducerMetricSet)
+    if (set !== undefined) this.metrics.add(set)
+    try {
+      await producer.connect()
+    } catch (err) {
+      if (set !== undefined) this.metrics.retire(set)
+      throw err
+    }
     const pooled: PooledProducer<K, V> = { producer, fresh: this.prefix !== null, send: (s, send) => pre.send(s, send) }
     this.#connected.set(id, pooled)
     return pooled
@@ -159,13 +184,21 @@ export class ProducerPool<K, V> {
   }
 
   async #close(id: string, p: Promise<PooledProducer<K, V>>): Promise<void> {
+    let x: PooledProducer<K, V>
     try {
-      const x = await p
+      x = await p
+    } catch {
+      // A producer that never connected has nothing to close (its metrics were retired when connect failed).
+      return
+    }
+    try {
       if (this.#connected.get(id) === x) this.#connected.delete(id)
       this.#closedRetries += x.producer.metrics().retries
       await x.producer.disconnect()
     } catch {
-      // A producer that never connected, or whose connection is gone, has nothing left to close.
+      // A producer whose connection is gone has nothing left to close.
+    } finally {
+      for (const m of metricsSourcesOf(x.producer)) if (m instanceof ProducerMetricSet) this.metrics.retire(m)
     }
   }
 }

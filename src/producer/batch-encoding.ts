@@ -25,8 +25,8 @@ export interface BatchEncodingOptions {
   /** Sequence numbers and a producer id are written (idempotent or transactional producers). */
   idempotent: boolean
   transactional: boolean
-  /** Told each new encoding's size without and with compression. */
-  onSizes?: (uncompressedBytes: number, encodedBytes: number) => void
+  /** Told each new encoding's size without and with compression, and its topic. */
+  onSizes?: (uncompressedBytes: number, encodedBytes: number, topic: string) => void
 }
 
 /** Encodes batches (see the file comment). */
@@ -77,7 +77,7 @@ export class BatchEncoding {
       producerEpoch: idempotent ? identity.producerEpoch : -1,
       baseSequence,
       transactional: this.options.transactional,
-      onSizes: this.options.onSizes,
+      onSizes: this.sizesOf(batch.topic),
     })
     // The record reports the create time its batch carries (one shared string per dispatch).
     let nowString: string | null = null
@@ -95,5 +95,11 @@ export class BatchEncoding {
     }
     this.encoded.set(batch, entry)
     return entry.bytes
+  }
+
+  /** The encoder's size callback for a batch of `topic` (per-topic compression-rate). */
+  private sizesOf(topic: string): ((uncompressedBytes: number, encodedBytes: number) => void) | undefined {
+    const onSizes = this.options.onSizes
+    return onSizes === undefined ? undefined : (raw, wire) => onSizes(raw, wire, topic)
   }
 }

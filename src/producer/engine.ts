@@ -52,7 +52,7 @@ export class KafkajsProducerEngine implements SenderEngine {
   constructor(
     private readonly kafka: Kafka,
     private readonly settings: ProducerSettings<unknown, unknown>,
-    onSizes?: (uncompressedBytes: number, encodedBytes: number) => void,
+    onSizes?: (uncompressedBytes: number, encodedBytes: number, topic: string) => void,
     /** Told each transaction request retried after a transient answer (for the producer's `retries` metric). */
     private readonly onTransientRetry?: () => void,
   ) {

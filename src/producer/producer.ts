@@ -10,6 +10,7 @@ import { clientLogger } from '../logging/fields.js'
 import { createPartitioner } from '../partitioners/index.js'
 import type { PartitionerContext } from '../partitioners/index.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
+import { observeProduceThrottle } from '../kafkajs/produce.js'
 import { activeTracer } from '../observability/tracing.js'
 import { startSendSpan } from '../observability/tracing-producer.js'
 import { Listeners } from '../util/listeners.js'
@@ -72,7 +73,8 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
   const logger = clientLogger(settings.logger, 'producer', { clientId: settings.clientId })
   const kafka = createKafkaClient(settings)
   const metrics = new ProducerMetricsRecorder(Date.now, settings.clientId)
-  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire) => metrics.encoded(raw, wire), () => metrics.retried())
+  const engine = new KafkajsProducerEngine(kafka, settings as ProducerSettings<unknown, unknown>, (raw, wire, topic) => metrics.encoded(raw, wire, topic), () => metrics.retried())
+  observeProduceThrottle(kafka, (ms) => metrics.throttled(ms))
   const partitioner = createPartitioner<K, V>(settings.partitioner, { batchSize: settings.batchSize })
   const pool = new BufferPool(settings.bufferMemory, settings.maxBlockMs)
   const listeners = new Listeners<ProducerEvents>((err, event) => logger.error({ err, event }, 'kafkatune: a producer event listener threw'))

@@ -148,7 +148,7 @@ describe('producer.health()', () => {
 })
 
 describe('pipeline.health()', () => {
-  it('ready once a member; a hanging transform fails liveness after consumeTtlMs; not ready once stopped', async () => {
+  it('ready once a member; a hanging transform fails liveness after consumeTtlMs; stopping during stop(), stopped after it', async () => {
     const [input, output] = [uniqueName('health-in'), uniqueName('health-out')]
     await createTopic(input, 1)
     await createTopic(output, 1)
@@ -179,10 +179,22 @@ describe('pipeline.health()', () => {
       h.release()
       await waitFor(() => pipeline.metrics().outputRecords === 1, 30_000)
       expect(pipeline.health({ consumeTtlMs: 1500 })).toMatchObject({ live: true, ready: true })
+      // While stop() runs the pipeline is stopping; once it resolved, stopped for good (as a consumer that was
+      // stopped: live, not ready, not fetching, not a member).
+      const stopping = pipeline.stop()
+      expect(pipeline.health()).toMatchObject({ live: true, ready: false, reasons: ['state: stopping'] })
+      await stopping
     } finally {
       h.release()
       await pipeline.stop()
     }
-    expect(pipeline.health()).toMatchObject({ live: true, ready: false, reasons: ['state: stopping'] })
+    const after = pipeline.health()
+    expect(after).toMatchObject({ live: true, ready: false, reasons: ['state: stopped (stop() completed)'] })
+    expect(after.checks.map((c) => `${c.name}: ${c.detail}`)).toEqual([
+      'state: stopped (stop() completed)',
+      'poll: not consuming',
+      'consume: no handler call running',
+      'group: not a member (not consuming)',
+    ])
   })
 })

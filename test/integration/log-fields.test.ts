@@ -10,7 +10,7 @@ import { brokers, createTopic, uniqueName, waitFor } from '../helpers/kafka.js'
 const fast = { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, maxPollIntervalMs: 10_000, fetchMaxWaitMs: 100 }
 
 describe('log fields', () => {
-  it('component and clientId on every line, groupId on every consumer line and the pipeline\'s own, topic with every partition', async () => {
+  it('component and clientId on every line, groupId on every consumer and pipeline line (its producers\' too), topic with every partition', async () => {
     const lines: Record<string, unknown>[] = []
     const logger = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), done()) }))
     const [input, output] = [uniqueName('fields-in'), uniqueName('fields-out')]
@@ -52,13 +52,17 @@ describe('log fields', () => {
       expect(line.component, JSON.stringify(line)).toMatch(/^(kafkajs|kafkatune\.(producer|consumer|pipeline))$/)
       expect(['fields-producer', 'fields-consumer', 'fields-pipeline'], JSON.stringify(line)).toContain(line.clientId)
       if (line.clientId === 'fields-consumer') expect(line.groupId, JSON.stringify(line)).toBe(groupId)
-      // The pipeline's own lines; its producers' (and their kafkajs clients') lines carry clientId without groupId.
-      if (line.component === 'kafkatune.pipeline') expect(line.groupId, JSON.stringify(line)).toBe(pipelineGroup)
+      // Every pipeline line: its own, its consumer's, its transactional producers' and all their kafkajs clients'.
+      if (line.clientId === 'fields-pipeline') expect(line.groupId, JSON.stringify(line)).toBe(pipelineGroup)
       if (typeof line.partition === 'number' && line.component !== 'kafkajs') expect(typeof line.topic, JSON.stringify(line)).toBe('string')
     }
     // The lines this run must have made, with their fields.
     expect(lines.find((l) => l.msg === 'handler failed, retrying')).toMatchObject({ component: 'kafkatune.consumer', clientId: 'fields-consumer', groupId, topic: input, partition: 1 })
     expect(lines.filter((l) => l.msg === 'joined the group').map((l) => l.component).sort()).toEqual(['kafkatune.consumer', 'kafkatune.pipeline'])
     expect(lines.some((l) => l.component === 'kafkajs' && l.clientId === 'fields-producer')).toBe(true)
+    // The pipeline's transactional producers did log (kafkajs's line once each got its producer id), with the groupId.
+    const producerLines = lines.filter((l) => l.clientId === 'fields-pipeline' && l.msg === 'Initialized producer id & epoch')
+    expect(producerLines.length).toBeGreaterThan(0)
+    expect(producerLines.filter((l) => l.groupId !== pipelineGroup)).toEqual([])
   })
 })

@@ -64,4 +64,48 @@ describe('LagTracker', () => {
       ),
     )
   })
+
+  it('records-lag-max is the largest lag over the window (10-20 s), not only the current one', () => {
+    let now = 0
+    const t = new LagTracker(() => now)
+    t.assign({ a: [0, 1] })
+    expect(t.maxLag()).toBe(0)
+    t.seed('a', 0, { high: 100, position: 0, committed: null })
+    t.seed('a', 1, { high: 10, position: 0, committed: null })
+    expect(t.maxLag()).toBe(100)
+    now = 3_000
+    t.position('a', 0, 100, 100)
+    t.position('a', 1, 10, 10)
+    // Caught up: every current lag is 0, the window still holds the 100.
+    expect(values(t).map((v) => v.lag)).toEqual([0, 0])
+    expect(t.maxLag()).toBe(100)
+    // A revoked partition's past lag stays in the window too (as Java's sensor samples do).
+    t.assign({ a: [1] })
+    now = 12_000
+    t.highWatermark('a', 1, 15)
+    expect(t.maxLag()).toBe(100)
+    // Two windows later the old samples are gone; the current lag remains.
+    now = 25_000
+    expect(t.maxLag()).toBe(5)
+    t.position('a', 1, 15, 15)
+    now = 50_000
+    expect(t.maxLag()).toBe(0)
+  })
+
+  it('records-lag-max is never below any current lag (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 30_000 })), { maxLength: 30 }), (ops) => {
+        let now = 0
+        const t = new LagTracker(() => now)
+        t.assign({ t: [0] })
+        for (const [hw, pos, dt] of ops) {
+          now += dt
+          t.highWatermark('t', 0, hw)
+          t.position('t', 0, pos)
+          const [v] = values(t)
+          expect(t.maxLag()).toBeGreaterThanOrEqual(v!.lag ?? 0)
+        }
+      }),
+    )
+  })
 })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Meter, WINDOW_MS, WindowedHistogram, WindowedRate } from '../../src/observability/metrics-window.js'
+import { Meter, WINDOW_MS, WindowedAverage, WindowedHistogram, WindowedMax, WindowedRate } from '../../src/observability/metrics-window.js'
 
 describe('WindowedHistogram (perf_hooks HDR)', () => {
   it('reports count, mean, max and percentiles within the histogram precision (0.1%)', () => {
@@ -75,5 +75,33 @@ describe('WindowedRate and Meter', () => {
         expect(m.rate.perSecond() * Math.min(WINDOW_MS / 1000, Math.max(0.001, now / 1000))).toBeLessThanOrEqual(total + 1e-6)
       }),
     )
+  })
+})
+
+describe('WindowedMax and WindowedAverage', () => {
+  it('max and average over the last one to two windows; nothing after two idle windows', () => {
+    let now = 0
+    const max = new WindowedMax(() => now)
+    const avg = new WindowedAverage(() => now)
+    expect(max.max()).toBe(-1)
+    expect(avg.average()).toBeNull()
+    max.record(7)
+    max.record(3)
+    avg.record(2)
+    avg.record(4)
+    expect(max.max()).toBe(7)
+    expect(avg.average()).toBe(3)
+    now = 10_000
+    max.record(5)
+    avg.record(9)
+    expect(max.max()).toBe(7)
+    expect(avg.average()).toBe(5)
+    expect(avg.count()).toBe(3)
+    now = 20_000
+    expect(max.max()).toBe(5)
+    expect(avg.average()).toBe(9)
+    now = 45_000
+    expect(max.max()).toBe(-1)
+    expect(avg.average()).toBeNull()
   })
 })
