@@ -6,17 +6,64 @@ import type { KafkaCodec } from './types.js'
 interface Lz4Module {
   compressFrame(data: Uint8Array): Promise<Buffer>
   compressFrameSync(data: Buffer): Buffer
+  /** One LZ4 block, prefixed with its uncompressed size (4 bytes, little-endian). */
+  compressSync(data: Buffer): Buffer
   decompressFrame(data: Uint8Array): Promise<Buffer>
   decompressFrameSync(data: Buffer): Buffer
 }
 
 /**
- * LZ4 for Kafka: the standard LZ4 frame format (magic `04 22 4d 18`), independent 64 KiB blocks, no
- * checksums, as Kafka's `KafkaLZ4BlockOutputStream` writes and reads for record batches (magic v2).
+ * The frame header kafkatune writes: magic `04 22 4d 18`, FLG 0x60 (version 1, independent blocks, no
+ * checksums, no content size), BD 0x40 (blocks up to 64 KiB), and the header checksum of FLG and BD
+ * (the second byte of their xxHash32), the same bytes lz4_flex's frame encoder writes.
+ */
+const FRAME_HEADER = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82])
+const MAX_BLOCK = 64 * 1024
+const UNCOMPRESSED_BLOCK = 0x80000000
+
+/**
+ * Up to this size the frame is built here around synchronous block compression: lz4_flex's frame encoder
+ * measured ~1.6x the CPU of its block encoder on record batches, and the async variant adds a thread-pool
+ * round trip per batch. Larger inputs compress asynchronously so the event loop stays free.
+ */
+export const LZ4_SYNC_LIMIT = 1024 * 1024
+
+/**
+ * `input` as one LZ4 frame of independent blocks, each block compressed by `block` (or stored when it does
+ * not shrink), after `headroom` bytes left free for the caller.
+ */
+export function lz4Frame(input: Buffer, block: (data: Buffer) => Buffer, headroom = 0): Buffer {
+  const blocks = Math.max(1, Math.ceil(input.length / MAX_BLOCK))
+  const out = Buffer.allocUnsafe(headroom + FRAME_HEADER.length + input.length + 4 * blocks + 4)
+  out.set(FRAME_HEADER, headroom)
+  let pos = headroom + FRAME_HEADER.length
+  for (let start = 0; start < input.length; start += MAX_BLOCK) {
+    const chunk = input.subarray(start, Math.min(input.length, start + MAX_BLOCK))
+    const c = block(chunk)
+    const size = c.length - 4
+    if (size < chunk.length) {
+      out.writeUInt32LE(size, pos)
+      out.set(c.subarray(4), pos + 4)
+      pos += 4 + size
+    } else {
+      out.writeUInt32LE((UNCOMPRESSED_BLOCK | chunk.length) >>> 0, pos)
+      out.set(chunk, pos + 4)
+      pos += 4 + chunk.length
+    }
+  }
+  out.writeUInt32LE(0, pos)
+  return out.subarray(0, pos + 4)
+}
+
+/**
+ * LZ4 for Kafka: the standard LZ4 frame format (magic `04 22 4d 18`), independent blocks, no checksums,
+ * as Kafka's `KafkaLZ4BlockOutputStream` writes and reads for record batches (magic v2).
  */
 export function createLz4Codec(mod: Lz4Module): KafkaCodec {
+  const block = (data: Buffer): Buffer => mod.compressSync(data)
   const records = {
-    compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= SYNC_LIMIT ? mod.compressFrameSync(input) : mod.compressFrame(input)),
+    compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= LZ4_SYNC_LIMIT ? lz4Frame(input, block) : mod.compressFrame(input)),
+    compressAfter: (input: Buffer, headroom: number): Buffer | null => (input.length <= LZ4_SYNC_LIMIT ? lz4Frame(input, block, headroom) : null),
     decompress: (buffer: Buffer): Buffer | Promise<Buffer> => (buffer.length <= SYNC_LIMIT ? mod.decompressFrameSync(buffer) : mod.decompressFrame(buffer)),
   }
   return kafkaCodec(records)

@@ -32,6 +32,8 @@ export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined
 export type Headers = Record<string, HeaderValue>
 
 let api: OtelApi | null | undefined
+/** Where `@opentelemetry/api` 1.x registers its global providers. */
+const OTEL_GLOBAL_KEY = Symbol.for('opentelemetry.js.api.1')
 let noopProvider: unknown
 let lastDelegate: unknown
 let lastTracer: Tracer | null = null
@@ -58,6 +60,13 @@ function isNoop(provider: unknown): boolean {
 export function activeTracer(): Tracer | null {
   const a = api === undefined ? tracingApi() : api
   if (a === null) return null
+  // Nothing registered a tracer provider (the API keeps its globals under this key; the peer range is ^1):
+  // answer without the API's version checks, which cost ~2% of the client CPU when asked per record.
+  if ((globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL_KEY]?.trace === undefined) {
+    lastDelegate = undefined
+    lastTracer = null
+    return null
+  }
   const proxy = a.trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider }
   const delegate = typeof proxy.getDelegate === 'function' ? proxy.getDelegate() : proxy
   if (delegate !== lastDelegate) {

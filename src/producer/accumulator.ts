@@ -29,6 +29,8 @@ export interface Batch<R extends AccumulatedRecord> {
    * already hold it, and an idempotent resend is only recognised as a duplicate with the same sequence range.
    */
   sent?: boolean
+  /** The producer's own data about the batch (the promise its records share); the accumulator ignores it. */
+  tag?: unknown
 }
 
 /** May this partition's head batch go now (see `drain`)? */
@@ -89,6 +91,8 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
   /** Queues that hold at least one batch, in the order they got their first one. */
   private readonly nonEmpty = new Set<PartitionQueue<R>>()
   private queuedRecords = 0
+  /** The batch the last `append()` put its record in. */
+  lastBatch: Batch<R> | null = null
 
   private readonly maxInFlightPerPartition: number
 
@@ -119,6 +123,7 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
     }
     batch.records.push(record)
     batch.bytes += record.size
+    this.lastBatch = batch
     this.queuedRecords++
     if (batch.bytes >= this.options.batchSize || batch.records.length >= this.options.maxDrainRecords) {
       this.close(batch)

@@ -22,8 +22,10 @@ import { prepareHeaders } from './headers.js'
 import { ProducerMetricsRecorder } from './metrics.js'
 import { Sender } from './sender.js'
 import type { OutboundRecord } from './sender-types.js'
+import type { Batch } from './accumulator.js'
 import { PendingSend } from './pending-send.js'
 import type { PendingHost } from './pending-send.js'
+import { OwnPromise, SettleGroup } from './record-promises.js'
 import { serializeRecordPart, storeSerialized } from './serialize-record.js'
 import { TransactionRunner } from './transaction.js'
 import type { TransactionToken } from './transaction.js'
@@ -37,7 +39,6 @@ const MAX_BYTES_PER_PARTITION_REQUEST = 256 * 1024
 
 /** No record-count cap on a batch: kafkatune encodes batches itself (kafkajs's grouping was quadratic). */
 const MAX_RECORDS_PER_PARTITION_REQUEST = Number.MAX_SAFE_INTEGER
-
 
 /** A send() until its record is appended: the partitioner's inputs, captured when send() was called. */
 interface Admission<K, V> {
@@ -194,8 +195,8 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     },
   }
 
-  /** Appends a prepared record whose buffer space is reserved. */
-  const append = (a: PendingSend, topic: string, explicit: number | undefined, key: K | null, value: V, partitionCount: number, now: number): void => {
+  /** Appends a prepared record whose buffer space is reserved; returns its promise when it had none (record-promises.ts). */
+  const append = (a: PendingSend, topic: string, explicit: number | undefined, key: K | null, value: V, partitionCount: number, now: number): Promise<RecordMetadata> | null => {
     let partition: number
     try {
       partition = choosePartition(a, topic, explicit, key, value, partitionCount)
@@ -204,19 +205,28 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       throw err
     }
     const ready = acc.append(topic, partition, a, now)
+    let promise: Promise<RecordMetadata> | null = null
+    if (a.sink === null) {
+      const batch = acc.lastBatch as Batch<OutboundRecord>
+      let group = batch.tag as SettleGroup | undefined
+      if (group === undefined || !group.open) batch.tag = group = new SettleGroup()
+      promise = group.add(a)
+    }
     if (ready || settings.lingerMs === 0 || sender.forcing) sender.wake()
     else sender.wakeAt(now + settings.lingerMs)
+    return promise
   }
 
   /** A send() refused before its record reached a batch (serializer, size, partitioner, buffer): same event as a failed batch. */
-  const rejectAdmission = (a: PendingSend, err: unknown, topic: unknown): void => {
+  const rejectAdmission = (a: PendingSend, err: unknown, topic: unknown): Promise<RecordMetadata> => {
     const e = err instanceof KafkatuneError ? err : new KafkatuneError('KAFKA', err instanceof Error ? err.message : String(err), { cause: err })
     finished(a.seq)
     metrics.failed(e.code, 1)
     if (typeof topic === 'string') metrics.failedInTopic(topic, 1)
     if (a.token !== null) a.token.failure ??= e
-    a.fail(e)
+    const rejected = a.fail(e)
     emit('producer.error', { error: e, topic: typeof topic === 'string' ? topic : String(topic), partition: -1, records: 1 })
+    return rejected as Promise<RecordMetadata>
   }
 
   /** Admits queued sends strictly in order (async serializers, metadata fetches, buffer waits). */
@@ -261,23 +271,22 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       value = record.value
       preparing = prepare(record, a, topic, key, value)
     } catch (err) {
-      rejectAdmission(a, err, topic)
-      return a.promise
+      return rejectAdmission(a, err, topic)
     }
     if (admissions.length === 0 && preparing === null) {
       const count = engine.partitionCount(topic, now)
       if (typeof count === 'number' && pool.tryReserve(a.size)) {
         try {
-          append(a, topic, partition, key, value, count, now)
+          return append(a, topic, partition, key, value, count, now) as Promise<RecordMetadata>
         } catch (err) {
-          rejectAdmission(a, err, topic)
+          return rejectAdmission(a, err, topic)
         }
-        return a.promise
       }
     }
+    const own = new OwnPromise(a)
     admissions.push({ a, topic, partition, key, value, preparing })
     void pump()
-    return a.promise
+    return own.promise
   }
 
   const refuse = (): KafkatuneError | null => {

@@ -173,6 +173,16 @@ function measure(records: readonly RecordInput[], defaultTimestamp: number): Mea
   return { recordsBytes: total, bodySizes, deltas, baseTimestamp, maxTimestamp }
 }
 
+/** Largest records section written into the reused scratch buffer (larger ones get their own). */
+const MAX_SCRATCH_BYTES = 1024 * 1024
+let scratchBuffer: Buffer | null = null
+
+/** A view of `size` bytes of the scratch buffer (contents undefined), grown as needed. */
+function scratch(size: number): Buffer {
+  if (scratchBuffer === null || scratchBuffer.length < size) scratchBuffer = Buffer.allocUnsafeSlow(Math.max(size, 64 * 1024))
+  return scratchBuffer.subarray(0, size)
+}
+
 /**
  * An uncompressed batch measured but not yet written: `writeInto` writes its `size` bytes at `offset` of
  * a larger buffer (a Produce request body), which saves copying a separately encoded batch into it.
@@ -204,11 +214,24 @@ export function prepareRecordBatch(records: readonly RecordInput[], options: Enc
   }
   const codecs = options.codecs
   if (codecs === undefined) throw invalid(`compression '${compression}' needs a codec lookup`)
+  const codec = codecs(compression)
+  const id = COMPRESSION_IDS[compression]
+  if (codec.compressAfter !== undefined && m.recordsBytes <= MAX_SCRATCH_BYTES) {
+    // Uncompressed records go to a scratch buffer the codec reads synchronously, and the codec leaves
+    // room for the header: one new buffer per batch, no copy of the compressed bytes.
+    const raw = scratch(m.recordsBytes)
+    const end = writeRecords(raw, 0, records, m.bodySizes, m.deltas)
+    if (end !== raw.length) throw new Error(`record batch size mismatch: measured ${raw.length}, wrote ${end}`)
+    const buf = codec.compressAfter(raw, RECORD_BATCH_HEADER_BYTES)
+    if (buf !== null) {
+      finish(buf, 0, buf.length, records.length, m, options, id)
+      return buf
+    }
+  }
   const raw = Buffer.allocUnsafe(m.recordsBytes)
   const end = writeRecords(raw, 0, records, m.bodySizes, m.deltas)
   if (end !== raw.length) throw new Error(`record batch size mismatch: measured ${raw.length}, wrote ${end}`)
-  const compressed = codecs(compression).compress(raw)
-  const id = COMPRESSION_IDS[compression]
+  const compressed = codec.compress(raw)
   const withHeader = (c: Buffer): Buffer => {
     const buf = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + c.length)
     buf.set(c, RECORD_BATCH_HEADER_BYTES)

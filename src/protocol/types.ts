@@ -9,6 +9,12 @@ export type CompressionName = keyof typeof COMPRESSION_IDS
 export interface RecordsCodec {
   compress(data: Buffer): Buffer | Promise<Buffer>
   decompress(data: Buffer): Buffer | Promise<Buffer>
+  /**
+   * Compresses synchronously into a new buffer whose first `headroom` bytes are left for the caller (the
+   * batch header: no copy of the compressed bytes). `data` is not kept after the call, so the caller may
+   * reuse it. Null when this input is not compressed synchronously: the caller uses `compress` instead.
+   */
+  compressAfter?(data: Buffer, headroom: number): Buffer | null
 }
 
 /** Finds the codec of a compression type; throws when it is not available. */

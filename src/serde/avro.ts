@@ -1,9 +1,14 @@
-import avsc from 'avsc'
+import { createRequire } from 'node:module'
 import type { Schema, Type } from 'avsc'
+
+type Avsc = typeof import('avsc')
+let avscModule: Avsc | undefined
+/** Loaded on first use: a producer without Avro does not pay for avsc's memory. */
+const avsc = (): Avsc => (avscModule ??= createRequire(import.meta.url)('avsc') as Avsc)
 import type { Serializer } from './types.js'
 
 /** Options passed to avsc's `Type.forSchema` (e.g. `logicalTypes`, `wrapUnions`). */
-export type AvroOptions = Parameters<typeof avsc.Type.forSchema>[1]
+export type AvroOptions = Parameters<Avsc['Type']['forSchema']>[1]
 
 /**
  * An Avro schema: a schema object (typed loosely so literals need no `as const`), its JSON text, a
@@ -47,7 +52,7 @@ function parseSchema(schema: Schema): Schema {
  * @example serializers.avro<{ id: number }>({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'int' }] })
  */
 export function avro<T = unknown>(schema: AvroSchemaInput, options?: AvroOptions): Serializer<T> {
-  const type: Type = avsc.Type.isType(schema) ? (schema as Type) : avsc.Type.forSchema(parseSchema(schema as Schema), options)
+  const type: Type = avsc().Type.isType(schema) ? (schema as Type) : avsc().Type.forSchema(parseSchema(schema as Schema), options)
   const label = type.name ?? type.typeName
   return {
     name: 'avro',

@@ -1,8 +1,11 @@
-import registryPkg from '@kafkajs/confluent-schema-registry'
+import { createRequire } from 'node:module'
 import type { SchemaRegistry as SchemaRegistryClient } from '@kafkajs/confluent-schema-registry'
 import type { Serializer, SerdeContext } from './types.js'
 
-const { SchemaRegistry, SchemaType } = registryPkg
+type RegistryModule = typeof import('@kafkajs/confluent-schema-registry')
+let registryModule: RegistryModule | undefined
+/** Loaded on first use: the registry client and its dependencies add ~17 MB to every process that imports kafkatune. */
+const registryPkg = (): RegistryModule => (registryModule ??= createRequire(import.meta.url)('@kafkajs/confluent-schema-registry') as RegistryModule)
 
 type ConfluentSchema = Parameters<SchemaRegistryClient['register']>[0] & Parameters<SchemaRegistryClient['getRegistryIdBySchema']>[1]
 
@@ -56,7 +59,7 @@ export function schemaIdOf(buf: Buffer): number {
 export function schemaRegistry<T = unknown>(options: SchemaRegistryOptions): Serializer<T> {
   const registry: SchemaRegistryClient =
     options.registry ??
-    new SchemaRegistry({
+    new (registryPkg().SchemaRegistry)({
       host: options.host,
       ...(options.auth !== undefined ? { auth: options.auth } : {}),
       ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
@@ -67,7 +70,7 @@ export function schemaRegistry<T = unknown>(options: SchemaRegistryOptions): Ser
   async function resolveId(subject: string): Promise<number> {
     if (schema === undefined) return await registry.getLatestSchemaId(subject)
     // The client types ConfluentSchema as a union keyed by `type`; ours is the same shape.
-    const confluent = { type: SchemaType[schema.type], schema: schema.schema } as ConfluentSchema
+    const confluent = { type: registryPkg().SchemaType[schema.type], schema: schema.schema } as ConfluentSchema
     try {
       // A lookup first: one request when the schema is already there, and no compatibility-config checks.
       return await registry.getRegistryIdBySchema(subject, confluent)

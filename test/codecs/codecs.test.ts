@@ -6,6 +6,7 @@ import fc from 'fast-check'
 import kafkajs from 'kafkajs'
 import { codecAvailable, getCodec, registerCodecs } from '../../src/codecs/index.js'
 import { isXerialFramed, xerialBlocks, xerialFrame } from '../../src/codecs/snappy.js'
+import { LZ4_SYNC_LIMIT, lz4Frame } from '../../src/codecs/lz4.js'
 import type { CodecName } from '../../src/codecs/index.js'
 
 const require = createRequire(import.meta.url)
@@ -131,5 +132,41 @@ describe('registerCodecs', () => {
       const input = sample(3000)
       expect((await codec.decompress(await codec.compress({ buffer: input }))).equals(input)).toBe(true)
     }
+  })
+})
+
+describe('lz4 frames built around block compression', () => {
+  const lz4napi = require('lz4-napi') as { compressSync(b: Buffer): Buffer; compressFrameSync(b: Buffer): Buffer; decompressFrameSync(b: Buffer): Buffer }
+  const block = (b: Buffer): Buffer => lz4napi.compressSync(b)
+
+  it('has the same header as lz4_flex frames with 64 KiB blocks (so the header checksum is right)', () => {
+    expect(lz4Frame(sample(1000), block).subarray(0, 7)).toEqual(lz4napi.compressFrameSync(sample(1000)).subarray(0, 7))
+  })
+
+  it('round-trips through the frame decoder: empty, compressible, incompressible, several blocks', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300_000 }), fc.boolean(), (size, random) => {
+        const input = random ? randomBytes(size) : sample(size)
+        const frame = lz4Frame(input, block)
+        expect(lz4napi.decompressFrameSync(frame).equals(input)).toBe(true)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('stores a block that does not shrink uncompressed (high bit of its size set)', () => {
+    const input = randomBytes(1000)
+    const frame = lz4Frame(input, block)
+    expect(frame.readUInt32LE(7)).toBe((0x80000000 | 1000) >>> 0)
+    expect(frame.subarray(11, 1011).equals(input)).toBe(true)
+    expect(frame.readUInt32LE(1011)).toBe(0)
+  })
+
+  it('the records codec writes such frames up to 1 MiB, synchronously', () => {
+    const input = sample(200_000)
+    const out = getCodec('lz4').records!.compress(input)
+    expect(Buffer.isBuffer(out)).toBe(true)
+    expect(lz4napi.decompressFrameSync(out as Buffer).equals(input)).toBe(true)
+    expect(LZ4_SYNC_LIMIT).toBeGreaterThanOrEqual(128 * 1024)
   })
 })

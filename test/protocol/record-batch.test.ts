@@ -65,6 +65,27 @@ describe('RecordBatch v2 encode/decode', () => {
     )
   })
 
+  it('a codec that leaves room for the header (lz4) writes the same bytes as one that does not, batch after batch', async () => {
+    const lz4 = recordsCodecs('lz4')
+    const plain = (name: Exclude<CompressionName, 'none'>) => ({ compress: recordsCodecs(name).compress, decompress: recordsCodecs(name).decompress })
+    expect(lz4.compressAfter).toBeTypeOf('function')
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(record, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), async (batches) => {
+        // Several batches in a row: the scratch buffer of one batch must not leak into the next.
+        const encoded = batches.map((records) => encodeRecordBatch(records, { defaultTimestamp: 7, compression: 'lz4', codecs: recordsCodecs }))
+        for (let i = 0; i < batches.length; i++) {
+          const records = batches[i]!
+          const viaRoom = (await encoded[i]) as Buffer
+          const viaCopy = (await encodeRecordBatch(records, { defaultTimestamp: 7, compression: 'lz4', codecs: plain })) as Buffer
+          expect(viaRoom.equals(viaCopy)).toBe(true)
+          const batch = await decodeRecordBatch(viaRoom, 0, { codecs: recordsCodecs })
+          expect(batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }))).toEqual(expected(records, 7))
+        }
+      }),
+      { numRuns: 60 },
+    )
+  })
+
   it('encodes header objects, string timestamps, control and log-append flags', async () => {
     const buf = (await encodeRecordBatch(
       [
