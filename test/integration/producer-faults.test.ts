@@ -223,10 +223,14 @@ describe('producer faults (own broker)', () => {
     producers.push(p)
     await p.connect()
     const spans: { start: number; end: number; failed: boolean }[] = []
+    const errors = new Map<string, number>()
     p.on('producer.request', (e) => {
       const end = Date.now()
       spans.push({ start: end - e.durationMs, end, failed: e.error !== undefined })
+      if (e.error !== undefined) errors.set(String(e.error.details?.kafkaError ?? e.error.code), (errors.get(String(e.error.details?.kafkaError ?? e.error.code)) ?? 0) + 1)
     })
+    const resets: string[] = []
+    p.on('producer.reset', (e) => resets.push(e.reason))
     const total = 20_000
     const results: Promise<{ ok: RecordMetadata } | { err: KafkatuneError }>[] = []
     const faults: Promise<void>[] = []
@@ -260,6 +264,13 @@ describe('producer faults (own broker)', () => {
     const admin = client.admin()
     await admin.connect()
     const [end] = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())
+    if (process.env.DBG_INFLIGHT) {
+      const all = (await readAll(topic, Number(end?.high))).map((m) => m.value!.toString())
+      const seenV = new Set<string>()
+      const dups: string[] = []
+      for (const [i, v] of all.entries()) { if (seenV.has(v)) dups.push(`${i}:${v}`); seenV.add(v) }
+      console.log('DBG resets', resets, 'errors', [...errors], 'dups', dups.length, dups.slice(0, 3), dups.slice(-3))
+    }
     expect(end?.high).toBe(String(total))
     // Acknowledged offsets: each record its own, and where the broker told it, its place in the log.
     const offsets = outcomes.map((o) => ('ok' in o ? o.ok.offset : 'x'))
