@@ -37,6 +37,11 @@ interface PartitionSeq {
   ackedAny: boolean
   /** Batches with a sequence and no final outcome (in a request or waiting to be retried), by position. */
   unresolved: OutboundBatch[]
+  /**
+   * Every batch sequenced from the oldest unresolved one on, acknowledged or not: the broker recognises a
+   * resent copy only among a producer's last 5 batches, so this never grows past `maxInFlight`.
+   */
+  window: OutboundBatch[]
   /** Of those, the ones inside a request right now, and the broker they went to. */
   onWire: number
   wireBroker: number
@@ -125,7 +130,7 @@ export class PartitionSequences {
       if (st.unresolved.length > 0) return 'wait'
       return 'reset'
     }
-    if (st.unresolved.length >= maxInFlight) return 'wait'
+    if (st.window.length >= maxInFlight) return 'wait'
     if (st.unresolved.length > st.onWire) return 'wait'
     if (st.onWire > 0 && (st.wireBroker !== broker || !st.ackedAny)) return 'wait'
     return 'send'
@@ -142,6 +147,7 @@ export class PartitionSequences {
       this.assigned.set(batch, { generation: this.generationNo, position: st.next, uncertain: false })
       st.next += batch.records.length
       st.unresolved.push(batch)
+      st.window.push(batch)
     }
     st.onWire++
     st.wireBroker = broker
@@ -215,6 +221,8 @@ export class PartitionSequences {
   private remove(st: PartitionSeq, batch: OutboundBatch): void {
     const i = st.unresolved.indexOf(batch)
     if (i >= 0) st.unresolved.splice(i, 1)
+    const oldest = st.unresolved[0]
+    while (st.window.length > 0 && st.window[0] !== oldest) st.window.shift()
   }
 
   /** The partition state of a batch that holds a sequence of that state's identity. */
@@ -229,7 +237,7 @@ export class PartitionSequences {
     const k = key(batch)
     let st = this.parts.get(k)
     if (st === undefined) {
-      st = { generation: this.generationNo, rewrite: false, next: 0, acked: 0, ackedAny: false, unresolved: [], onWire: 0, wireBroker: -1, unknownEnd: null }
+      st = { generation: this.generationNo, rewrite: false, next: 0, acked: 0, ackedAny: false, unresolved: [], window: [], onWire: 0, wireBroker: -1, unknownEnd: null }
       this.parts.set(k, st)
     }
     return st

@@ -151,4 +151,19 @@ describe('PartitionSequences', () => {
     seq.dispatched(waiting, 1)
     expect([seq.baseSequence(waiting), seq.generationOf(waiting)]).toEqual([0, 1])
   })
+
+  it('counts acknowledged batches behind an unresolved one: its resend stays among the last 5 the broker remembers', () => {
+    const seq = warm()
+    const bs = [batch(1), batch(1), batch(1), batch(1), batch(1)]
+    for (const b of bs) seq.dispatched(b, 1)
+    // The first one's answer is lost; the four after it are acknowledged.
+    for (const b of bs.slice(1)) {
+      seq.returned(b)
+      seq.acked(b)
+    }
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    seq.returned(bs[0]!)
+    seq.acked(bs[0]!)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('send')
+  })
 })
