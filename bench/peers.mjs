@@ -2,15 +2,18 @@
 /**
  * kafkatune against other Kafka clients, one broker, one run, interleaved rounds (the contender order rotates
  * each round): kafkajs 2.2.4 hand-tuned, @platformatic/kafka 1.x, node-rdkafka 3.x (librdkafka) and the Java
- * client (Apache Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency). Three sections:
+ * client (Apache Kafka's ProducerPerformance / ConsumerPerformance / EndToEndLatency). Four sections:
  *  - producer: 100 B and 1 KiB records, lz4 and none, acks 1, 6 partitions, null keys;
  *  - consumer: a fresh group reads one pre-filled topic (100 B, lz4) from the beginning, no-op handler;
- *  - latency: produce -> consume at 1,000 records/s, the `low-latency` knobs, p50/p99.
+ *  - latency: produce -> consume at 1,000 records/s, the `low-latency` knobs, p50/p99;
+ *  - eos: kafkatune's and Java's transactional producers (commit every BENCH_TXN_MS, default 100 ms) next to
+ *    their high-throughput producers, as a ratio per client (bench/peers/eos.mjs).
  * Every Node contender runs in its own process; the Java tools in their own JVMs.
  *
  *   npm run build && npm --prefix bench install && node bench/peers.mjs
  *   BENCH_ROUNDS=3 BENCH_SCALE=1 KAFKA_BROKERS=127.0.0.1:9092 node bench/peers.mjs
  *   BENCH_SECTIONS=producer BENCH_CONTENDERS=kafkatune,rdkafka,java node bench/peers.mjs
+ *   BENCH_SECTIONS=eos BENCH_CONTENDERS=kafkatune,java node bench/peers.mjs   # exactly-once vs high-throughput
  *   BENCH_PROFILE=1 node bench/peers.mjs     # a CPU profile of each kafkatune producer run, in bench/profiles/
  *   node bench/chart.mjs                      # bench/peers-chart.svg from bench/peers-results.json
  *
@@ -25,6 +28,7 @@ import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PARTITIONS, median } from './peers/common.mjs'
+import { eosReport } from './peers/eos.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const SECTIONS = { producer: './peers/producers.mjs', consumer: './peers/consumers.mjs', latency: './peers/latency.mjs' }
@@ -118,7 +122,7 @@ async function main() {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const javaFactor = Number(process.env.BENCH_JAVA_FACTOR ?? 5)
   const names = (process.env.BENCH_CONTENDERS ?? 'kafkatune,kafkajs,platformatic,rdkafka,java').split(',').filter(available)
-  const sections = (process.env.BENCH_SECTIONS ?? 'producer,consumer,latency').split(',')
+  const sections = (process.env.BENCH_SECTIONS ?? 'producer,consumer,latency,eos').split(',')
   const profileDir = process.env.BENCH_PROFILE ? join(here, 'profiles') : null
   if (profileDir !== null) mkdirSync(profileDir, { recursive: true })
   const java = names.includes('java') ? await import('./peers/java.mjs') : null
@@ -171,6 +175,11 @@ async function main() {
           }
         }
       }
+    }
+    if (sections.includes('eos')) {
+      const { runEosSection } = await import('./peers/eos.mjs')
+      const drop = (topic) => admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+      out.eos = await runEosSection({ brokers, rounds, scale, javaFactor, java, runChild, fresh, drop, log })
     }
     if (sections.includes('consumer')) {
       const count = Math.round(Number(process.env.BENCH_CONSUMER_RECORDS ?? 500_000) * scale)
@@ -229,6 +238,7 @@ export function report(out) {
     }
     parts.push(`End-to-end latency (produce -> consume, 100 B, 1,000 records/s open loop; Java: EndToEndLatency, closed loop):\n\n${lines.join('\n')}`)
   }
+  if (out.eos !== undefined && out.eos.length > 0) parts.push(eosReport(out.eos))
   return parts.join('\n\n')
 }
 

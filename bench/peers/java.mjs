@@ -54,6 +54,19 @@ export async function javaProducer({ brokers, topic, bytes, count, compression }
   return { records, seconds, cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, wallSeconds: run.wallSeconds }
 }
 
+/**
+ * ProducerPerformance as a transactional producer with the `exactly-once` preset's knobs (the Java client's
+ * defaults: acks all, idempotence, linger 5 ms, 16 KiB batches, no compression), committing every `txnMs`
+ * (`--transaction-duration-ms`; the tool's own default is 3000 ms).
+ */
+export async function javaProducerEos({ brokers, topic, bytes, count, txnMs }) {
+  const props = [`bootstrap.servers=${brokers.join(',')}`, 'acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=16384', 'compression.type=none']
+  const args = [...JVM, '-cp', await classpath(), 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(count), '--throughput', '-1', '--payload-file', payloadFile(bytes), '--transactional-id', `bench-peers-java-eos-${Date.now()}`, '--transaction-duration-ms', String(txnMs), '--producer-props', ...props]
+  const run = await runMeasured(java(), args)
+  const { records, seconds } = parseProducerPerformance(run.stdout)
+  return { records, seconds, cpuSeconds: run.cpuSeconds, peakRssMb: run.peakRssMb, wallSeconds: run.wallSeconds }
+}
+
 /** ConsumerPerformance with the `high-throughput` fetch knobs; its fetch.* columns leave the group join out. */
 export async function javaConsumer({ brokers, topic, count }) {
   const config = join(work, `consumer-${Date.now()}.properties`)

@@ -107,7 +107,7 @@ export const latency = {
         'enable.auto.commit': true,
         'fetch.min.bytes': LL_FETCH.minBytes,
         'fetch.wait.max.ms': LL_FETCH.maxWaitMs,
-        // librdkafka's low-latency advice. The Java client and platformatic set TCP_NODELAY too; kafkajs (so kafkatune) leaves Nagle on.
+        // librdkafka's low-latency advice. The Java client, platformatic and kafkatune (its socket factory) set TCP_NODELAY too; plain kafkajs leaves Nagle on.
         'socket.nagle.disable': true,
         rebalance_cb(err, assignment) {
           if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {

@@ -3,6 +3,7 @@
  * null keys, and resolve when every record is acknowledged. The window is first send to last ack.
  */
 import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
 import { CHUNK, HT, IN_FLIGHT, payloads, sleep, timed } from './common.mjs'
 
 const require = createRequire(import.meta.url)
@@ -34,6 +35,46 @@ export const producers = {
       await producer.flush()
     })
     result.batchRecordsAvg = producer.metrics().batchRecordsAvg
+    await producer.disconnect()
+    return result
+  },
+
+  /**
+   * The `exactly-once` preset, committing every `txnMs` (Kafka Streams' exactly_once_v2 commit.interval.ms
+   * default, 100 ms; bench/peers/eos.mjs), the same send loop as above inside the transactions.
+   */
+  async kafkatuneEos({ brokers, topic, bytes, count, txnMs }) {
+    const { pino } = await import('pino')
+    const { createProducer, serializers } = await import('../../dist/index.js')
+    const producer = createProducer({ brokers, logger: pino({ level: 'silent' }), preset: 'exactly-once', transactionalId: `bench-peers-eos-${process.pid}-${Date.now()}`, valueSerializer: serializers.bytes() })
+    await producer.connect()
+    const values = payloads(bytes)
+    await producer.transaction(async (tx) => void (await tx.send({ topic, value: values[0] })))
+    const window = Math.min(WINDOW, Math.max(1000, Math.floor(producer.metrics().bufferMemory / (bytes + 21))))
+    let transactions = 0
+    const result = await timed(count, async () => {
+      const pending = new Array(window)
+      for (let i = 0; i < count; ) {
+        transactions++
+        await producer.transaction(async (tx) => {
+          const started = performance.now()
+          for (; i < count; i++) {
+            const slot = i % window
+            if (pending[slot] !== undefined) await pending[slot]
+            pending[slot] = tx.send({ topic, value: values[i % values.length] })
+            if (i % 1000 === 999) {
+              await new Promise((r) => setImmediate(r))
+              if (performance.now() - started >= txnMs) {
+                i++
+                return
+              }
+            }
+          }
+        })
+      }
+    })
+    result.transactions = transactions
+    result.retries = producer.metrics().retries
     await producer.disconnect()
     return result
   },

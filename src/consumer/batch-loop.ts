@@ -16,6 +16,7 @@ import type { CommitFn, OffsetCommitter } from './committer.js'
 import type { RawRecord } from './dead-letter.js'
 import { decodeRecord } from './decode.js'
 import { HandlerGuard } from './guards.js'
+import { LazyAbort } from './lazy-abort.js'
 import type { ConsumerMetricsRecorder } from './metrics.js'
 import { partitionKey } from './offsets.js'
 import type { OffsetTracker } from './offsets.js'
@@ -70,7 +71,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class BatchLoop<K, V> {
   #active = 0
   #idleWaiters: (() => void)[] = []
-  readonly #inFlight = new Set<AbortController>()
+  readonly #inFlight = new Set<LazyAbort>()
   readonly #runs = new Set<BatchRun<K, V>>()
 
   constructor(
@@ -114,7 +115,7 @@ export class BatchLoop<K, V> {
     const h = this.host.handlers()
     if (this.host.halted() || h === null || batch.records.length === 0) return
     this.#active++
-    const controller = new AbortController()
+    const controller = new LazyAbort()
     this.#inFlight.add(controller)
     this.committer.useDirect(batch.commit)
     const run = new BatchRun(this, batch, h, controller)
@@ -159,11 +160,15 @@ class BatchRun<K, V> {
     loop: BatchLoop<K, V>,
     readonly batch: FetchedBatch,
     readonly h: RunHandlers<K, V>,
-    controller: AbortController,
+    controller: LazyAbort,
   ) {
     this.d = loop.deps
     this.key = partitionKey(batch.topic, batch.partition)
-    this.context = { signal: controller.signal }
+    this.context = {
+      get signal() {
+        return controller.signal
+      },
+    }
     const { settings, metrics, log, tracker, host } = this.d
     this.tracer = processTracer(settings)
     this.guard = new HandlerGuard({

@@ -36,6 +36,8 @@ export class GroupCommitter implements OffsetCommitter {
   #chain: Promise<void> = Promise.resolve()
   /** The fetch loop's own commit path (straight to the coordinator, one attempt), once a batch provided one. */
   #direct: CommitFn | null = null
+  /** A background commit is queued behind the one in flight and has not taken its offsets yet. */
+  #soonQueued = false
 
   constructor(
     private readonly tracker: OffsetSource,
@@ -58,27 +60,42 @@ export class GroupCommitter implements OffsetCommitter {
 
   /** Commits everything finished and not yet committed (only the partitions in `only`, when given). */
   commitPending(commit: CommitFn = this.background, only?: ReadonlySet<string>): Promise<void> {
+    return this.#enqueue(commit, only, null)
+  }
+
+  /**
+   * Commits in the background; a failure is only logged (the next commit carries the same offsets). While one
+   * background commit waits behind the commit in flight, more calls join it: it takes every offset finished by
+   * the time it starts. Without that, each record finished during a commit's round trip queued one more commit,
+   * and a busy consumer committed back to back (about 60 commits/s at 1,000 records/s with hybrid size 10).
+   */
+  commitSoon(commit?: CommitFn): void {
+    if (this.#soonQueued) return
+    this.#soonQueued = true
+    this.#enqueue(commit ?? this.background, undefined, () => (this.#soonQueued = false)).catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
+  }
+
+  #enqueue(commit: CommitFn, only: ReadonlySet<string> | undefined, onStart: (() => void) | null): Promise<void> {
     const run = this.#chain.then(async () => {
+      onStart?.()
       const pending = this.tracker.pending().filter((o) => only === undefined || only.has(partitionKey(o.topic, o.partition)))
       if (pending.length === 0) return
+      // The strategy's counters restart when a commit takes the finished offsets, not when it lands: records
+      // finished during its round trip count toward the next commit instead of each asking for one now.
+      this.strategy.committed(Date.now())
       const started = Date.now()
       try {
         await commit(pending)
       } catch (err) {
         this.metrics.commitFailures++
+        this.strategy.failed?.()
         throw err
       }
       this.tracker.committed(pending)
-      this.strategy.committed(Date.now())
       this.metrics.commitDone(Date.now() - started, pending)
       this.log.debug({ offsets: pending }, 'committed offsets')
     })
     this.#chain = run.catch(() => {})
     return run
-  }
-
-  /** Commits in the background; a failure is only logged (the next commit carries the same offsets). */
-  commitSoon(commit?: CommitFn): void {
-    this.commitPending(commit).catch((err: unknown) => this.log.debug({ err }, 'commit failed; the next one retries'))
   }
 }

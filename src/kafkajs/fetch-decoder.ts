@@ -201,6 +201,10 @@ export async function decodeFetchV11(
         const hw = Number(highWatermark)
         for (const o of observers) o(topicName, partition, hw, bytes)
       }
+      // A partition with nothing to say is left out: kafkajs would build a Batch for it, queue it to a worker and
+      // heartbeat-check it, only to skip it (5 of 6 partitions of most low-latency fetches). Errors, records
+      // (control and aborted ones too) and read-replica moves are kept; the observers above saw the watermark.
+      if (partitionErrorCode === 0 && messages.length === 0 && preferredReadReplica === -1) continue
       partitions.push({ partition, errorCode: partitionErrorCode, highWatermark, lastStableOffset, lastStartOffset, abortedTransactions, preferredReadReplica, messages })
     }
     responses.push({ topicName, partitions })

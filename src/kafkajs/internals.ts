@@ -40,6 +40,7 @@ export interface KafkajsCluster {
   findBroker(args: { nodeId: number }): Promise<KafkajsBroker>
   addTargetTopic(topic: string): Promise<void>
   refreshMetadata(): Promise<void>
+  findGroupCoordinator(args: { groupId: string; coordinatorType?: number }): Promise<KafkajsBroker>
 }
 
 /** kafkajs's idempotence/transaction manager (`src/producer/eosManager`). */
@@ -101,6 +102,69 @@ export function createCluster(kafka: Kafka, options: ClusterOptions): KafkajsClu
   return (factory as (o: ClusterOptions) => KafkajsCluster)({ instrumentationEmitter: new Emitter(), ...options })
 }
 
+/** kafkajs's coordinator type of a transaction coordinator (`protocol/coordinatorTypes.js`). */
+const TRANSACTION_COORDINATOR = 1
+
+/** Coordinators remembered between transaction requests (see `cachingTransactionCoordinator`). */
+export interface TransactionCoordinatorCache {
+  /** The cluster the eos manager is given: coordinator lookups are cached, the rest is the cluster's. */
+  readonly cluster: KafkajsCluster
+  /** Forgets every coordinator (after any failed transaction request: one may have moved). */
+  forget(): void
+  /**
+   * Starts one `sendOffsets`: its first group coordinator lookup may use the cache; a second one in the same
+   * call is kafkajs re-looking it up after NOT_COORDINATOR or a refused connection, so it asks the cluster.
+   */
+  beginOffsetsCommit(): void
+}
+
+/**
+ * kafkajs's eos manager sends FindCoordinator before every AddPartitionsToTxn, EndTxn and AddOffsetsToTxn, and
+ * for the group before every TxnOffsetCommit: two or three extra round trips per transaction. The Java client
+ * looks a coordinator up once and again only after NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost
+ * connection. This facade does the same: it keeps the node ids and asks the cluster for that (connected)
+ * broker, with no request on the wire.
+ */
+export function cachingTransactionCoordinator(cluster: KafkajsCluster): TransactionCoordinatorCache {
+  const c = cluster as unknown as Record<string, unknown>
+  for (const name of ['findGroupCoordinator', 'refreshMetadataIfNecessary', 'findControllerBroker', 'findBroker']) {
+    if (typeof c[name] !== 'function') throw layoutError(`Cluster.${name} is not a function`)
+  }
+  const nodeIds = new Map<string, number>()
+  let groupLookups = 0
+  const cached = async (key: string, args: { groupId: string; coordinatorType?: number }, useCache: boolean): Promise<KafkajsBroker> => {
+    const nodeId = nodeIds.get(key)
+    if (useCache && nodeId !== undefined) {
+      try {
+        return await cluster.findBroker({ nodeId })
+      } catch {
+        nodeIds.delete(key)
+      }
+    }
+    const broker = await cluster.findGroupCoordinator(args)
+    nodeIds.set(key, broker.nodeId)
+    return broker
+  }
+  const facade = {
+    get retry(): unknown {
+      return c.retry
+    },
+    refreshMetadataIfNecessary: () => (c.refreshMetadataIfNecessary as () => Promise<void>).call(cluster),
+    findControllerBroker: () => (c.findControllerBroker as () => Promise<KafkajsBroker>).call(cluster),
+    findGroupCoordinator: async (args: { groupId: string; coordinatorType?: number }): Promise<KafkajsBroker> => {
+      if (args.coordinatorType === TRANSACTION_COORDINATOR) return await cached(`t:${args.groupId}`, args, true)
+      return await cached(`g:${args.groupId}`, args, groupLookups++ === 0)
+    },
+  }
+  return {
+    cluster: facade as unknown as KafkajsCluster,
+    forget: () => nodeIds.clear(),
+    beginOffsetsCommit: () => {
+      groupLookups = 0
+    },
+  }
+}
+
 /** A kafkajs idempotence/transaction manager over `cluster`. */
 export function createEosManager(kafka: Kafka, cluster: KafkajsCluster, args: { transactional: boolean; transactionalId?: string; transactionTimeout: number }): KafkajsEosManager {
   return kafkajsModules().eos({ logger: kafka.logger().namespace('Producer'), cluster, ...args })
@@ -111,12 +175,26 @@ export function kafkajsErrorFromCode(code: number): Error {
   return kafkajsModules().errorFromCode(code)
 }
 
+/** The method's symbol per broker prototype: walking the prototype chain's symbols on every request showed up in profiles (1% of CPU). */
+const sendRequestSymbols = new WeakMap<object, symbol>()
+
+function sendRequestSymbol(broker: object): symbol {
+  const proto = Object.getPrototypeOf(broker) as object | null
+  if (proto === null) return privateSymbol(broker, 'private:Broker:sendRequest')
+  let found = sendRequestSymbols.get(proto)
+  if (found === undefined) {
+    found = privateSymbol(broker, 'private:Broker:sendRequest')
+    sendRequestSymbols.set(proto, found)
+  }
+  return found
+}
+
 /**
  * Sends a request through the broker's own request path (connection pool, authentication, correlation,
  * request queue); a closed connection disconnects the broker as kafkajs's own requests do.
  */
 export async function sendThroughBroker<P>(broker: KafkajsBroker, request: KafkajsRequest, response: KafkajsResponse<unknown, P>): Promise<P | undefined> {
-  const send = (broker as unknown as Record<symbol, unknown>)[privateSymbol(broker, 'private:Broker:sendRequest')]
+  const send = (broker as unknown as Record<symbol, unknown>)[sendRequestSymbol(broker)]
   if (typeof send !== 'function') throw layoutError('Broker sendRequest is not a function')
   return (await (send as (r: object) => Promise<unknown>).call(broker, { request, response })) as P | undefined
 }

@@ -63,6 +63,11 @@ export class KafkajsProducerEngine implements SenderEngine {
       transactionalId: settings.transactionalId,
       transactionTimeoutMs: settings.transactionTimeoutMs,
       addPartitionsDeadlineMs: Math.min(settings.deliveryTimeoutMs, settings.transactionTimeoutMs) / 2,
+      retryBackoffMs: settings.retryBackoffMs,
+      onRetry: (retry) => {
+        this.onTransientRetry?.()
+        clientLogger(settings.logger, 'producer', { clientId: settings.clientId }).debug({ ...retry, transactionalId: settings.transactionalId }, 'kafkatune: transaction request retried')
+      },
     })
     this.encoding = new BatchEncoding({ compression: settings.compression, codecs: recordsCodecs, idempotent: this.idempotent, transactional: this.transactional, onSizes })
   }
@@ -149,7 +154,10 @@ export class KafkajsProducerEngine implements SenderEngine {
   }
 
   private async produceInTurn(batches: readonly OutboundBatch[], encoded: BatchBytes[], nodeId: number, turn: Promise<void>, release: () => void): Promise<PartitionAck[]> {
-    if (this.txnOpen) await this.plane.addPartitionsToTransaction(batches)
+    if (this.txnOpen) {
+      const adding = this.plane.addPartitionsToTransaction(batches)
+      if (adding !== null) await adding
+    }
     const topics: ProduceTopicData[] = []
     const perTopic = new Map<string, ProducePartitionData[]>()
     for (let i = 0; i < batches.length; i++) {
@@ -209,6 +217,15 @@ export class KafkajsProducerEngine implements SenderEngine {
     this.txnOpen = false
     this.plane.discardProducerId()
     if (this.idempotent && !this.transactional && this.connected) await this.newProducerId()
+  }
+
+  /**
+   * The first record of a partition in the open transaction was appended: AddPartitionsToTxn goes out
+   * now, while the batch lingers (the Java client's `maybeAddPartition`), and `produce()` finds it done.
+   */
+  partitionInTransaction(topic: string, partition: number): void {
+    if (!this.txnOpen) return
+    this.plane.addPartition(topic, partition)?.catch(() => undefined)
   }
 
   /** Begins a transaction; produce requests belong to it until `commit()`/`abort()`. */

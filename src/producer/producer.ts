@@ -205,6 +205,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       throw err
     }
     const ready = acc.append(topic, partition, a, now)
+    if (a.token !== null) engine.partitionInTransaction(topic, partition)
     let promise: Promise<RecordMetadata> | null = null
     if (a.sink === null) {
       const batch = acc.lastBatch as Batch<OutboundRecord>

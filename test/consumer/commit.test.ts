@@ -72,4 +72,20 @@ describe('OffsetTracker', () => {
     t.retain(new Set(['2:b']))
     expect(t.pending()).toEqual([{ topic: 'b', partition: 2, offset: '2' }])
   })
+
+  it.each([
+    { strategy: 'batch', size: 3 },
+    { strategy: 'hybrid', size: 3, intervalMs: 60_000 },
+    { strategy: 'interval', intervalMs: 60_000 },
+  ] as const)('$strategy: after a failed commit the next record asks again, until a commit takes the offsets', (config) => {
+    const s = createCommitStrategy(config)
+    s.processed('0:t', 0)
+    s.committed(0)
+    expect(s.processed('0:t', 1)).toBe(false)
+    s.failed!()
+    expect(s.processed('0:t', 2)).toBe(true)
+    expect(s.processed('0:t', 3)).toBe(true)
+    s.committed(3)
+    expect(s.processed('0:t', 4)).toBe(false)
+  })
 })

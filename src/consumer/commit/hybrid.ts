@@ -4,6 +4,7 @@ import type { CommitStrategy } from './types.js'
 export function hybridCommit(size: number, intervalMs: number): CommitStrategy {
   const counts = new Map<string, number>()
   let last: number | null = null
+  let retry = false
   return {
     name: 'hybrid',
     intervalMs,
@@ -11,11 +12,15 @@ export function hybridCommit(size: number, intervalMs: number): CommitStrategy {
       if (last === null) last = now
       const n = (counts.get(partitionKey) ?? 0) + count
       counts.set(partitionKey, n)
-      return n >= size || now - last >= intervalMs
+      return retry || n >= size || now - last >= intervalMs
     },
     committed(now) {
       counts.clear()
       last = now
+      retry = false
+    },
+    failed() {
+      retry = true
     },
   }
 }

@@ -11,6 +11,8 @@ export interface CommitStrategy {
   readonly intervalMs: number | null
   /** `count` records (default 1) of partition `partitionKey` finished at `now` (ms); `true` asks the loop to commit now. */
   processed(partitionKey: string, now: number, count?: number): boolean
-  /** The loop committed everything finished so far at `now`; counters restart. */
+  /** A commit took everything finished so far at `now` (it is in flight); counters restart. */
   committed(now: number): void
+  /** That commit failed: ask for a commit at the next finished record, as if the counters had not restarted. */
+  failed?(): void
 }
