@@ -87,7 +87,11 @@ export interface ProducerTuning {
   compression?: CompressionName
   /** enable.idempotence. @default true */
   idempotent?: boolean
-  /** max.in.flight.requests.per.connection. @default 5 */
+  /**
+   * max.in.flight.requests.per.connection: produce requests in flight per broker; with idempotence also the
+   * batches of one partition in flight (at most 5, order kept across retries), without it one per partition.
+   * @default 5
+   */
   maxInFlightRequests?: number
   /** retries. @default 2147483647 */
   retries?: number

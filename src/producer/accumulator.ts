@@ -33,6 +33,9 @@ export interface Batch<R extends AccumulatedRecord> {
   tag?: unknown
 }
 
+/** May this partition's head batch go now (see `drain`)? */
+export type Accept<R extends AccumulatedRecord> = (topic: string, partition: number, head: Batch<R>) => boolean
+
 /** Per-batch bytes a v2 record batch adds on top of its records. */
 export const BATCH_OVERHEAD_BYTES = 61
 
@@ -72,9 +75,10 @@ export interface AccumulatorOptions {
    */
   maxDrainRecords: number
   /**
-   * Units of one partition in flight at once. 1 keeps per-partition order even across retries (needed
-   * with idempotence); more pipelines a partition, and a retried unit may then land after a later one
-   * (the Java client without idempotence behaves the same). @default 1
+   * Units of one partition in flight at once. 1 keeps per-partition order across retries on its own;
+   * more pipelines a partition: without idempotence a retried unit may then land after a later one (the
+   * Java client behaves the same), with idempotence the sender's sequence gate (`sequences.ts`) keeps
+   * order. @default 1
    */
   maxInFlightPerPartition?: number
   /** Told when a partition's batch is closed (full or drained), for the sticky partitioner. */
@@ -133,15 +137,16 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
    * A batch is ready when closed (full), when it lingered `lingerMs`, or when `force` (flush, buffer full).
    * Consecutive ready batches of one partition are merged into one unit, up to the drain limits.
    * At most one unit per partition per call, and at most `maxInFlightPerPartition` in flight until
-   * `complete()` or `requeue()` (1 keeps order across retries, as idempotence needs).
+   * `complete()` or `requeue()`. `accept` may still hold a partition back (its broker is busy, or its
+   * head batch must wait for the ones before it).
    */
-  drain(now: number, force: boolean, accept: (topic: string, partition: number) => boolean = () => true): Batch<R>[] {
+  drain(now: number, force: boolean, accept: Accept<R> = () => true): Batch<R>[] {
     const out: Batch<R>[] = []
     for (const q of this.nonEmpty) {
       if (q.inFlight >= this.maxInFlightPerPartition || q.backoffUntil > now) continue
       const head = q.batches[0]
       if (head === undefined || !this.isReady(head, now, force)) continue
-      if (!accept(q.topic, q.partition)) continue
+      if (!accept(q.topic, q.partition, head)) continue
       q.batches.shift()
       if (!head.closed) this.close(head)
       // Merge whole following batches while the unit stays within the drain limits (never into or from a
@@ -170,12 +175,26 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
     if (q !== undefined && q.inFlight > 0) q.inFlight--
   }
 
-  /** Puts a drained batch back at the head of its partition (retry or not sent), unmuting it. */
-  requeue(batch: Batch<R>, backoffUntil: number): void {
+  /**
+   * Puts a drained batch back at the head of its partition (retry or not sent), unmuting it. With
+   * `positionOf` (idempotence: a batch's sequence, null when it has none) a batch with a sequence goes
+   * before every queued batch without one or with a later one, so retries leave in sequence order.
+   * `backoffUntil` null keeps the partition's current back-off.
+   */
+  requeue(batch: Batch<R>, backoffUntil: number | null, positionOf?: (batch: Batch<R>) => number | null): void {
     const q = this.queue(batch.topic, batch.partition)
-    q.batches.unshift(batch)
+    const pos = positionOf?.(batch) ?? null
+    let at = 0
+    if (pos !== null) {
+      while (at < q.batches.length) {
+        const other = positionOf?.(q.batches[at] as Batch<R>) ?? null
+        if (other === null || other > pos) break
+        at++
+      }
+    }
+    q.batches.splice(at, 0, batch)
     if (q.inFlight > 0) q.inFlight--
-    q.backoffUntil = backoffUntil
+    if (backoffUntil !== null) q.backoffUntil = backoffUntil
     this.queuedRecords += batch.records.length
     this.nonEmpty.add(q)
   }
@@ -200,13 +219,16 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
     return this.expire(() => true)
   }
 
-  /** Earliest time a queued batch of an unmuted partition becomes ready by linger or back-off; null if none. */
-  nextReadyAt(now: number): number | null {
+  /**
+   * Earliest time a queued batch of an unmuted partition becomes ready by linger or back-off; null if none.
+   * Partitions `accept` holds back are skipped: an answer from the broker frees them, not the clock.
+   */
+  nextReadyAt(now: number, accept: Accept<R> = () => true): number | null {
     let next: number | null = null
     for (const q of this.nonEmpty) {
       if (q.inFlight >= this.maxInFlightPerPartition) continue
       const head = q.batches[0]
-      if (head === undefined) continue
+      if (head === undefined || !accept(q.topic, q.partition, head)) continue
       const at = Math.max(q.backoffUntil, head.closed || q.batches.length > 1 ? now : head.createdAt + this.options.lingerMs)
       if (next === null || at < next) next = at
     }

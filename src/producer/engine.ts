@@ -16,6 +16,7 @@ import { ProducerPlane } from '../kafkajs/producer-plane.js'
 import type { ProducePartitionData, ProduceTopicData } from '../protocol/produce.js'
 import { BatchEncoding } from './batch-encoding.js'
 import type { BatchBytes } from './batch-encoding.js'
+import type { PartitionSequences } from './sequences.js'
 import { FENCED_TYPES, TRANSIENT_TXN_TYPES, classifyProduceError, inspectKafkajsError, kafkaError } from './produce-errors.js'
 import type { OutboundBatch, PartitionAck, PartitionAckResult, SendFailure, SenderEngine } from './sender.js'
 import { backoffMs } from '../util/backoff.js'
@@ -45,6 +46,8 @@ export class KafkajsProducerEngine implements SenderEngine {
   private readonly acks: -1 | 0 | 1
   private connected = false
   private txnOpen = false
+  /** Resolves once the previous produce request was handed to its connection. */
+  private issued: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly kafka: Kafka,
@@ -67,6 +70,11 @@ export class KafkajsProducerEngine implements SenderEngine {
       },
     })
     this.encoding = new BatchEncoding({ compression: settings.compression, codecs: recordsCodecs, idempotent: this.idempotent, transactional: this.transactional, onSizes })
+  }
+
+  /** Sequence bookkeeping the sender drives (idempotent and transactional producers), else null. */
+  get sequences(): PartitionSequences | null {
+    return this.idempotent ? this.encoding.sequences : null
   }
 
   get transactional(): boolean {
@@ -133,6 +141,19 @@ export class KafkajsProducerEngine implements SenderEngine {
     // Encoded in dispatch order, synchronously: sequence numbers follow the order batches went out.
     const now = Date.now()
     const encoded = batches.map((b) => this.encoding.encode(b, now))
+    // Requests leave in dispatch order even when one waits longer (compression, AddPartitionsToTxn):
+    // a partition's later batch must not reach the broker before an earlier one it pipelines behind.
+    const turn = this.issued
+    let release!: () => void
+    this.issued = new Promise<void>((r) => (release = r))
+    try {
+      return await this.produceInTurn(batches, encoded, nodeId, turn, release)
+    } finally {
+      release()
+    }
+  }
+
+  private async produceInTurn(batches: readonly OutboundBatch[], encoded: BatchBytes[], nodeId: number, turn: Promise<void>, release: () => void): Promise<PartitionAck[]> {
     if (this.txnOpen) {
       const adding = this.plane.addPartitionsToTransaction(batches)
       if (adding !== null) await adding
@@ -149,27 +170,26 @@ export class KafkajsProducerEngine implements SenderEngine {
       }
       partitions.push({ partition: b.partition, records: bytes instanceof Promise ? await bytes : bytes })
     }
-    const results = await this.plane.produce(nodeId, { transactionalId: this.settings.transactionalId, acks: this.acks, timeoutMs: this.settings.requestTimeoutMs, topics })
-    if (this.acks === 0) {
-      for (const b of batches) this.encoding.acked(b)
-      return []
-    }
-    return this.settle(batches, results)
+    await turn
+    const sent = this.plane.produce(nodeId, { transactionalId: this.settings.transactionalId, acks: this.acks, timeoutMs: this.settings.requestTimeoutMs, topics })
+    release()
+    const results = await sent
+    if (this.acks === 0) return []
+    return this.settle(results)
   }
 
-  /** Advances sequences of the written batches; throws the first refusal with every answer attached. */
-  private settle(batches: readonly OutboundBatch[], results: ProduceResult[]): PartitionAck[] {
-    const byPartition = new Map<string, ProduceResult>()
-    for (const r of results) byPartition.set(`${r.topic}\u0000${r.partition}`, r)
+  /**
+   * Throws the first refusal with every answer attached (the sender settles each partition by its own).
+   * DUPLICATE_SEQUENCE_NUMBER means the broker already holds that batch: a success whose offset is
+   * unknown (-1), as in the Java client.
+   */
+  private settle(results: ProduceResult[]): PartitionAck[] {
     let firstError: Error | null = null
-    for (const b of batches) {
-      const r = byPartition.get(`${b.topic}\u0000${b.partition}`)
-      if (r === undefined) continue
-      if (r.error === null) this.encoding.acked(b)
-      else {
-        this.encoding.refused(b)
-        firstError ??= r.error
-      }
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i] as ProduceResult
+      if (r.error === null) continue
+      if (inspectKafkajsError(r.error).type === 'DUPLICATE_SEQUENCE_NUMBER') results[i] = { ...r, error: null, baseOffset: '-1', logAppendTime: '-1' }
+      else firstError ??= r.error
     }
     if (firstError !== null) {
       Object.defineProperty(firstError, RESULTS, { value: results, enumerable: false })
@@ -184,7 +204,7 @@ export class KafkajsProducerEngine implements SenderEngine {
 
   /**
    * What the broker answered per partition when a request failed: the accepted batches are acked, only
-   * the refused ones are retried or failed (a refused batch was not written; its sequence is reused).
+   * the refused ones are retried or failed (a refused batch was not written).
    */
   partitionResults(err: unknown): PartitionAckResult[] | null {
     if (err === null || typeof err !== 'object') return null

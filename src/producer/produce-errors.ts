@@ -19,9 +19,6 @@ export function kafkaError(err: unknown, code: ErrorCode, context: string, detai
 /** Classifies a failed produce request. */
 export function classifyProduceError(err: unknown, transactional: boolean, batches: readonly OutboundBatch[]): SendFailure {
   if (err instanceof KafkatuneError) return { kind: err.code === 'FENCED' ? 'fenced' : 'fatal', error: err }
-  if (err instanceof Error && err.name === 'SequenceResetNeeded') {
-    return { kind: 'reset', error: new KafkatuneError('KAFKA', `Produce needs a new producer id: ${err.message}`, { cause: err, retriable: true }) }
-  }
   const info = inspectKafkajsError(err)
   const where = batches.map((b) => `${b.topic}[${b.partition}]`).join(', ')
   const details = { partitions: where, kafkaError: info.type ?? info.name }
@@ -48,5 +45,7 @@ export function classifyProduceError(err: unknown, transactional: boolean, batch
     code === 'FENCED'
       ? `Producer fenced: another producer with transactional.id took over (${type}); this producer will not write again`
       : `Produce to ${where} failed: ${info.message}${type !== '' ? ` (${type})` : ''}`
-  return { kind, error: new KafkatuneError(code, message, { cause: err, retriable: kind === 'retriable', details }) }
+  const failure: SendFailure = { kind, error: new KafkatuneError(code, message, { cause: err, retriable: kind === 'retriable', details }) }
+  if (type === 'OUT_OF_ORDER_SEQUENCE_NUMBER') failure.outOfOrder = true
+  return failure
 }

@@ -86,10 +86,9 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     lingerMs: settings.lingerMs,
     maxDrainBytes: Math.min(settings.maxRequestSize, Math.max(settings.batchSize, MAX_BYTES_PER_PARTITION_REQUEST)),
     maxDrainRecords: MAX_RECORDS_PER_PARTITION_REQUEST,
-    // One unit per partition in flight: sequence numbers advance when the broker acknowledges a batch
-    // (batch-encoding.ts), which keeps order across retries without the Java client's in-flight
-    // re-sequencing. maxInFlightRequests still bounds the requests per broker, each carrying other partitions.
-    maxInFlightPerPartition: 1,
+    // Idempotence: up to maxInFlightRequests (<= 5) batches of a partition in flight, order kept across
+    // retries by the sender's sequence gate (sequences.ts). Without it, one, so a retry cannot reorder.
+    maxInFlightPerPartition: settings.idempotent || settings.transactionalId !== null ? settings.maxInFlightRequests : 1,
     onBatchClosed: partitioner.onBatchClosed === undefined ? undefined : (t, p) => partitioner.onBatchClosed?.(t, p),
   })
   const sender = new Sender(acc, pool, engine, metrics, {

@@ -6,6 +6,7 @@ import type { KafkatuneError } from '../errors.js'
 import type { Batch, AccumulatedRecord } from './accumulator.js'
 import type { RecordMetadata } from './types.js'
 import type { WireHeaders } from './headers.js'
+import type { PartitionSequences } from './sequences.js'
 
 /** A serialized record waiting in the accumulator or in flight. */
 export interface OutboundRecord extends AccumulatedRecord {
@@ -47,6 +48,11 @@ export interface PartitionAckResult extends PartitionAck {
 export interface SendFailure {
   kind: FailureKind
   error: KafkatuneError
+  /**
+   * The broker answered OUT_OF_ORDER_SEQUENCE_NUMBER: for a batch behind one still being retried this is
+   * expected (it arrived before its predecessor) and it is retried; otherwise `kind` applies.
+   */
+  outOfOrder?: boolean
 }
 
 /** What the sender needs from the Kafka engine. */
@@ -63,6 +69,11 @@ export interface SenderEngine {
   leaderOf(topic: string, partition: number): number
   /** Metadata of these topics may be stale (leader moved, partitions added). */
   staleMetadata(topics: readonly string[]): void
+  /**
+   * Per-partition sequences of an idempotent producer, driven by the sender (assigned at drain, kept
+   * across retries); absent or null without idempotence.
+   */
+  readonly sequences?: PartitionSequences | null
   /** Recreate the underlying producer (fatal sequence/epoch errors). */
   reset(reason: string): Promise<void>
 }

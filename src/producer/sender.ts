@@ -2,7 +2,9 @@
  * The sender: takes ready batches from the accumulator, groups them per leader broker into bounded
  * produce requests, keeps at most `maxInFlightRequests` requests per broker in flight, settles every
  * record with its own offset, and retries, isolates, expires or fails batches on errors. It talks to
- * Kafka only through a `SenderEngine` (the kafkajs seam lives in `engine.ts`).
+ * Kafka only through a `SenderEngine` (the kafkajs seam lives in `engine.ts`). With idempotence it
+ * drives the engine's per-partition sequences (`sequences.ts`): up to `maxInFlightRequests` batches of
+ * a partition in flight, retried in sequence order, as the Java client's Sender does.
  */
 import { KafkatuneError } from '../errors.js'
 import type { RecordAccumulator } from './accumulator.js'
@@ -13,11 +15,10 @@ import { backoffMs } from '../util/backoff.js'
 
 export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
+import type { PartitionSequences } from './sequences.js'
 import { settleOffsets } from './settle-offsets.js'
+import { deliveryTimeoutError, nextRequest, splitResults } from './sender-requests.js'
 import type { RecordMetadata } from './types.js'
-
-/** Most records in one produce request (all partitions together). */
-const MAX_REQUEST_RECORDS = 20_000
 
 /** Drives the accumulator (see the file comment). */
 export class Sender {
@@ -136,15 +137,36 @@ export class Sender {
     }
     if (this.resetReason !== null || this.resetting) return
 
-    const max = this.options.maxInFlightRequests
     const force = this.forced > 0 || this.pool.exhausted
-    const drained = this.acc.drain(now, force, (topic, partition) => {
-      const broker = this.engine.leaderOf(topic, partition)
-      return (this.inFlightPerBroker.get(broker) ?? 0) < max
-    })
+    const drained = this.acc.drain(now, force, (topic, partition, head) => this.mayGo(topic, partition, head, true))
     if (drained.length > 0) this.dispatchAll(drained, now)
+    if (this.resetReason !== null) {
+      this.maybeReset()
+      return
+    }
     this.armTimer(now)
   }
+
+  private get sequences(): PartitionSequences | null {
+    return this.engine.sequences ?? null
+  }
+
+  /**
+   * May a partition's head batch go now: a free request slot on its leader and, with idempotence, its
+   * turn in the partition's sequence. A lost sequence asks for a new producer id when `act`.
+   */
+  private mayGo(topic: string, partition: number, head: OutboundBatch, act: boolean): boolean {
+    const max = this.options.maxInFlightRequests
+    const broker = this.engine.leaderOf(topic, partition)
+    if ((this.inFlightPerBroker.get(broker) ?? 0) >= max) return false
+    const seq = this.sequences
+    if (seq === null) return true
+    const verdict = seq.mayDrain(head, broker, max)
+    if (verdict === 'reset' && act) this.resetReason ??= `the sequence of ${topic}[${partition}] is unknown after a batch was given up`
+    return verdict === 'send'
+  }
+
+  private positionOf = (b: OutboundBatch): number | null => this.sequences?.position(b) ?? null
 
   private dispatchAll(drained: OutboundBatch[], now: number): void {
     const perBroker = new Map<number, OutboundBatch[]>()
@@ -158,30 +180,22 @@ export class Sender {
     for (const [broker, batches] of perBroker) {
       let i = 0
       while (i < batches.length && (this.inFlightPerBroker.get(broker) ?? 0) < this.options.maxInFlightRequests) {
-        const request: OutboundBatch[] = []
-        let bytes = 0
-        let records = 0
-        while (i < batches.length) {
-          const b = batches[i] as OutboundBatch
-          const alone = this.isolated.has(b)
-          if (request.length > 0 && (alone || bytes + b.bytes > limitBytes || records + b.records.length > MAX_REQUEST_RECORDS)) break
-          request.push(b)
-          bytes += b.bytes
-          records += b.records.length
-          i++
-          if (alone) break
-        }
+        const { request, next, bytes, records } = nextRequest(batches, i, limitBytes, (b) => this.isolated.has(b))
+        i = next
         this.dispatch(broker, request, bytes, records, now)
       }
       // No free request slot for the rest: back to the head of their partitions (one unit per partition per pass).
-      for (; i < batches.length; i++) this.acc.requeue(batches[i] as OutboundBatch, 0)
+      for (; i < batches.length; i++) this.acc.requeue(batches[i] as OutboundBatch, 0, this.positionOf)
     }
   }
 
   private dispatch(broker: number, batches: OutboundBatch[], bytes: number, records: number, startedAt: number): void {
     this.inFlight++
     this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 0) + 1)
+    const seq = this.sequences
     for (const b of batches) {
+      // Sequences are taken here, in drain order, before the engine encodes the batch.
+      seq?.dispatched(b, broker)
       b.sent = true
       this.inFlightBatches.add(b)
       this.metrics.dispatched(startedAt - b.createdAt)
@@ -213,7 +227,7 @@ export class Sender {
         }
         const failure = engine.classify(err, batches)
         this.hooks.onRequest?.({ broker, batches: batches.length, records, bytes, durationMs, error: failure.error })
-        this.failed(batches, failure)
+        this.failed(batches, failure, false)
         this.afterRequest()
       },
     )
@@ -222,10 +236,22 @@ export class Sender {
   private done(broker: number, batches: OutboundBatch[]): void {
     this.inFlight--
     this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 1) - 1)
-    for (const b of batches) this.inFlightBatches.delete(b)
+    const seq = this.sequences
+    for (const b of batches) {
+      this.inFlightBatches.delete(b)
+      seq?.returned(b)
+    }
   }
 
   private afterRequest(): void {
+    if (this.resetReason === null && this.sequences?.resetNeeded === true) this.resetReason = 'a partition\'s sequence is unknown after a batch was given up'
+    if (this.maybeReset()) return
+    this.notifyIdle()
+    this.wake()
+  }
+
+  /** Starts the pending reset once no request is in flight; true when it started. */
+  private maybeReset(): boolean {
     if (this.inFlight === 0 && this.resetReason !== null && !this.resetting) {
       const reason = this.resetReason
       this.resetting = true
@@ -242,10 +268,9 @@ export class Sender {
           this.notifyIdle()
           this.wake()
         })
-      return
+      return true
     }
-    this.notifyIdle()
-    this.wake()
+    return false
   }
 
   private notifyIdle(): void {
@@ -264,6 +289,7 @@ export class Sender {
         this.fail(b, new KafkatuneError('KAFKA', `The broker answered without a result for ${b.topic}[${b.partition}]`, { retriable: false, details: { topic: b.topic, partition: b.partition } }))
         continue
       }
+      this.sequences?.acked(b)
       this.metrics.acked(b.topic, b.records.length, b.bytes - BATCH_OVERHEAD_BYTES, b.records[0]?.sendAt ?? 0, b.records[b.records.length - 1]?.sendAt ?? 0)
       const base = ack === undefined ? -1 : ack.baseOffset
       const logAppend = ack !== undefined && ack.logAppendTime !== '-1' ? ack.logAppendTime : null
@@ -277,21 +303,9 @@ export class Sender {
    * Returns false, touching nothing, when the answers do not cover every batch of the request.
    */
   private partlyFailed(batches: OutboundBatch[], results: readonly PartitionAckResult[], report: (error: KafkatuneError) => void): boolean {
-    const byPartition = new Map<string, PartitionAckResult>()
-    for (const r of results) byPartition.set(`${r.topic}\u0000${r.partition}`, r)
-    if (!batches.every((b) => byPartition.has(`${b.topic}\u0000${b.partition}`))) return false
-    const accepted: OutboundBatch[] = []
-    const refused = new Map<Error, OutboundBatch[]>()
-    for (const b of batches) {
-      const r = byPartition.get(`${b.topic}\u0000${b.partition}`) as PartitionAckResult
-      if (r.error === null) {
-        accepted.push(b)
-      } else {
-        const list = refused.get(r.error) ?? []
-        list.push(b)
-        refused.set(r.error, list)
-      }
-    }
+    const split = splitResults(batches, results)
+    if (split === null) return false
+    const { accepted, refused } = split
     this.acked(accepted, results.filter((r) => r.error === null))
     let first: KafkatuneError | null = null
     for (const [error, group] of refused) {
@@ -299,51 +313,71 @@ export class Sender {
       first ??= failure.error
       if (failure.kind === 'isolate') {
         // The refused partitions are known: fail them, nothing to find out by resending one by one.
-        for (const b of group) this.fail(b, failure.error)
+        for (const b of group) this.fail(b, failure.error, true)
       } else {
-        this.failed(group, failure)
+        this.failed(group, failure, true)
       }
     }
     if (first !== null) report(first)
     return true
   }
 
-  private failed(batches: OutboundBatch[], failure: SendFailure): void {
+  /**
+   * Handles a failed request's batches by `failure.kind`. `refused`: the broker answered with an error
+   * for each of them, so none was written (a failed request as a whole may have been).
+   */
+  private failed(batches: OutboundBatch[], failure: SendFailure, refused: boolean): void {
     const now = Date.now()
+    const seq = this.sequences
+    if (!refused && seq !== null) for (const b of batches) seq.uncertain(b)
+    if (failure.outOfOrder === true && seq !== null && failure.kind !== 'retriable') {
+      // A batch that reached the broker before the one it follows (being retried) is expected to be
+      // refused: it waits for its predecessor and goes again, as in the Java client.
+      const behind = batches.filter((b) => seq.hasUnresolvedBefore(b))
+      if (behind.length > 0) {
+        this.failed(behind, { ...failure, kind: 'retriable' }, refused)
+        batches = batches.filter((b) => !behind.includes(b))
+        if (batches.length === 0) return
+      }
+    }
     switch (failure.kind) {
       case 'fenced':
         this.fencedError = failure.error
-        for (const b of batches) this.fail(b, failure.error)
+        for (const b of batches) this.fail(b, failure.error, refused)
         this.failQueued(failure.error)
         this.hooks.onFenced?.(failure.error)
         return
       case 'fatal':
-        for (const b of batches) this.fail(b, failure.error)
+        for (const b of batches) this.fail(b, failure.error, refused)
         return
       case 'isolate':
         if (batches.length === 1) {
-          this.fail(batches[0] as OutboundBatch, failure.error)
+          this.fail(batches[0] as OutboundBatch, failure.error, refused)
           return
         }
-        // Requeue in reverse so each lands at the head of its own partition queue.
         for (const b of batches) {
           this.isolated.add(b)
-          this.acc.requeue(b, 0)
+          this.acc.requeue(b, 0, this.positionOf)
         }
         return
       case 'reset':
       case 'retriable': {
-        if (failure.kind === 'reset') this.resetReason = failure.error.message
-        else this.engine.staleMetadata([...new Set(batches.map((b) => b.topic))])
+        if (failure.kind === 'reset') {
+          this.resetReason = failure.error.message
+          // Refused for its identity or sequence: under the new producer id it takes a new sequence.
+          for (const b of batches) seq?.rewrite(b)
+        } else if (failure.outOfOrder !== true) this.engine.staleMetadata([...new Set(batches.map((b) => b.topic))])
         for (const b of batches) {
           b.attempts++
           if (now - b.createdAt >= this.options.deliveryTimeoutMs) {
-            this.fail(b, this.deliveryTimeout(b, failure.error))
+            this.fail(b, this.deliveryTimeout(b, failure.error), refused)
           } else if (b.attempts > this.options.retries) {
-            this.fail(b, failure.error)
+            this.fail(b, failure.error, refused)
           } else {
             this.metrics.retried(b.topic, b.records.length)
-            this.acc.requeue(b, failure.kind === 'reset' ? 0 : now + this.backoff(b.attempts))
+            // A batch behind a retried one waits for it, not for a back-off of its own.
+            const behind = seq !== null && !seq.isNextToRetry(b)
+            this.acc.requeue(b, failure.kind === 'reset' ? 0 : behind ? null : now + this.backoff(b.attempts), this.positionOf)
           }
         }
         return
@@ -351,7 +385,12 @@ export class Sender {
     }
   }
 
-  private fail(b: OutboundBatch, error: KafkatuneError): void {
+  /**
+   * `b` failed for good. Unless `refused` (the broker answered it with an error), it may have been
+   * written: with idempotence its partition's sequence is unknown from there (`sequences.ts`).
+   */
+  private fail(b: OutboundBatch, error: KafkatuneError, refused = false): void {
+    this.sequences?.givenUp(b, refused)
     this.acc.complete(b)
     this.settleAll(b, null, error)
   }
@@ -363,11 +402,7 @@ export class Sender {
   }
 
   private deliveryTimeout(b: OutboundBatch, cause: KafkatuneError | null): KafkatuneError {
-    return new KafkatuneError(
-      'DELIVERY_TIMEOUT',
-      `${b.records.length} record(s) for ${b.topic}[${b.partition}] not acknowledged within deliveryTimeoutMs (${this.options.deliveryTimeoutMs} ms)${cause === null ? '' : `; last error: ${cause.message}`}`,
-      { cause: cause ?? undefined, details: { topic: b.topic, partition: b.partition, attempts: b.attempts } },
-    )
+    return deliveryTimeoutError(b, this.options.deliveryTimeoutMs, cause)
   }
 
   private backoff(attempts: number): number {
@@ -375,7 +410,7 @@ export class Sender {
   }
 
   private armTimer(now: number): void {
-    let next = this.acc.nextReadyAt(now)
+    let next = this.acc.nextReadyAt(now, (topic, partition, head) => this.mayGo(topic, partition, head, false))
     const oldest = this.acc.oldestCreatedAt()
     if (oldest !== null) {
       const expiry = oldest + this.options.deliveryTimeoutMs

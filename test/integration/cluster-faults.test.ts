@@ -1,7 +1,8 @@
 /**
  * Replication faults on a real 3-node KRaft cluster (three combined broker+controller nodes):
  * a topic with RF 3 and min.insync.replicas 2 keeps taking acks=all writes with one node down,
- * and stops taking them with two down.
+ * and stops taking them with two down; an idempotent kafkatune producer with 5 batches in flight per
+ * partition loses, duplicates and reorders nothing while leaders are killed and frozen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Kafka, logLevel } from 'kafkajs'
@@ -188,4 +189,94 @@ describe('3-node cluster, RF 3, min.insync.replicas 2', () => {
     expect(acked).toHaveLength(23)
     for (const value of acked) expect(seen.has(value)).toBe(true)
   })
+
+  it('idempotent producer, 5 in flight per partition, leaders killed and frozen under short request timeouts: per partition 0 lost, 0 duplicated, 0 reordered', async () => {
+    const topic = uniqueName('faults-idem')
+    const partitions = 3
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      waitForLeaders: false,
+    })
+    await waitFor(async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+      return meta.topics[0]?.partitions.length === partitions && meta.topics[0].partitions.every((p) => p.leader >= 0 && p.isr.length === 3)
+    }, 60_000)
+    const p = createProducer({
+      brokers: cluster.brokers,
+      logger: pino({ level: 'silent' }),
+      idempotent: true,
+      maxInFlightRequests: 5,
+      lingerMs: 1,
+      batchSize: 4096,
+      requestTimeoutMs: 2_000,
+      deliveryTimeoutMs: 180_000,
+      retryBackoffMs: 50,
+      retryBackoffMaxMs: 1_000,
+    })
+    await p.connect()
+    const spans: { broker: number; start: number; end: number }[] = []
+    p.on('producer.request', (e) => {
+      const end = Date.now()
+      spans.push({ broker: e.broker, start: end - e.durationMs, end })
+    })
+    const perPartition = 6_000
+    const sends: Promise<{ partition: number; i: number; offset: string } | { err: unknown }>[] = []
+    const leaderOf0 = async () => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find((x) => x.partitionId === 0)!.leader
+    const node = (id: number): NodeControl => cluster.nodes.find((n) => n.nodeId === id)!
+    let faults: Promise<void> = Promise.resolve()
+    for (let i = 0; i < perPartition; i++) {
+      for (let partition = 0; partition < partitions; partition++) {
+        sends.push(p.send({ topic, partition, value: `${partition}:${i}` }).then((md) => ({ partition, i, offset: md.offset }), (err: unknown) => ({ err })))
+      }
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 3))
+      if (i === 1_500) {
+        // The leader of partition 0 is killed (leadership moves), then comes back.
+        const victim = node(await leaderOf0())
+        faults = (async () => {
+          await victim.kill()
+          await new Promise((r) => setTimeout(r, 2_000))
+          await victim.start()
+        })()
+      }
+      if (i === 3_500) {
+        await faults
+        // A frozen leader: requests in flight to it time out and are resent behind each other.
+        const frozen = node(await leaderOf0())
+        faults = (async () => {
+          await frozen.pause()
+          await new Promise((r) => setTimeout(r, 4_000))
+          await frozen.resume()
+        })()
+      }
+    }
+    await faults
+    const outcomes = await Promise.all(sends)
+    expect(outcomes.filter((o) => 'err' in o)).toEqual([])
+    expect(p.metrics().retries).toBeGreaterThan(0)
+    let overlapping = 0
+    for (const b of new Set(spans.map((s) => s.broker))) {
+      const mine = spans.filter((s) => s.broker === b).sort((x, y) => x.start - y.start)
+      for (let k = 1; k < mine.length; k++) if ((mine[k - 1] as { end: number }).end - (mine[k] as { start: number }).start >= 2) overlapping++
+    }
+    // Requests to one leader overlapped: with one partition per leader mostly, batches of a partition in flight together.
+    expect(overlapping).toBeGreaterThan(0)
+
+    const ends = await admin.fetchTopicOffsets(topic)
+    for (const e of ends) expect(e.high).toBe(String(perPartition))
+    const consumer = kafka.consumer({ groupId: uniqueName('g'), maxWaitTimeInMs: 100 })
+    const seen = new Map<number, string[]>(Array.from({ length: partitions }, (_, i) => [i, []]))
+    await consumer.connect()
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true })
+      await consumer.run({ eachMessage: async ({ partition, message }) => void seen.get(partition)!.push(message.value!.toString()) })
+      await waitFor(() => [...seen.values()].every((v) => v.length >= perPartition), 90_000)
+    } finally {
+      await consumer.disconnect()
+    }
+    for (let partition = 0; partition < partitions; partition++) {
+      expect(seen.get(partition)).toEqual(Array.from({ length: perPartition }, (_, i) => `${partition}:${i}`))
+      for (const o of outcomes) if ('partition' in o && o.partition === partition && o.offset !== '-1') expect(o.offset).toBe(String(o.i))
+    }
+    await p.disconnect()
+  }, 300_000)
 })

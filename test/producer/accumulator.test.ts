@@ -183,4 +183,32 @@ describe('estimateRecordSize', () => {
     expect(estimateRecordSize(null, Buffer.alloc(100), undefined)).toBe(121)
     expect(estimateRecordSize(Buffer.alloc(3), Buffer.alloc(100), { h: Buffer.alloc(4) })).toBe(121 + 3 + 10 + 1 + 4)
   })
+
+  it('requeues batches with a sequence in sequence order, ahead of batches without one, and can keep the back-off', () => {
+    const { a } = acc({ batchSize: 100, maxDrainRecords: 1, maxInFlightPerPartition: 5 })
+    for (let i = 0; i < 5; i++) a.append('t', 0, { size: 100, id: i }, 0)
+    const drained = [0, 1, 2].map(() => a.drain(0, true)[0]!)
+    expect(drained.map((b) => b.records[0]!.id)).toEqual([0, 1, 2])
+    const position = new Map(drained.map((b, i) => [b, i * 10]))
+    const positionOf = (b: (typeof drained)[number]) => position.get(b) ?? null
+    // Failures come back in any order: 2, then 0, then 1.
+    a.requeue(drained[2]!, 50, positionOf)
+    a.requeue(drained[0]!, 80, positionOf)
+    a.requeue(drained[1]!, null, positionOf)
+    expect(a.nextReadyAt(0)).toBe(80)
+    const order: number[] = []
+    for (let t = 80; a.size > 0; t++) for (const b of a.drain(t, true)) order.push(b.records[0]!.id)
+    expect(order).toEqual([0, 1, 2, 3, 4])
+  })
+
+  it('skips partitions the caller holds back, in drain and in nextReadyAt', () => {
+    const { a } = acc({ lingerMs: 0 })
+    a.append('t', 0, { size: 10, id: 1 }, 0)
+    a.append('t', 1, { size: 10, id: 2 }, 0)
+    const only1 = (_t: string, p: number) => p === 1
+    expect(a.nextReadyAt(5, () => false)).toBeNull()
+    expect(a.drain(5, false, only1).map((b) => b.partition)).toEqual([1])
+    expect(a.nextReadyAt(5, only1)).toBeNull()
+    expect(a.nextReadyAt(5)).toBe(0)
+  })
 })

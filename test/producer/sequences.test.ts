@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest'
+import type { OutboundBatch, OutboundRecord } from '../../src/producer/sender.js'
+import { PartitionSequences } from '../../src/producer/sequences.js'
+
+function batch(n: number, partition = 0): OutboundBatch {
+  const rec = { key: null, value: null, headers: undefined, timestamp: '', sendAt: 0, size: 20, settle: () => true } as OutboundRecord
+  return { topic: 't', partition, records: Array.from({ length: n }, () => rec), bytes: 0, createdAt: 0, closed: true, attempts: 0 }
+}
+
+/** A partition whose first batch the broker acknowledged (it holds state for this producer). */
+function warm(seq = new PartitionSequences({ transactional: false })): PartitionSequences {
+  const first = batch(1)
+  seq.dispatched(first, 1)
+  seq.returned(first)
+  seq.acked(first)
+  return seq
+}
+
+describe('PartitionSequences', () => {
+  it('takes sequences in drain order and lets up to maxInFlight batches of a partition go', () => {
+    const seq = warm()
+    const bs = [batch(2), batch(3), batch(1), batch(4), batch(1)]
+    for (const b of bs) {
+      expect(seq.mayDrain(b, 1, 5)).toBe('send')
+      seq.dispatched(b, 1)
+    }
+    expect(bs.map((b) => seq.baseSequence(b))).toEqual([1, 3, 6, 7, 11])
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    // Another partition counts on its own.
+    expect(seq.mayDrain(batch(1, 1), 1, 5)).toBe('send')
+  })
+
+  it('under a fresh identity one batch goes until the broker acknowledged it (it takes any first sequence)', () => {
+    const seq = new PartitionSequences({ transactional: false })
+    const a = batch(1)
+    seq.dispatched(a, 1)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    seq.returned(a)
+    seq.acked(a)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('send')
+  })
+
+  it('while retrying, only the batch the broker expects next goes; new batches wait', () => {
+    const seq = warm()
+    const [a, b, c] = [batch(1), batch(1), batch(1)]
+    for (const x of [a, b, c]) seq.dispatched(x, 1)
+    for (const x of [a, b, c]) seq.returned(x) // all three failed and wait in the queue
+    expect(seq.mayDrain(b, 1, 5)).toBe('wait')
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    expect(seq.mayDrain(a, 1, 5)).toBe('send')
+    expect(seq.hasUnresolvedBefore(b)).toBe(true)
+    expect(seq.hasUnresolvedBefore(a)).toBe(false)
+    seq.dispatched(a, 1)
+    expect(seq.baseSequence(a)).toBe(1) // a retry keeps its sequence
+    seq.returned(a)
+    seq.acked(a)
+    expect(seq.mayDrain(b, 1, 5)).toBe('send')
+  })
+
+  it('new batches wait while the partition has batches on the wire to another broker', () => {
+    const seq = warm()
+    seq.dispatched(batch(1), 1)
+    expect(seq.mayDrain(batch(1), 2, 5)).toBe('wait')
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('send')
+  })
+
+  it('a refused last batch gives its sequence back; one that may have been written makes the sequence unknown', () => {
+    const seq = warm()
+    const a = batch(2)
+    seq.dispatched(a, 1)
+    seq.returned(a)
+    seq.givenUp(a, true)
+    const b = batch(1)
+    seq.dispatched(b, 1)
+    expect(seq.baseSequence(b)).toBe(1)
+
+    const lost = batch(1)
+    seq.dispatched(lost, 1)
+    seq.returned(b)
+    seq.returned(lost)
+    seq.uncertain(lost) // went unanswered once: a later refusal does not prove it was never written
+    seq.givenUp(lost, true)
+    // b is still unresolved: it tells whether `lost` was written (an ack past it) before anything new goes.
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    expect(seq.resetNeeded).toBe(false)
+    seq.givenUp(b, false)
+    expect(seq.resetNeeded).toBe(true)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('reset')
+  })
+
+  it('an acknowledgement past a given-up batch shows it was written: no new producer id needed', () => {
+    const seq = warm()
+    const [a, b] = [batch(1), batch(1)]
+    seq.dispatched(a, 1)
+    seq.dispatched(b, 1)
+    seq.returned(a)
+    seq.givenUp(a, false)
+    seq.returned(b)
+    seq.acked(b)
+    expect(seq.resetNeeded).toBe(false)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('send')
+  })
+
+  it('a new identity reaches a partition once its old batches are resolved; refused ones are re-sequenced', () => {
+    const seq = warm()
+    const old = batch(1)
+    seq.dispatched(old, 1)
+    seq.returned(old)
+    const other = batch(1, 1)
+    seq.dispatched(other, 1)
+    seq.returned(other)
+    seq.rewrite(other)
+    seq.newIdentity()
+    // Partition 0 finishes `old` under the identity it may have been written with.
+    expect(seq.baseSequence(old)).toBe(1)
+    expect(seq.generationOf(old)).toBe(0)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    seq.acked(old)
+    const fresh = batch(1)
+    expect(seq.mayDrain(fresh, 1, 5)).toBe('send')
+    seq.dispatched(fresh, 1)
+    expect([seq.baseSequence(fresh), seq.generationOf(fresh)]).toEqual([0, 1])
+    // Partition 1's refused batch starts the new identity at 0.
+    expect(seq.baseSequence(other)).toBe(-1)
+    seq.dispatched(other, 1)
+    expect([seq.baseSequence(other), seq.generationOf(other)]).toEqual([0, 1])
+  })
+
+  it('sequences wrap at Int32 max as the broker counts them, and keep their order', () => {
+    const seq = warm()
+    const big = batch(1)
+    ;(big as { records: OutboundRecord[] }).records = { length: 0x7fffffff - 1 } as OutboundRecord[]
+    seq.dispatched(big, 1)
+    seq.returned(big)
+    seq.acked(big)
+    const [a, b] = [batch(3), batch(1)]
+    seq.dispatched(a, 1)
+    seq.dispatched(b, 1)
+    expect(seq.baseSequence(a)).toBe(0x7fffffff)
+    expect(seq.baseSequence(b)).toBe(2)
+    expect((seq.position(b) as number) > (seq.position(a) as number)).toBe(true)
+  })
+
+  it('a transactional producer re-sequences everything under its new epoch (the old one is fenced)', () => {
+    const seq = warm(new PartitionSequences({ transactional: true }))
+    const waiting = batch(1)
+    seq.dispatched(waiting, 1)
+    seq.returned(waiting)
+    seq.newIdentity()
+    expect(seq.baseSequence(waiting)).toBe(-1)
+    seq.dispatched(waiting, 1)
+    expect([seq.baseSequence(waiting), seq.generationOf(waiting)]).toEqual([0, 1])
+  })
+
+  it('counts acknowledged batches behind an unresolved one: its resend stays among the last 5 the broker remembers', () => {
+    const seq = warm()
+    const bs = [batch(1), batch(1), batch(1), batch(1), batch(1)]
+    for (const b of bs) seq.dispatched(b, 1)
+    // The first one's answer is lost; the four after it are acknowledged.
+    for (const b of bs.slice(1)) {
+      seq.returned(b)
+      seq.acked(b)
+    }
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('wait')
+    seq.returned(bs[0]!)
+    seq.acked(bs[0]!)
+    expect(seq.mayDrain(batch(1), 1, 5)).toBe('send')
+  })
+})
