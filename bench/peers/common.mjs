@@ -13,7 +13,7 @@ export const IN_FLIGHT = 5
 /** The `high-throughput` preset's producer knobs, given to every client that has the same knob. */
 export const HT = { acks: 1, lingerMs: 20, batchSize: 131_072, bufferMemory: 67_108_864 }
 /** The `high-throughput` preset's fetch knobs, given to every consumer that has the same knob. */
-export const HT_FETCH = { minBytes: 65_536, maxWaitMs: 500, maxPartitionBytes: 4_194_304, maxPollRecords: 2000 }
+export const HT_FETCH = { minBytes: 65_536, maxWaitMs: 500, maxPartitionBytes: 1_048_576, maxPollRecords: 2000 }
 /** The `low-latency` preset's fetch knobs, given to every latency contender's consumer. */
 export const LL_FETCH = { minBytes: 1, maxWaitMs: 20 }
 
