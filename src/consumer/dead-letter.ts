@@ -10,6 +10,7 @@ import { KafkatuneError } from '../errors.js'
 import { createProducerFromSettings } from '../producer/producer.js'
 import type { Producer, ProducerHeaders, ProducerMetrics } from '../producer/types.js'
 import { bytes } from '../serde/bytes.js'
+import { setOwn } from '../util/own.js'
 
 /** Header names a dead-lettered record carries, next to its original headers. */
 export const DLQ_HEADERS = {
@@ -51,7 +52,7 @@ export function deadLetterRecord(raw: RawRecord, error: unknown, groupId: string
   const headers: ProducerHeaders = {}
   for (const name in raw.headers) {
     const v = raw.headers[name]
-    if (v !== undefined) headers[name] = v
+    if (v !== undefined) setOwn(headers, name, v)
   }
   headers[DLQ_HEADERS.topic] = raw.topic
   headers[DLQ_HEADERS.partition] = String(raw.partition)

@@ -4,6 +4,7 @@ import type { ConsumedMessage } from '../messages.js'
 import { deserializeOrThrow } from '../serde/invoke.js'
 import type { Serializer } from '../serde/types.js'
 import type { RawRecord } from './dead-letter.js'
+import { setOwn } from '../util/own.js'
 
 /** The record as fetched, before deserialization. */
 export function rawOf(topic: string, partition: number, m: KafkaMessage): RawRecord {
@@ -22,7 +23,7 @@ export function plainHeaders(h: IHeaders): Record<string, Buffer | undefined> {
   if (!any) return out
   for (const [k, v] of Object.entries(h)) {
     const last = Array.isArray(v) ? v[v.length - 1] : v
-    out[k] = last === undefined ? undefined : Buffer.isBuffer(last) ? last : Buffer.from(last)
+    setOwn(out, k, last === undefined ? undefined : Buffer.isBuffer(last) ? last : Buffer.from(last))
   }
   return out
 }

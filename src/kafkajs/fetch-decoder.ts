@@ -10,6 +10,7 @@ import type { Kafka } from 'kafkajs'
 import { recordsCodecs } from '../codecs/index.js'
 import { decodeRecordBatches } from '../protocol/record-batch-decode.js'
 import type { DecodedBatch } from '../protocol/types.js'
+import { setOwn } from '../util/own.js'
 
 const requireFromHere = createRequire(import.meta.url)
 const FETCH_API_KEY = 1
@@ -81,7 +82,7 @@ export function toKafkajsMessages(batches: readonly DecodedBatch[]): KafkajsReco
       const headers: KafkajsRecord['headers'] = {}
       for (const h of r.headers) {
         const prev = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined
-        headers[h.key] = prev === undefined ? h.value : Array.isArray(prev) ? prev.concat([h.value]) : [prev, h.value]
+        setOwn(headers, h.key, prev === undefined ? h.value : Array.isArray(prev) ? prev.concat([h.value]) : [prev, h.value])
       }
       out.push({
         magicByte: 2,

@@ -4,6 +4,7 @@
  */
 import type { RecordHeader } from '../protocol/types.js'
 import type { ProducerHeaders } from './types.js'
+import { setOwn } from '../util/own.js'
 
 /**
  * Headers as the encoder takes them: an object (one value per name, the common case, no extra
@@ -36,11 +37,11 @@ export function prepareHeaders(headers: ProducerHeaders | undefined, extend: ((v
       for (const item of v as readonly (Buffer | string)[]) {
         const b = toBuffer(item)
         list.push({ key: name, value: b })
-        view[name] = b
+        setOwn(view, name, b)
       }
     } else {
       const b = toBuffer(v as Buffer | string)
-      view[name] = b
+      setOwn(view, name, b)
       list?.push({ key: name, value: b })
     }
   }
