@@ -27,7 +27,7 @@ export function plainFields(value: unknown, seen: WeakSet<object> = new WeakSet(
   if (value instanceof Error) return errorFields(value, seen)
   if (Buffer.isBuffer(value)) return `<Buffer ${value.length} bytes>`
   if (Array.isArray(value)) return value.map((v) => plainFields(v, seen))
-  if (value instanceof Date) return value.toISOString()
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(value)) {
     const plain = plainFields(v, seen)

@@ -35,3 +35,9 @@ describe('plainFields', () => {
     expect(splitArgs({ a: 1 }, undefined)).toEqual({ fields: { a: 1 }, message: '' })
   })
 })
+
+describe('plainFields with an invalid date', () => {
+  it('writes it as "Invalid Date" instead of throwing', () => {
+    expect(JSON.parse(JSON.stringify(plainFields({ at: new Date(Number.NaN) })))).toEqual({ at: 'Invalid Date' })
+  })
+})
