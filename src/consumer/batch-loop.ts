@@ -354,6 +354,8 @@ class BatchRun<K, V> {
     const lastRecordOffset = records[records.length - 1]!.offset
     if (this.completed && this.batch.lastOffset() !== lastRecordOffset) {
       tracker.finished(this.batch.topic, this.batch.partition, this.batch.lastOffset())
+      // The next fetch starts past them too (as kafkajs's own auto-resolve does), not at the first marker again.
+      this.batch.resolveOffset(this.batch.lastOffset())
       metrics.position(this.batch.topic, this.batch.partition, Number(this.batch.lastOffset()) + 1, Number(this.batch.highWatermark))
     }
   }

@@ -23,7 +23,7 @@ import { CommittedOffsetsReader } from './committed-reader.js'
 import { ConsumerEmitter } from './events.js'
 import { GroupEvents } from './group-events.js'
 import { ConsumerLiveness } from './liveness.js'
-import { PauseControl } from './pauses.js'
+import { PauseControl, checkPosition } from './pauses.js'
 import { Membership } from './membership.js'
 import { ConsumerMetricsRecorder } from './metrics.js'
 import { OffsetTracker } from './offsets.js'
@@ -261,7 +261,8 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
     },
     pause: (partitions) => pauses.pauseByUser(partitions),
     resume: (partitions) => pauses.resumeByUser(partitions),
-    seek: (position) => {
+    seek: (asked) => {
+      const position = checkPosition(asked)
       tracker.forget(position.topic, position.partition)
       parallel?.restart(position.topic, position.partition)
       kconsumer.seek(position)

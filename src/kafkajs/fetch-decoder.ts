@@ -11,6 +11,7 @@ import { recordsCodecs } from '../codecs/index.js'
 import { decodeRecordBatches } from '../protocol/record-batch-decode.js'
 import type { DecodedBatch } from '../protocol/types.js'
 import { setOwn } from '../util/own.js'
+import { installFetchPrefetch } from './fetch-prefetch.js'
 
 const requireFromHere = createRequire(import.meta.url)
 const FETCH_API_KEY = 1
@@ -259,6 +260,7 @@ export function useKafkatuneFetchDecoder(kafka: Kafka): boolean {
       pool.createBroker = (o: unknown) => {
         const broker = createBroker(o)
         if (typeof broker.connect === 'function') patchBroker(broker, observers, responseObservers)
+        installFetchPrefetch(broker as unknown as Parameters<typeof installFetchPrefetch>[0])
         return broker
       }
     }
