@@ -138,8 +138,12 @@ describe('start position, isolation and fetch sizes', () => {
     release()
     const err = await c.stopped().then(() => null, (e: unknown) => e)
     expect(isKafkatuneError(err, 'OFFSET_OUT_OF_RANGE')).toBe(true)
-    // Nothing from the reset position was handed out.
-    expect(seen).toEqual(['r2'])
+    // Nothing from the reset position (8) was handed out. The next fetch may already have been answered before
+    // the records were deleted (fetches are pipelined, as the Java consumer's fetch buffer): such records come
+    // in order right after r2, never past the deleted range.
+    expect(seen[0]).toBe('r2')
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => `r${i + 2}`))
+    expect(seen.length).toBeLessThanOrEqual(6)
   })
 
   it('read_committed never shows aborted records; read_uncommitted does', async () => {
