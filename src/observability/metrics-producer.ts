@@ -214,25 +214,21 @@ export class ProducerMetricSet extends ClientMetricSet {
 
   /** This producer's counters (see `ProducerTotals`), added to `into`. */
   addTotals(into: ProducerTotals): ProducerTotals {
-    into.sent += this.sent.total
-    into.bytes += this.bytes.total
-    into.errors += this.errorMeter.total
-    into.retries += this.retryMeter.total
-    into.requests += this.requests.total
-    into.rawBytes += this.uncompressedBytes
-    into.wireBytes += this.encodedBytes
-    into.bufferWaitNs += this.bufferWaitNs
-    for (const [topic, t] of this.#topics) {
-      const x = into.topics.get(topic) ?? { records: 0, bytes: 0, errors: 0, retries: 0, rawBytes: 0, wireBytes: 0 }
-      x.records += t.records.total
-      x.bytes += t.bytes.total
-      x.errors += t.errors
-      x.retries += t.retries
-      x.rawBytes += t.rawBytes
-      x.wireBytes += t.wireBytes
-      into.topics.set(topic, x)
+    const own: ProducerTotals = {
+      sent: this.sent.total,
+      bytes: this.bytes.total,
+      errors: this.errorMeter.total,
+      retries: this.retryMeter.total,
+      requests: this.requests.total,
+      rawBytes: this.uncompressedBytes,
+      wireBytes: this.encodedBytes,
+      bufferWaitNs: this.bufferWaitNs,
+      topics: new Map(),
     }
-    return into
+    for (const [topic, t] of this.#topics) {
+      own.topics.set(topic, { records: t.records.total, bytes: t.bytes.total, errors: t.errors, retries: t.retries, rawBytes: t.rawBytes, wireBytes: t.wireBytes })
+    }
+    return addProducerTotals(into, own)
   }
 
   collect(sink: MetricSink): void {

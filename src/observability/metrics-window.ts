@@ -23,6 +23,31 @@ export interface HistogramSummary {
 
 const EMPTY: HistogramSummary = Object.freeze({ count: 0, avg: 0, max: 0, p50: 0, p99: 0 })
 
+/** Nothing to turn over / the current half becomes the previous one / both halves are older than the window. */
+const Turn = { None: 0, Shift: 1, Stale: 2 } as const
+type Turn = (typeof Turn)[keyof typeof Turn]
+
+/** When the two halves of a windowed instrument turn over (Java's two samples of a `SampledStat`): every `windowMs`. */
+class Halves {
+  #rotatedAt: number
+
+  constructor(
+    readonly now: () => number,
+    private readonly windowMs: number,
+  ) {
+    this.#rotatedAt = now()
+  }
+
+  /** What happened to the halves since the last call. */
+  turn(): Turn {
+    const now = this.now()
+    const elapsed = now - this.#rotatedAt
+    if (elapsed < this.windowMs) return Turn.None
+    this.#rotatedAt = now
+    return elapsed >= 2 * this.windowMs ? Turn.Stale : Turn.Shift
+  }
+}
+
 /**
  * Samples of the last one to two windows. `record()` is one native call and no allocation; reading
  * merges the two halves (allocation at read time only).
@@ -30,30 +55,29 @@ const EMPTY: HistogramSummary = Object.freeze({ count: 0, avg: 0, max: 0, p50: 0
 export class WindowedHistogram {
   #current = newHistogram()
   #previous = newHistogram()
-  #rotatedAt: number
+  readonly #halves: Halves
 
   /** `scale` turns a sample into the histogram's integer unit (1000: ms in, µs stored). */
   constructor(
-    private readonly now: () => number,
+    now: () => number,
     private readonly scale = 1000,
-    private readonly windowMs = WINDOW_MS,
+    windowMs = WINDOW_MS,
   ) {
-    this.#rotatedAt = now()
+    this.#halves = new Halves(now, windowMs)
   }
 
-  #rotate(now: number): void {
-    const elapsed = now - this.#rotatedAt
-    if (elapsed < this.windowMs) return
-    if (elapsed >= 2 * this.windowMs) this.#current.reset()
+  #rotate(): void {
+    const turn = this.#halves.turn()
+    if (turn === Turn.None) return
+    if (turn === Turn.Stale) this.#current.reset()
     const old = this.#previous
     old.reset()
     this.#previous = this.#current
     this.#current = old
-    this.#rotatedAt = now
   }
 
   record(value: number): void {
-    this.#rotate(this.now())
+    this.#rotate()
     // HDR histograms hold integers >= 1: a 0 ms sample counts as the smallest unit.
     const v = Math.round(value * this.scale)
     this.#current.record(v < 1 ? 1 : v)
@@ -72,7 +96,7 @@ export class WindowedHistogram {
     if (first === undefined) return EMPTY
     const merged = newHistogram()
     for (const h of histograms) {
-      h.#rotate(h.now())
+      h.#rotate()
       merged.add(h.#previous)
       merged.add(h.#current)
     }
@@ -141,30 +165,26 @@ export class Meter {
 export class WindowedMax {
   #current = -1
   #previous = -1
-  #rotatedAt: number
+  readonly #halves: Halves
 
-  constructor(
-    private readonly now: () => number,
-    private readonly windowMs = WINDOW_MS,
-  ) {
-    this.#rotatedAt = now()
+  constructor(now: () => number, windowMs = WINDOW_MS) {
+    this.#halves = new Halves(now, windowMs)
   }
 
-  #rotate(now: number): void {
-    const elapsed = now - this.#rotatedAt
-    if (elapsed < this.windowMs) return
-    this.#previous = elapsed >= 2 * this.windowMs ? -1 : this.#current
+  #rotate(): void {
+    const turn = this.#halves.turn()
+    if (turn === Turn.None) return
+    this.#previous = turn === Turn.Stale ? -1 : this.#current
     this.#current = -1
-    this.#rotatedAt = now
   }
 
   record(value: number): void {
-    this.#rotate(this.now())
+    this.#rotate()
     if (value > this.#current) this.#current = value
   }
 
   max(): number {
-    this.#rotate(this.now())
+    this.#rotate()
     return Math.max(this.#current, this.#previous)
   }
 }
@@ -178,35 +198,30 @@ export class WindowedAverage {
   #count = 0
   #prevSum = 0
   #prevCount = 0
-  #rotatedAt: number
+  readonly #halves: Halves
 
-  constructor(
-    private readonly now: () => number,
-    private readonly windowMs = WINDOW_MS,
-  ) {
-    this.#rotatedAt = now()
+  constructor(now: () => number, windowMs = WINDOW_MS) {
+    this.#halves = new Halves(now, windowMs)
   }
 
-  #rotate(now: number): void {
-    const elapsed = now - this.#rotatedAt
-    if (elapsed < this.windowMs) return
-    const stale = elapsed >= 2 * this.windowMs
-    this.#prevSum = stale ? 0 : this.#sum
-    this.#prevCount = stale ? 0 : this.#count
+  #rotate(): void {
+    const turn = this.#halves.turn()
+    if (turn === Turn.None) return
+    this.#prevSum = turn === Turn.Stale ? 0 : this.#sum
+    this.#prevCount = turn === Turn.Stale ? 0 : this.#count
     this.#sum = 0
     this.#count = 0
-    this.#rotatedAt = now
   }
 
   record(value: number): void {
-    this.#rotate(this.now())
+    this.#rotate()
     this.#sum += value
     this.#count++
   }
 
   /** Values recorded in the window. */
   count(): number {
-    this.#rotate(this.now())
+    this.#rotate()
     return this.#count + this.#prevCount
   }
 
