@@ -154,7 +154,10 @@ export async function seedLag(
 ): Promise<void> {
   await Promise.all(
     Object.entries(assignment).map(async ([topic, partitions]) => {
-      const [bounds, committed] = await Promise.all([admin.fetchTopicOffsets(topic), committedOf(topic)])
+      // One after the other: on a fresh admin client the ListOffsets call loads the metadata. An OffsetFetch sent
+      // alongside found no broker in kafkajs's pool and waited out a retry (~300 ms), delaying the first fetch.
+      const bounds = await admin.fetchTopicOffsets(topic)
+      const committed = await committedOf(topic)
       const wanted = new Set(partitions)
       for (const b of bounds) {
         if (!wanted.has(b.partition)) continue

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { LagTracker } from '../../src/observability/metrics-lag.js'
+import { LagTracker, seedLag } from '../../src/observability/metrics-lag.js'
 import type { PartitionLagValue } from '../../src/observability/metrics-lag.js'
 
 const values = (t: LagTracker): PartitionLagValue[] => {
@@ -107,5 +107,38 @@ describe('LagTracker', () => {
         }
       }),
     )
+  })
+})
+
+describe('seedLag', () => {
+  it("reads a topic's bounds before its committed offsets (the ListOffsets call loads a fresh admin's metadata), and seeds every assigned partition", async () => {
+    const calls: string[] = []
+    const tracker = new LagTracker()
+    tracker.assign({ a: [0, 1], b: [0] })
+    await seedLag(
+      tracker,
+      {
+        fetchTopicOffsets: async (topic) => {
+          calls.push(`bounds ${topic}`)
+          await new Promise((r) => setTimeout(r, 5))
+          calls.push(`bounds ${topic} answered`)
+          return [0, 1, 2].map((partition) => ({ partition, low: '10', high: '100' }))
+        },
+      },
+      async (topic) => {
+        calls.push(`committed ${topic}`)
+        return new Map([[0, { offset: '40' }], [1, { offset: null }]])
+      },
+      { a: [0, 1], b: [0] },
+      'earliest',
+    )
+    expect(calls.indexOf('bounds a answered')).toBeLessThan(calls.indexOf('committed a'))
+    expect(calls.indexOf('bounds b answered')).toBeLessThan(calls.indexOf('committed b'))
+    expect(calls).toHaveLength(6)
+    expect(values(tracker)).toEqual([
+      { topic: 'a', partition: 0, lag: 60, committedLag: 60 },
+      { topic: 'a', partition: 1, lag: 90, committedLag: null },
+      { topic: 'b', partition: 0, lag: 60, committedLag: 60 },
+    ])
   })
 })
