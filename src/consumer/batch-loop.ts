@@ -311,21 +311,28 @@ class BatchRun<K, V> {
   /** Decodes a chunk and hands it to eachBatch with retries; false when the batch must stop here. */
   async handleBatch(chunk: RawRecord[]): Promise<boolean> {
     const handler = this.h.eachBatch!
-    const good: { raw: RawRecord; msg: ConsumedMessage<K, V> }[] = []
-    for (const raw of chunk) {
+    // The records that decoded, and their messages (two lists, not a pair object per record).
+    let raws = chunk
+    const msgs: ConsumedMessage<K, V>[] = []
+    for (let i = 0; i < chunk.length; i++) {
+      const raw = chunk[i]!
       this.current = raw
       try {
         const decoded = this.decode(raw)
-        good.push({ raw, msg: decoded instanceof Promise ? await decoded : decoded })
+        msgs.push(decoded instanceof Promise ? await decoded : decoded)
       } catch (err) {
+        if (raws === chunk) raws = chunk.slice(0, i)
         if (!(await this.giveUp([raw], err, 0))) return false
+        continue
       }
+      if (raws !== chunk) raws.push(raw)
     }
     this.current = chunk[0]!
-    if (good.length > 0) {
-      const outcome = await this.attempt(() => handler(good.map((g) => g.msg), this.context))
+    if (msgs.length > 0) {
+      // Each attempt gets its own list: a handler that empties it and throws must not shrink the retry.
+      const outcome = await this.attempt(() => handler(msgs.slice(), this.context))
       if (this.guard.exceeded || this.d.host.abandoned()) return false
-      if (!outcome.ok && !(await this.giveUp(good.map((g) => g.raw), outcome.error, outcome.attempts))) return false
+      if (!outcome.ok && !(await this.giveUp(raws, outcome.error, outcome.attempts))) return false
     }
     return true
   }

@@ -38,15 +38,10 @@ export function decodeRecord<K, V>(
   const where = { partition: raw.partition, offset: raw.offset }
   const key = raw.key === null ? null : deserializeOrThrow(keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
   const value = raw.value === null ? null : deserializeOrThrow(valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
-  const build = (k: K | null, v: V | null): ConsumedMessage<K, V> => ({
-    topic: raw.topic,
-    partition: raw.partition,
-    offset: raw.offset,
-    key: k,
-    value: v,
-    headers,
-    timestamp: raw.timestamp,
-  })
-  if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(([k, v]) => build(k, v))
-  return build(key, value)
+  if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(([k, v]) => message(raw, headers, k, v))
+  return message(raw, headers, key, value)
+}
+
+function message<K, V>(raw: RawRecord, headers: Record<string, Buffer | undefined>, key: K | null, value: V | null): ConsumedMessage<K, V> {
+  return { topic: raw.topic, partition: raw.partition, offset: raw.offset, key, value, headers, timestamp: raw.timestamp }
 }

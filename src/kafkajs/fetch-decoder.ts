@@ -8,8 +8,9 @@
 import { createRequire } from 'node:module'
 import type { Kafka } from 'kafkajs'
 import { recordsCodecs } from '../codecs/index.js'
-import { decodeRecordBatches } from '../protocol/record-batch-decode.js'
-import type { DecodedBatch } from '../protocol/types.js'
+import { decodeRecordsOfBatches } from '../protocol/record-batch-decode.js'
+import type { RecordMaker } from '../protocol/record-batch-decode.js'
+import type { RecordBatchHeader } from '../protocol/types.js'
 import { setOwn } from '../util/own.js'
 import { installFetchPrefetch } from './fetch-prefetch.js'
 
@@ -58,47 +59,59 @@ class Reader {
   }
 }
 
-/** kafkajs's message objects for decoded batches (same fields, same string offsets and timestamps). */
-export function toKafkajsMessages(batches: readonly DecodedBatch[]): KafkajsRecord[] {
-  const out: KafkajsRecord[] = []
-  for (const b of batches) {
-    const firstOffset = b.baseOffset.toString()
-    const batchContext = {
-      firstOffset,
-      firstTimestamp: String(b.baseTimestamp),
-      partitionLeaderEpoch: b.partitionLeaderEpoch,
-      inTransaction: b.transactional,
-      isControlBatch: b.control,
-      lastOffsetDelta: b.lastOffsetDelta,
-      producerId: b.producerId.toString(),
-      producerEpoch: b.producerEpoch,
-      firstSequence: b.baseSequence,
-      maxTimestamp: String(b.maxTimestamp),
-      timestampType: b.timestampType === 'log-append' ? 1 : 0,
-      magicByte: 2,
+type BatchContext = Record<string, unknown>
+
+/** kafkajs's `batchContext` of a batch (one object per batch, shared by its messages). */
+function batchContextOf(h: RecordBatchHeader): BatchContext {
+  return {
+    firstOffset: h.baseOffset.toString(),
+    firstTimestamp: String(h.baseTimestamp),
+    partitionLeaderEpoch: h.partitionLeaderEpoch,
+    inTransaction: h.transactional,
+    isControlBatch: h.control,
+    lastOffsetDelta: h.lastOffsetDelta,
+    producerId: h.producerId.toString(),
+    producerEpoch: h.producerEpoch,
+    firstSequence: h.baseSequence,
+    maxTimestamp: String(h.maxTimestamp),
+    timestampType: h.timestampType === 'log-append' ? 1 : 0,
+    magicByte: 2,
+  }
+}
+
+/**
+ * A maker of kafkajs's message objects (same fields, same string offsets and timestamps as its own decoder),
+ * straight from the decoded fields. It remembers the batch it is in, so the batch context is made once per batch.
+ */
+export function kafkajsMessageMaker(): RecordMaker<KafkajsRecord> {
+  let batch: RecordBatchHeader | null = null
+  let context: BatchContext = {}
+  let base = 0
+  let safe = true
+  return (h, offsetDelta, timestamp, key, value, list) => {
+    if (h !== batch) {
+      batch = h
+      context = batchContextOf(h)
+      base = Number(h.baseOffset)
+      safe = Number.isSafeInteger(base + h.lastOffsetDelta)
     }
-    const base = Number(b.baseOffset)
-    const safe = Number.isSafeInteger(base + b.lastOffsetDelta)
-    for (const r of b.records) {
-      const headers: KafkajsRecord['headers'] = {}
-      for (const h of r.headers) {
-        const prev = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined
-        setOwn(headers, h.key, prev === undefined ? h.value : Array.isArray(prev) ? prev.concat([h.value]) : [prev, h.value])
-      }
-      out.push({
-        magicByte: 2,
-        attributes: 0,
-        timestamp: String(r.timestamp),
-        offset: safe ? String(base + r.offsetDelta) : r.offset.toString(),
-        key: r.key,
-        value: r.value,
-        headers,
-        isControlRecord: b.control,
-        batchContext,
-      })
+    const headers: KafkajsRecord['headers'] = {}
+    for (const x of list) {
+      const prev = Object.prototype.hasOwnProperty.call(headers, x.key) ? headers[x.key] : undefined
+      setOwn(headers, x.key, prev === undefined ? x.value : Array.isArray(prev) ? prev.concat([x.value]) : [prev, x.value])
+    }
+    return {
+      magicByte: 2,
+      attributes: 0,
+      timestamp: String(timestamp),
+      offset: safe ? String(base + offsetDelta) : (h.baseOffset + BigInt(offsetDelta)).toString(),
+      key,
+      value,
+      headers,
+      isControlRecord: h.control,
+      batchContext: context,
     }
   }
-  return out
 }
 
 let legacyMessageSet: ((decoder: unknown, size: number) => Promise<unknown[]>) | null = null
@@ -118,9 +131,9 @@ async function decodeMessages(r: Reader): Promise<unknown[]> {
     KjsDecoder ??= requireFromHere('kafkajs/src/protocol/decoder.js') as typeof KjsDecoder
     return await legacyMessageSet!(new KjsDecoder!(records), size)
   }
-  const { batches } = await decodeRecordBatches(records, { codecs: recordsCodecs })
-  fetchDecoderStats.batches += batches.length
-  return toKafkajsMessages(batches)
+  const decoded = await decodeRecordsOfBatches(records, { codecs: recordsCodecs }, kafkajsMessageMaker())
+  fetchDecoderStats.batches += decoded.batches
+  return decoded.records
 }
 
 /** Fetch responses and record batches decoded by kafkatune's decoder in this process (for metrics and tests). */

@@ -73,14 +73,15 @@ export function predictNextFetch(args: FetchArgs, result: FetchResult): FetchArg
         return req
       }
       const from = BigInt(req.fetchOffset)
+      // Records come in offset order; only a compressed batch's start may lie before the fetch offset.
+      const messages = p.messages
+      const lastMessage = messages[messages.length - 1]
+      const last = lastMessage === undefined ? -1n : BigInt(lastMessage.offset)
       let within = 0n
-      let last = -1n
-      for (const m of p.messages) {
-        const offset = BigInt(m.offset)
-        if (offset >= from) {
-          within++
-          last = offset
-        }
+      if (last >= from) {
+        let first = 0
+        while (BigInt(messages[first]!.offset) < from) first++
+        within = BigInt(messages.length - first)
       }
       const next = within > 0n ? last + 1n : from
       const end = BigInt(args.isolationLevel === READ_COMMITTED && BigInt(p.lastStableOffset) >= 0n ? p.lastStableOffset : p.highWatermark)

@@ -68,9 +68,26 @@ function readBytes(c: Cursor): Buffer | null {
   return c.buf.subarray(start, end)
 }
 
-function decodeRecords(section: Buffer, h: RecordBatchHeader): DecodedRecord[] {
+/**
+ * Makes one record object from its decoded fields. `decodeRecordBatch` makes `DecodedRecord`s; the consumer's
+ * fetch path makes kafkajs's message objects straight away (no object in between). `headers` is shared and
+ * frozen when the record has none: a maker that hands out a mutable list copies it.
+ */
+export type RecordMaker<R> = (h: RecordBatchHeader, offsetDelta: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: readonly RecordHeader[]) => R
+
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([])
+
+const decodedRecord: RecordMaker<DecodedRecord> = (h, offsetDelta, timestamp, key, value, headers) => ({
+  offsetDelta,
+  offset: h.baseOffset + BigInt(offsetDelta),
+  timestamp,
+  key,
+  value,
+  headers: headers.length === 0 ? [] : (headers as RecordHeader[]),
+})
+
+function decodeRecords<R>(section: Buffer, h: RecordBatchHeader, make: RecordMaker<R>, out: R[]): void {
   const c: Cursor = { buf: section, pos: 0 }
-  const records: DecodedRecord[] = new Array(h.recordCount)
   const logAppend = h.timestampType === 'log-append'
   for (let i = 0; i < h.recordCount; i++) {
     const length = readVarInt(c)
@@ -83,28 +100,31 @@ function decodeRecords(section: Buffer, h: RecordBatchHeader): DecodedRecord[] {
     const value = readBytes(c)
     const headerCount = readVarInt(c)
     if (headerCount < 0) throw new MalformedInputError(`record ${i} has ${headerCount} headers`)
-    const headers: RecordHeader[] = []
-    for (let j = 0; j < headerCount; j++) {
-      const hk = readBytes(c)
-      if (hk === null) throw new MalformedInputError(`record ${i} has a null header key`)
-      headers.push({ key: hk.toString('utf8'), value: readBytes(c) })
+    let headers = NO_HEADERS
+    if (headerCount > 0) {
+      const list: RecordHeader[] = []
+      for (let j = 0; j < headerCount; j++) {
+        const hk = readBytes(c)
+        if (hk === null) throw new MalformedInputError(`record ${i} has a null header key`)
+        list.push({ key: hk.toString('utf8'), value: readBytes(c) })
+      }
+      headers = list
     }
     if (c.pos !== end) throw new MalformedInputError(`record ${i} declares ${length} bytes but holds ${length + c.pos - end}`)
-    records[i] = {
-      offsetDelta,
-      offset: h.baseOffset + BigInt(offsetDelta),
-      timestamp: logAppend ? h.maxTimestamp : h.baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    }
+    out.push(make(h, offsetDelta, logAppend ? h.maxTimestamp : h.baseTimestamp + timestampDelta, key, value, headers))
   }
   if (c.pos !== section.length) throw new MalformedInputError(`${section.length - c.pos} bytes left after ${h.recordCount} records`)
-  return records
 }
 
 /** Decodes one complete batch that starts at `offset` (its CRC is checked unless disabled). */
 export async function decodeRecordBatch(buf: Buffer, offset = 0, options: DecodeOptions = {}): Promise<DecodedBatch> {
+  const records: DecodedRecord[] = []
+  const h = await decodeBatchInto(buf, offset, options, decodedRecord, records)
+  return { ...h, records }
+}
+
+/** Decodes the batch at `offset`, each record made by `make` and pushed onto `out`; returns the batch's header. */
+async function decodeBatchInto<R>(buf: Buffer, offset: number, options: DecodeOptions, make: RecordMaker<R>, out: R[]): Promise<RecordBatchHeader> {
   const h = decodeRecordBatchHeader(buf, offset)
   const total = h.batchLength + 12
   if (h.batchLength < RECORD_BATCH_HEADER_BYTES - 12 || offset + total > buf.length) throw corrupt(`batch of ${total} bytes at byte ${offset} runs past the end (${buf.length})`)
@@ -125,11 +145,25 @@ export async function decodeRecordBatch(buf: Buffer, offset = 0, options: Decode
     }
   }
   try {
-    return { ...h, records: decodeRecords(section, h) }
+    decodeRecords(section, h, make, out)
+    return h
   } catch (err) {
     if (err instanceof MalformedInputError) throw corrupt(err.message, err)
     throw err
   }
+}
+
+/** Calls `visit` with the start of every complete batch in `buf`, in order; returns where the complete batches end. */
+async function eachCompleteBatch(buf: Buffer, visit: (offset: number) => Promise<void>): Promise<number> {
+  let offset = 0
+  while (buf.length - offset >= 12) {
+    const total = buf.readInt32BE(offset + 8) + 12
+    if (total < RECORD_BATCH_HEADER_BYTES) throw corrupt(`batch length ${total - 12} at byte ${offset}`)
+    if (offset + total > buf.length) break
+    await visit(offset)
+    offset += total
+  }
+  return offset
 }
 
 /**
@@ -138,15 +172,22 @@ export async function decodeRecordBatch(buf: Buffer, offset = 0, options: Decode
  */
 export async function decodeRecordBatches(buf: Buffer, options: DecodeOptions = {}): Promise<{ batches: DecodedBatch[]; bytesUsed: number }> {
   const batches: DecodedBatch[] = []
-  let offset = 0
-  while (buf.length - offset >= 12) {
-    const total = buf.readInt32BE(offset + 8) + 12
-    if (total < RECORD_BATCH_HEADER_BYTES) throw corrupt(`batch length ${total - 12} at byte ${offset}`)
-    if (offset + total > buf.length) break
-    batches.push(await decodeRecordBatch(buf, offset, options))
-    offset += total
-  }
-  return { batches, bytesUsed: offset }
+  const bytesUsed = await eachCompleteBatch(buf, async (offset) => void batches.push(await decodeRecordBatch(buf, offset, options)))
+  return { batches, bytesUsed }
+}
+
+/**
+ * `decodeRecordBatches` with the records of every complete batch made by `make` into one list, in offset order
+ * (the consumer's fetch path). `batches` counts the batches decoded.
+ */
+export async function decodeRecordsOfBatches<R>(buf: Buffer, options: DecodeOptions, make: RecordMaker<R>): Promise<{ records: R[]; batches: number; bytesUsed: number }> {
+  const records: R[] = []
+  let batches = 0
+  const bytesUsed = await eachCompleteBatch(buf, async (offset) => {
+    await decodeBatchInto(buf, offset, options, make, records)
+    batches++
+  })
+  return { records, batches, bytesUsed }
 }
 
 /** Reads a control record's key (transaction markers): version and type. */
