@@ -13,6 +13,7 @@ import { createConsumer, createPipeline, createProducer, registerMetrics } from 
 import type { Consumer, ConsumerMetrics, Producer } from '../../src/index.js'
 import { quietLogger } from '../fixtures/consumer-helpers.js'
 import { brokers, createTopic, uniqueName, waitFor } from '../helpers/kafka.js'
+import { sample } from '../helpers/prometheus.js'
 
 class TestReader extends MetricReader {
   protected onShutdown(): Promise<void> {
@@ -26,17 +27,6 @@ class TestReader extends MetricReader {
 const PARTITIONS = 3
 const PER_PARTITION = 120
 const N = PARTITIONS * PER_PARTITION
-
-/** One sample of the Prometheus text: `name{labels} value`, labels matched as a subset. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line)
-    if (m === null || m[1] !== name) continue
-    const got = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]))
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3])
-  }
-  return undefined
-}
 
 describe('metrics on a real broker', () => {
   const reader = new TestReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE })
