@@ -8,7 +8,6 @@ import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
 import { clientLogger } from '../logging/fields.js'
 import { createPartitioner } from '../partitioners/index.js'
-import type { PartitionerContext } from '../partitioners/index.js'
 import { withMetricsSources } from '../observability/metrics-source.js'
 import { observeProduceThrottle } from '../kafkajs/produce.js'
 import { activeTracer } from '../observability/tracing.js'
@@ -17,6 +16,7 @@ import { Listeners } from '../util/listeners.js'
 import { RecordAccumulator } from './accumulator.js'
 import { BufferPool } from './buffer-pool.js'
 import { producerHealth } from './health.js'
+import { partitionChooser } from './choose-partition.js'
 import { KafkajsProducerEngine } from './engine.js'
 import { prepareHeaders } from './headers.js'
 import { ProducerMetricsRecorder } from './metrics.js'
@@ -165,24 +165,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     return null
   }
 
-  // One context object reused for every record: partitioners are synchronous and must not keep it.
-  const ctx: PartitionerContext<K, V> = { topic: '', key: null, keyBytes: null, value: undefined as V, partitionCount: 0 }
-  const choosePartition = (a: PendingSend, topic: string, explicit: number | undefined, key: K | null, value: V, partitionCount: number): number => {
-    ctx.topic = topic
-    ctx.key = key
-    ctx.keyBytes = a.key
-    ctx.value = value
-    ctx.partition = explicit
-    ctx.partitionCount = partitionCount
-    ctx.availablePartitions = engine.availablePartitions(topic)
-    ctx.recordSize = a.size
-    try {
-      return partitioner.partition(ctx)
-    } finally {
-      ctx.key = null
-      ctx.value = undefined as V
-    }
-  }
+  const choosePartition = partitionChooser(partitioner, (topic) => engine.availablePartitions(topic))
 
   const host: PendingHost = {
     settled(a, err) {

@@ -12,6 +12,7 @@ import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
 import type { BufferPool } from './buffer-pool.js'
 import type { ProducerMetricsRecorder } from './metrics.js'
 import { backoffMs } from '../util/backoff.js'
+import { DrainTimer, nextDue } from './drain-timer.js'
 
 export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
@@ -22,9 +23,7 @@ import type { RecordMetadata } from './types.js'
 
 /** Drives the accumulator (see the file comment). */
 export class Sender {
-  private scheduled = false
-  private timer: NodeJS.Timeout | null = null
-  private timerAt = Infinity
+  private readonly timer = new DrainTimer(() => this.run())
   private readonly inFlightPerBroker = new Map<number, number>()
   private inFlight = 0
   private readonly inFlightBatches = new Set<OutboundBatch>()
@@ -67,24 +66,12 @@ export class Sender {
 
   /** Runs a drain pass as soon as the event loop allows (coalesced). */
   wake(): void {
-    if (this.scheduled) return
-    this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      this.run()
-    })
+    this.timer.wake()
   }
 
   /** Runs a drain pass at `at` (ms) unless one is already due earlier. */
   wakeAt(at: number): void {
-    if (this.timer !== null && this.timerAt <= at) return
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timerAt = at
-    this.timer = setTimeout(() => {
-      this.timer = null
-      this.timerAt = Infinity
-      this.run()
-    }, Math.max(0, at - Date.now()))
+    this.timer.wakeAt(at)
   }
 
   /** True while batches must go out without lingering (flush, commit, buffer full). */
@@ -117,8 +104,7 @@ export class Sender {
 
   /** Stops timers (after the last flush). */
   close(): void {
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = null
+    this.timer.close()
   }
 
   /** One drain pass: expire, drain ready batches, form and dispatch requests, arm the next timer. */
@@ -126,10 +112,10 @@ export class Sender {
     const now = Date.now()
     const deliveryTimeout = this.options.deliveryTimeoutMs
     for (const b of this.acc.expire((batch) => now - batch.createdAt >= deliveryTimeout)) {
-      this.fail(b, this.deliveryTimeout(b, null))
+      this.fail(b, deliveryTimeoutError(b, deliveryTimeout, null))
     }
     for (const b of this.inFlightBatches) {
-      if (now - b.createdAt >= deliveryTimeout) this.settleAll(b, null, this.deliveryTimeout(b, null))
+      if (now - b.createdAt >= deliveryTimeout) this.settleAll(b, null, deliveryTimeoutError(b, deliveryTimeout, null))
     }
     if (this.fencedError !== null) {
       this.failQueued(this.fencedError)
@@ -370,14 +356,14 @@ export class Sender {
         for (const b of batches) {
           b.attempts++
           if (now - b.createdAt >= this.options.deliveryTimeoutMs) {
-            this.fail(b, this.deliveryTimeout(b, failure.error), refused)
+            this.fail(b, deliveryTimeoutError(b, this.options.deliveryTimeoutMs, failure.error), refused)
           } else if (b.attempts > this.options.retries) {
             this.fail(b, failure.error, refused)
           } else {
             this.metrics.retried(b.topic, b.records.length)
             // A batch behind a retried one waits for it, not for a back-off of its own.
             const behind = seq !== null && !seq.isNextToRetry(b)
-            this.acc.requeue(b, failure.kind === 'reset' ? 0 : behind ? null : now + this.backoff(b.attempts), this.positionOf)
+            this.acc.requeue(b, failure.kind === 'reset' ? 0 : behind ? null : now + backoffMs(Math.min(b.attempts, 21), { baseMs: this.options.retryBackoffMs, maxMs: this.options.retryBackoffMaxMs }), this.positionOf)
           }
         }
         return
@@ -401,25 +387,8 @@ export class Sender {
     if (settled > 0) this.hooks.onFailure?.(b, error, settled)
   }
 
-  private deliveryTimeout(b: OutboundBatch, cause: KafkatuneError | null): KafkatuneError {
-    return deliveryTimeoutError(b, this.options.deliveryTimeoutMs, cause)
-  }
-
-  private backoff(attempts: number): number {
-    return backoffMs(Math.min(attempts, 21), { baseMs: this.options.retryBackoffMs, maxMs: this.options.retryBackoffMaxMs })
-  }
-
   private armTimer(now: number): void {
-    let next = this.acc.nextReadyAt(now, (topic, partition, head) => this.mayGo(topic, partition, head, false))
-    const oldest = this.acc.oldestCreatedAt()
-    if (oldest !== null) {
-      const expiry = oldest + this.options.deliveryTimeoutMs
-      if (next === null || expiry < next) next = expiry
-    }
-    for (const b of this.inFlightBatches) {
-      const expiry = b.createdAt + this.options.deliveryTimeoutMs
-      if (next === null || expiry < next) next = expiry
-    }
+    const next = nextDue(this.acc, this.inFlightBatches, now, this.options.deliveryTimeoutMs, (topic, partition, head) => this.mayGo(topic, partition, head, false))
     if (next !== null) this.wakeAt(Math.max(next, now + 1))
   }
 }
