@@ -9,6 +9,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**', 'test/testing/**', 'test/cli/**'],
+          // Property tests (fast-check, hundreds of runs) take 2-4 s alone and twice that on 2 loaded cores (CI runs
+          // the unit project on three Node lines next to a broker): 5 s, vitest's default, failed them for load alone.
+          testTimeout: 30_000,
           typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'] },
         },
       },
