@@ -8,6 +8,7 @@ import { PRODUCE_API_KEY, PRODUCE_VERSION, decodeProduceResponse, encodeProduceR
 import type { KafkajsBroker, KafkajsRequest, KafkajsResponse } from './internals.js'
 import { kafkajsErrorFromCode, sendThroughBroker } from './internals.js'
 import { framedBody, installRequestFraming, requestHeadroom } from './request-framing.js'
+import { RequestBuffers } from '../protocol/request-buffers.js'
 
 /** One partition's answer; `error` is kafkajs's protocol error for a non-zero code. */
 export interface ProduceResult extends ProducePartitionResponse {
@@ -49,6 +50,10 @@ export function observeProduceThrottle(kafka: object, observer: ProduceThrottleO
   }
 }
 
+/** Request bodies reused across the process's producers (one event loop, so one pool). */
+const bodies = new RequestBuffers()
+const takeBody = (size: number): Buffer => bodies.take(size)
+
 /**
  * Sends one Produce request to `broker`; resolves every partition's answer (none with acks 0). `throttled`
  * hears the response's throttle_time_ms.
@@ -59,7 +64,8 @@ export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest, th
   // adopts the buffer instead of copying it twice (request-framing.ts); any other room falls back to a copy.
   const clientId = broker.connectionPool.clientId
   const room = requestHeadroom(typeof clientId === 'string' ? clientId : null)
-  const encoded = framedBody(encodeProduceRequestWithRoom(req, room), room)
+  const body = encodeProduceRequestWithRoom(req, room, takeBody)
+  const encoded = framedBody(body, room)
   const request: KafkajsRequest = {
     apiKey: PRODUCE_API_KEY,
     apiVersion: PRODUCE_VERSION,
@@ -69,6 +75,8 @@ export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest, th
   }
   const decoded = await sendThroughBroker(broker, request, response as KafkajsResponse<unknown, Decoded>)
   if (decoded === undefined) return []
+  // Answered: the broker read the whole request, so nothing reads the body any more (request-buffers.ts).
+  bodies.give(body)
   if (throttled !== undefined) for (const o of throttled) o(decoded.throttleTimeMs)
   return decoded.partitions.map((p) => ({ ...p, error: p.errorCode === 0 ? null : kafkajsErrorFromCode(p.errorCode) }))
 }

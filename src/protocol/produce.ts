@@ -41,10 +41,10 @@ export function encodeProduceRequest(req: ProduceRequest): Buffer {
 }
 
 /**
- * Encodes a Produce v7 request body at offset `room` of a new buffer, leaving `room` bytes in front for the
- * request header and size prefix (so the connection can frame it without copying the body).
+ * Encodes a Produce v7 request body at offset `room` of a new buffer (from `alloc`), leaving `room` bytes in
+ * front for the request header and size prefix (so the connection can frame it without copying the body).
  */
-export function encodeProduceRequestWithRoom(req: ProduceRequest, room: number): Buffer {
+export function encodeProduceRequestWithRoom(req: ProduceRequest, room: number, alloc: (size: number) => Buffer = (n) => Buffer.allocUnsafe(n)): Buffer {
   const txn = req.transactionalId
   const txnBytes = txn === null ? 0 : Buffer.byteLength(txn)
   let size = room + 2 + txnBytes + 2 + 4 + 4
@@ -52,7 +52,7 @@ export function encodeProduceRequestWithRoom(req: ProduceRequest, room: number):
     size += 2 + Buffer.byteLength(t.topic) + 4
     for (const p of t.partitions) size += 4 + 4 + (Buffer.isBuffer(p.records) ? p.records.length : p.records.size)
   }
-  const buf = Buffer.allocUnsafe(size)
+  const buf = alloc(size)
   let pos = room
   if (txn === null) pos = buf.writeInt16BE(-1, pos)
   else {
