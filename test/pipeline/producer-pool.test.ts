@@ -82,7 +82,9 @@ describe('ProducerPool', () => {
 
   it('closeAll() waits for the producers drop() is still closing', async () => {
     let open = () => {}
-    const gate = new Promise<void>((resolve) => (open = resolve))
+    const gate = new Promise<void>((resolve) => {
+      open = () => resolve()
+    })
     const t = setup('tx', { disconnectGate: gate })
     await t.pool.get('in', 0)
     const dropping = t.pool.drop('in', 0)

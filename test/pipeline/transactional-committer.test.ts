@@ -94,7 +94,9 @@ const fenced = () => new KafkatuneError('FENCED', 'fenced', { retriable: false }
 
 function gate(): { promise: Promise<void>; open: () => void } {
   let open = () => {}
-  const promise = new Promise<void>((resolve) => (open = resolve))
+  const promise = new Promise<void>((resolve) => {
+    open = () => resolve()
+  })
   return { promise, open }
 }
 
