@@ -84,6 +84,11 @@ export interface PipelineMetrics extends CommitterMetrics {
   deadLettered: number
   /** Transform calls that outlived `maxPollIntervalMs` (not committed; read again by the partition's next owner). */
   maxPollIntervalExceeded: number
+  /**
+   * Producers open now: with exactly-once one per input partition this member wrote for and still owns (a
+   * partition's producer closes when a rebalance moves it away); otherwise 1 once the shared producer is open.
+   */
+  openProducers: number
 }
 
 /** How long `stop()` waits for the transform in flight. */
@@ -103,7 +108,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const cs = settings.consumer as ConsumerSettings<KIn, VIn>
   const ps = settings.producer as ProducerSettings<KOut, VOut>
   const log = clientLogger(cs.logger, 'pipeline', { clientId: cs.clientId, groupId: cs.groupId })
-  const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0, transformRetries: 0, deadLettered: 0, maxPollIntervalExceeded: 0 }
+  const metrics: PipelineMetrics = { inputRecords: 0, outputRecords: 0, transactionsCommitted: 0, transactionsAborted: 0, fencedProducers: 0, transactionRetries: 0, transformRetries: 0, deadLettered: 0, maxPollIntervalExceeded: 0, openProducers: 0 }
   // The consumer side's Java-named metrics (records-consumed, lag, fetch latency, ...) for registerMetrics() and OpenTelemetry.
   const loopMetrics = new ConsumerMetricsRecorder(Date.now, cs.clientId, cs.groupId)
   const tracker = new OffsetTracker()
@@ -114,6 +119,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
   const rewound = new Set<string>()
   /** Partitions whose batch is in the loop now. */
   const inLoop = new Set<string>()
+  /** The partitions of this member's last assignment. */
+  let assigned = new Set<string>()
   let kconsumer: KafkajsConsumer | null = null
   let admin: Promise<KafkajsAdmin> | null = null
   let adminOf: (() => KafkajsAdmin) | null = null
@@ -223,6 +230,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
 
   const runBatch = async (batch: FetchedBatch): Promise<void> => {
     const key = partitionKey(batch.topic, batch.partition)
+    // A batch fetched for an earlier assignment: the partition is another member's now (and its producer closed).
+    if (!assigned.has(key)) return
     // A new batch after a rewind starts at the rewound position: stale progress of the partition goes.
     if (rewound.delete(key)) {
       tracker.forget(batch.topic, batch.partition)
@@ -249,6 +258,21 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     for (const p of tracker.positions()) rewound.add(partitionKey(p.topic, p.partition))
     for (const p of staged.partitions()) rewound.add(partitionKey(p.topic, p.partition))
     for (const key of inLoop) rewound.add(key)
+    assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))))
+    const owned = (topic: string, partition: number) => assigned.has(partitionKey(topic, partition))
+    // Partitions moved to another member: their progress is the new owner's, and their producers close once
+    // the transaction in flight on them (if any) is over. Without exactly-once the pool has no per-partition producers.
+    const revoked = pool.partitions().filter((p) => !owned(p.topic, p.partition))
+    for (const p of revoked) rewound.add(partitionKey(p.topic, p.partition))
+    for (const p of [...tracker.positions(), ...staged.partitions()]) {
+      if (owned(p.topic, p.partition)) continue
+      tracker.forget(p.topic, p.partition)
+      staged.forget(p.topic, p.partition)
+    }
+    if (revoked.length > 0) {
+      log.debug({ partitions: revoked }, 'closing the producers of revoked partitions')
+      committer.release(revoked, owned).catch((err: unknown) => log.warn({ err }, 'closing the producers of revoked partitions failed'))
+    }
     // A partition may come back after another member committed more of it: each producer checks first.
     committer.recheckAll()
     log.info({ memberId, assignment }, 'joined the group')
@@ -260,6 +284,8 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
     if (!(await within(loop.idle(), STOP_WAIT_MS))) log.warn('stop(): a transform is still running; its records stay uncommitted')
     if (failure === null) await committer.commitPending().catch((err: unknown) => log.warn({ err }, 'stop(): final commit failed'))
     if (kconsumer !== null) await kconsumer.disconnect().catch(() => undefined)
+    // Transactions still in flight (of revoked partitions too) end before their producers close.
+    await committer.idle()
     await pool.closeAll()
     loopMetrics.stop()
     pool.metrics.stop()
@@ -349,6 +375,7 @@ export function createPipeline<KIn = string, VIn = string, KOut = string, VOut =
         transactionRetries: metrics.transactionRetries + pool.retries(),
         transformRetries: loopMetrics.retries,
         maxPollIntervalExceeded: loopMetrics.maxPollIntervalExceeded,
+        openProducers: pool.size,
       }
     },
     health: (options) => liveness.health(options),

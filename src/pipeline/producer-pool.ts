@@ -94,10 +94,25 @@ export interface PooledProducer<K, V> {
   send<T>(s: StagedRecord<K, V>, send: (r: ProducerRecord<K, V>) => T): T
 }
 
+/** An input partition. */
+export interface PoolPartition {
+  topic: string
+  partition: number
+}
+
+/** How the pool makes a producer (a test passes its own). */
+export type ProducerFactory<K, V> = (settings: ProducerSettings<K, V>) => Producer<K, V>
+
+interface Slot<K, V> extends PoolPartition {
+  pooled: Promise<PooledProducer<K, V>>
+}
+
 /** Producers per input partition (exactly-once) or one shared producer (see the file comment). */
 export class ProducerPool<K, V> {
-  readonly #producers = new Map<string, Promise<PooledProducer<K, V>>>()
+  readonly #producers = new Map<string, Slot<K, V>>()
   readonly #connected = new Map<string, PooledProducer<K, V>>()
+  /** Producers being closed: `closeAll()` waits for them too. */
+  readonly #closing = new Set<Promise<void>>()
   /** `metrics().retries` of producers already closed. */
   #closedRetries = 0
   /** The producers' Java-named metrics, reported as one producer under the pipeline's clientId. */
@@ -109,6 +124,7 @@ export class ProducerPool<K, V> {
     private readonly prefix: string | null,
     /** The pipeline's group: on every line the producers log (theirs and their kafkajs clients'). */
     private readonly groupId?: string,
+    private readonly create: ProducerFactory<K, V> = createProducerFromSettings,
   ) {
     this.metrics = new ProducerGroupMetrics(settings.clientId)
   }
@@ -120,15 +136,26 @@ export class ProducerPool<K, V> {
   /** The producer for input partition `topic`/`partition`, connected. */
   get(topic: string, partition: number): Promise<PooledProducer<K, V>> {
     const id = this.#id(topic, partition)
-    let p = this.#producers.get(id)
-    if (p === undefined) {
-      p = this.#create(id)
-      this.#producers.set(id, p)
-      p.catch(() => {
-        if (this.#producers.get(id) === p) this.#producers.delete(id)
-      })
-    }
+    const slot = this.#producers.get(id)
+    if (slot !== undefined) return slot.pooled
+    const p = this.#create(id)
+    const created: Slot<K, V> = { topic, partition, pooled: p }
+    this.#producers.set(id, created)
+    p.catch(() => {
+      if (this.#producers.get(id) === created) this.#producers.delete(id)
+    })
     return p
+  }
+
+  /** The input partitions that have a producer (connected or connecting); none without exactly-once (one shared producer). */
+  partitions(): PoolPartition[] {
+    if (this.prefix === null) return []
+    return [...this.#producers.values()].map(({ topic, partition }) => ({ topic, partition }))
+  }
+
+  /** Producers connected and not closed (`openProducers` of the pipeline's metrics). */
+  get size(): number {
+    return this.#connected.size
   }
 
   async #create(id: string): Promise<PooledProducer<K, V>> {
@@ -142,7 +169,7 @@ export class ProducerPool<K, V> {
       valueSerializer: pre.valueSerializer,
       ...(this.groupId !== undefined ? { groupId: this.groupId } : {}),
     }
-    const producer = createProducerFromSettings<K, V>(settings)
+    const producer = this.create(settings)
     const set = metricsSourcesOf(producer).find((m): m is ProducerMetricSet => m instanceof ProducerMetricSet)
     if (set !== undefined) this.metrics.add(set)
     try {
@@ -159,9 +186,9 @@ export class ProducerPool<K, V> {
   /** Closes and forgets the producer of a partition (fenced, or its transaction state is unknown). */
   async drop(topic: string, partition: number): Promise<void> {
     const id = this.#id(topic, partition)
-    const p = this.#producers.get(id)
+    const slot = this.#producers.get(id)
     this.#producers.delete(id)
-    if (p !== undefined) await this.#close(id, p)
+    if (slot !== undefined) await this.#close(id, slot.pooled)
   }
 
   /** Every connected producer checks the committed offset again before its next transaction. */
@@ -177,13 +204,22 @@ export class ProducerPool<K, V> {
     return n
   }
 
+  /** Closes every producer, and waits for those `drop()` is closing. */
   async closeAll(): Promise<void> {
     const all = [...this.#producers]
     this.#producers.clear()
-    await Promise.all(all.map(([id, p]) => this.#close(id, p)))
+    await Promise.all([...all.map(([id, slot]) => this.#close(id, slot.pooled)), ...this.#closing])
   }
 
-  async #close(id: string, p: Promise<PooledProducer<K, V>>): Promise<void> {
+  #close(id: string, p: Promise<PooledProducer<K, V>>): Promise<void> {
+    const closing = this.#disconnect(id, p)
+    this.#closing.add(closing)
+    const done = () => void this.#closing.delete(closing)
+    closing.then(done, done)
+    return closing
+  }
+
+  async #disconnect(id: string, p: Promise<PooledProducer<K, V>>): Promise<void> {
     let x: PooledProducer<K, V>
     try {
       x = await p

@@ -15,7 +15,7 @@ import type { OffsetTracker, TopicPartitionOffset } from '../consumer/offsets.js
 import { KafkatuneError } from '../errors.js'
 import { isFenced, isRetriable } from '../kafkajs/errors.js'
 import { backoffMs } from '../util/backoff.js'
-import type { ProducerPool } from './producer-pool.js'
+import type { PoolPartition, ProducerPool } from './producer-pool.js'
 import type { StagedOutputs } from './staged.js'
 import { inTransactionSpan } from './tracing.js'
 
@@ -90,6 +90,26 @@ export class TransactionalCommitter<K, V> implements OffsetCommitter {
   /** After a rejoin: the first transaction of every producer checks the group's committed offset again. */
   recheckAll(): void {
     this.o.pool.markFresh()
+  }
+
+  /**
+   * Closes the producers of partitions a rebalance moved to another member, each after the transaction in
+   * flight on it committed or aborted (never mid-commit). The caller marked the partitions rewound first, so
+   * no transaction of theirs starts or retries after that; a partition `owned` again by the time its turn
+   * comes keeps its producer.
+   */
+  release(partitions: readonly PoolPartition[], owned: (topic: string, partition: number) => boolean): Promise<void> {
+    const drops = partitions.map(({ topic, partition }) =>
+      this.#chain(partitionKey(topic, partition), async () => {
+        if (!owned(topic, partition)) await this.o.pool.drop(topic, partition)
+      }),
+    )
+    return Promise.all(drops).then(() => undefined)
+  }
+
+  /** Resolves once every commit and producer release started so far is over. */
+  async idle(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.all([...this.#chains.values()])
   }
 
   useDirect(commit: CommitFn | null): void {
@@ -167,6 +187,8 @@ export class TransactionalCommitter<K, V> implements OffsetCommitter {
       let pooled
       try {
         pooled = await this.o.pool.get(topic, partition)
+        // Voided (revoked or read again) while the producer connected or the last attempt waited: not committed by this member.
+        if (this.o.host.rewinding(topic, partition)) return
         const producer = pooled
         await inTransactionSpan(span, () => producer.producer.transaction(async (tx) => {
           if (producer.fresh) {
@@ -222,6 +244,11 @@ export class TransactionalCommitter<K, V> implements OffsetCommitter {
           this.o.log.warn({ topic, partition, err }, 'transaction still failing: the partition is read again from its last commit')
           await this.o.pool.drop(topic, partition)
           this.#rewind(topic, partition)
+          return
+        }
+        if (this.o.host.rewinding(topic, partition)) {
+          // Revoked or read again meanwhile: these records are no longer this member's to commit.
+          this.o.log.debug({ topic, partition, err }, 'transaction failed; its partition is revoked or read again: not retried')
           return
         }
         m.transactionRetries++

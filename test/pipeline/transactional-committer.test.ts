@@ -13,7 +13,7 @@ import type { CommitterMetrics } from '../../src/pipeline/transactional-committe
 
 type Step = 'ok' | KafkatuneError
 
-function setup(opts: { steps?: Step[]; committed?: string; exactlyOnce?: boolean } = {}) {
+function setup(opts: { steps?: Step[]; committed?: string; exactlyOnce?: boolean; gate?: Promise<void> } = {}) {
   const steps = [...(opts.steps ?? [])]
   const sent: { txn: number; values: unknown[]; offsets: unknown[] }[] = []
   const dropped: string[] = []
@@ -36,6 +36,8 @@ function setup(opts: { steps?: Step[]; committed?: string; exactlyOnce?: boolean
           send: async (r: { value: unknown }) => void mine.values.push(r.value),
           sendOffsets: async (a: { offsets: unknown[] }) => void mine.offsets.push(...a.offsets),
         })
+        // A transaction in flight until the test opens the gate.
+        if (opts.gate !== undefined) await opts.gate
         const step = steps.shift() ?? 'ok'
         if (step !== 'ok') throw step
         sent.push(mine)
@@ -89,6 +91,18 @@ function setup(opts: { steps?: Step[]; committed?: string; exactlyOnce?: boolean
 }
 
 const fenced = () => new KafkatuneError('FENCED', 'fenced', { retriable: false })
+
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = () => {}
+  const promise = new Promise<void>((resolve) => {
+    open = () => resolve()
+  })
+  return { promise, open }
+}
+
+const ticks = async (n = 10) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
+}
 
 describe('TransactionalCommitter', () => {
   it('commits the staged outputs and the next offset in one transaction', async () => {
@@ -164,6 +178,54 @@ describe('TransactionalCommitter', () => {
     t.stop()
     await t.committer.commitPending()
     expect(t.sent).toEqual([])
+  })
+
+  it('release: a revoked partition\'s producer closes only after its transaction in flight committed', async () => {
+    const g = gate()
+    const t = setup({ gate: g.promise })
+    t.handle(0, 3)
+    const commit = t.committer.commitPending()
+    await ticks()
+    // The rebalance: the partition is another member's and read again; its producer is released mid-transaction.
+    t.rewinding.add('in/0')
+    const released = t.committer.release([{ topic: 'in', partition: 0 }], () => false)
+    await ticks()
+    expect({ sent: t.sent, dropped: t.dropped }).toEqual({ sent: [], dropped: [] })
+    g.open()
+    await Promise.all([commit, released])
+    expect(t.sent.map((s) => s.offsets)).toEqual([[{ topic: 'in', partition: 0, offset: '3' }]])
+    expect(t.dropped).toEqual(['in/0'])
+    // Records of the revoked partition finished later are never committed by this member.
+    t.handle(3, 5)
+    await t.committer.commitPending()
+    await t.committer.idle()
+    expect(t.sent).toHaveLength(1)
+    expect(t.dropped).toEqual(['in/0'])
+  })
+
+  it('release: a transaction of a partition revoked meanwhile is not retried, and its producer closes after it aborted', async () => {
+    const g = gate()
+    const t = setup({ gate: g.promise, steps: [new KafkatuneError('KAFKA', 'coordinator moved', { retriable: true })] })
+    t.handle(0, 4)
+    const commit = t.committer.commitPending()
+    await ticks()
+    t.rewinding.add('in/0')
+    const released = t.committer.release([{ topic: 'in', partition: 0 }], () => false)
+    g.open()
+    await Promise.all([commit, released])
+    expect(t.sent).toEqual([])
+    expect(t.metrics).toMatchObject({ transactionsAborted: 1, transactionRetries: 0, transactionsCommitted: 0, inputRecords: 0 })
+    expect(t.dropped).toEqual(['in/0'])
+  })
+
+  it('release: a partition owned again before its turn keeps its producer; idle() waits for every release', async () => {
+    const t = setup()
+    let owned = false
+    const released = t.committer.release([{ topic: 'in', partition: 0 }, { topic: 'in', partition: 1 }], (_topic, partition) => owned && partition === 0)
+    owned = true
+    await t.committer.idle()
+    await released
+    expect(t.dropped).toEqual(['in/1'])
   })
 
   it('without exactly-once: outputs first, then the group commit', async () => {
