@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
-import type { ITopicConfig } from 'kafkajs'
+import type { Consumer, ITopicConfig } from 'kafkajs'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -114,4 +114,21 @@ export async function brokerSettings(brokerList: string[], nodeId: number, names
   } finally {
     await admin.disconnect()
   }
+}
+
+/**
+ * The values of `topic` read from the beginning with isolation read_committed by a new group, once `expected`
+ * arrived and 1.5 s more passed (a duplicate would arrive after the count). The consumer goes into `track`,
+ * for the caller's afterEach to disconnect.
+ */
+export async function readCommittedValues(kafka: Kafka, track: Consumer[], topic: string, expected: number, timeoutMs: number): Promise<string[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false, maxWaitTimeInMs: 200 })
+  track.push(consumer)
+  const values: string[] = []
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString() ?? '') })
+  await waitFor(() => values.length >= expected, timeoutMs, 100)
+  await new Promise((r) => setTimeout(r, 1500))
+  return values
 }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Kafka, logLevel, type Consumer } from 'kafkajs'
 import { startKafka } from '../../src/testing/index.js'
 import type { KafkaHandle } from '../../src/testing/index.js'
-import { brokers, uniqueName, waitFor } from '../helpers/kafka.js'
+import { brokers, readCommittedValues, uniqueName, waitFor } from '../helpers/kafka.js'
 
 const CHILD = fileURLToPath(new URL('../fixtures/pipeline-child.mjs', import.meta.url))
 const children: ChildProcess[] = []
@@ -82,19 +82,6 @@ async function produceRange(list: string[], topic: string, from: number, to: num
   await producer.disconnect()
 }
 
-async function readCommitted(list: string[], topic: string, expected: number, timeoutMs: number): Promise<string[]> {
-  const consumer = kafkaOn(list).consumer({ groupId: uniqueName('reader'), readUncommitted: false, maxWaitTimeInMs: 200 })
-  consumers.push(consumer)
-  const values: string[] = []
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString() ?? '') })
-  await waitFor(() => values.length >= expected, timeoutMs, 100)
-  // A duplicate would arrive after the count is reached: give stragglers a moment (no assertion on time).
-  await new Promise((r) => setTimeout(r, 1500))
-  return values
-}
-
 function expectExactlyOnce(values: string[], n: number): void {
   const dupes = values.length - new Set(values).size
   expect({ records: values.length, unique: new Set(values).size, dupes }).toEqual({ records: n, unique: n, dupes: 0 })
@@ -123,7 +110,7 @@ describe('pipeline members in separate processes', () => {
     await stopMember(c, 'SIGKILL') // dies: A takes over after the session timeout
     await produceRange(list, input, 4000, N)
 
-    const values = await readCommitted(list, output, N, 150_000)
+    const values = await readCommittedValues(kafkaOn(list), consumers, output, N, 150_000)
     expect({ alive: a.alive(), errors: a.errors }).toEqual({ alive: true, errors: [] })
     expectExactlyOnce(values, N)
     expect(await stopMember(a, 'SIGTERM')).toBe(0)
@@ -155,7 +142,7 @@ describe('pipeline members on a 3-node cluster', () => {
     await node.kill()
     await waitFor(() => a.processed() + b.processed() >= 1600 || !a.alive() || !b.alive(), 120_000, 50)
     await node.start()
-    const values = await readCommitted(list, output, N, 180_000)
+    const values = await readCommittedValues(kafkaOn(list), consumers, output, N, 180_000)
     expect({ a: a.alive(), b: b.alive(), errors: [...a.errors, ...b.errors] }).toEqual({ a: true, b: true, errors: [] })
     expectExactlyOnce(values, N)
     expect(await stopMember(a, 'SIGTERM')).toBe(0)

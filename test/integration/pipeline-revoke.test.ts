@@ -8,7 +8,7 @@ import type { Consumer } from 'kafkajs'
 import { pino } from 'pino'
 import { createPipeline } from '../../src/index.js'
 import type { Pipeline } from '../../src/index.js'
-import { brokers, createTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
+import { brokers, createTopic, readCommittedValues, testKafka, uniqueName, waitFor } from '../helpers/kafka.js'
 
 const pipelines: Pipeline[] = []
 const consumers: Consumer[] = []
@@ -67,19 +67,6 @@ async function produceRange(topic: string, from: number, to: number): Promise<vo
   await producer.disconnect()
 }
 
-async function readCommitted(topic: string, expected: number, timeoutMs: number): Promise<string[]> {
-  const consumer = testKafka().consumer({ groupId: uniqueName('reader'), readUncommitted: false, maxWaitTimeInMs: 200 })
-  consumers.push(consumer)
-  const values: string[] = []
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString() ?? '') })
-  await waitFor(() => values.length >= expected, timeoutMs, 100)
-  // A duplicate would arrive after the count is reached: give stragglers a moment (no assertion on time).
-  await new Promise((r) => setTimeout(r, 1500))
-  return values
-}
-
 describe('pipeline members and revoked partitions', () => {
   it('a member closes the producers of partitions moved to a new member; every input exactly once', async () => {
     const input = uniqueName('prv-in')
@@ -105,7 +92,7 @@ describe('pipeline members and revoked partitions', () => {
     const open = () => ({ a: a.pipeline.metrics().openProducers, b: b.pipeline.metrics().openProducers })
     await waitFor(() => open().a === a.owned() && open().b === b.owned(), 90_000, 50)
 
-    const values = await readCommitted(output, N, 150_000)
+    const values = await readCommittedValues(testKafka(), consumers, output, N, 150_000)
     const dupes = values.length - new Set(values).size
     expect({ records: values.length, unique: new Set(values).size, dupes }).toEqual({ records: N, unique: N, dupes: 0 })
     for (let i = 0; i < N; i++) if (!values.includes(`copied:${i}`)) expect.fail(`input ${i} is missing from the output`)
