@@ -75,8 +75,9 @@ export async function sendProduce(broker: KafkajsBroker, req: ProduceRequest, th
   }
   const decoded = await sendThroughBroker(broker, request, response as KafkajsResponse<unknown, Decoded>)
   if (decoded === undefined) return []
-  // Answered: the broker read the whole request, so nothing reads the body any more (request-buffers.ts).
-  bodies.give(body)
+  // Answered and every partition written: nothing reads the body any more (request-buffers.ts). A batch the
+  // broker refused is resent from its bytes inside this body (batch-encoding.ts), so that body is never reused.
+  if (decoded.partitions.every((p) => p.errorCode === 0)) bodies.give(body)
   if (throttled !== undefined) for (const o of throttled) o(decoded.throttleTimeMs)
   return decoded.partitions.map((p) => ({ ...p, error: p.errorCode === 0 ? null : kafkajsErrorFromCode(p.errorCode) }))
 }

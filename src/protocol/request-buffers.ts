@@ -1,8 +1,9 @@
 /**
  * Reused Produce request bodies. A fresh 0.3-1.5 MiB body per request costs the kernel a page fault per 4 KiB
  * on first write and V8 a GC of the external memory afterwards (about 0.3 µs per 1 KiB record, measured): a
- * body whose request was answered is handed to the next request instead. Only answered requests give their
- * body back: a failed or timed-out request may still sit in a socket's write queue.
+ * body whose request was answered is handed to the next request instead. Only requests answered without a
+ * partition error give their body back: a failed or timed-out request may still sit in a socket's write
+ * queue, and a refused batch is resent from its bytes in the body it first went out in.
  */
 
 /** Bodies kept for reuse at most (a producer has at most maxInFlightRequests per broker in flight). */
@@ -27,7 +28,7 @@ export class RequestBuffers {
     return Buffer.allocUnsafeSlow(Math.ceil(size / STEP) * STEP).subarray(0, size)
   }
 
-  /** Gives back a body from `take` whose request was answered (it is no longer read by anything). */
+  /** Gives back a body from `take` that nothing reads any more (its request was answered and no batch of it is resent). */
   give(body: Buffer): void {
     if (body.buffer.byteLength < STEP || body.byteOffset !== 0) return
     const whole = Buffer.from(body.buffer, 0, body.buffer.byteLength)
