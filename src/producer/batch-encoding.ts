@@ -1,8 +1,8 @@
 /**
  * Turns drained batches into RecordBatch v2 bytes with the producer id, epoch and the base sequence the
  * sender assigned when the batch was first drained (`sequences.ts`). A batch is encoded once per
- * producer identity: a retry resends the very same bytes, with the same sequence, so the broker
- * recognises a copy it already wrote. Pure: no I/O.
+ * producer identity and sequence: a retry resends the very same bytes, with the same sequence, so the
+ * broker recognises a copy it already wrote; one renumbered in a transaction is encoded again. Pure: no I/O.
  */
 import type { CodecLookup, CompressionName } from '../protocol/types.js'
 import { prepareRecordBatch } from '../protocol/record-batch-encode.js'
@@ -15,6 +15,8 @@ export type BatchBytes = Buffer | Promise<Buffer> | RecordBatchWriter
 
 interface Encoded {
   generation: number
+  /** The base sequence written (a renumbered batch is encoded again). */
+  baseSequence: number
   /** A writer until it wrote; then a view of the bytes it wrote (a resend copies those). */
   bytes: BatchBytes
 }
@@ -65,9 +67,9 @@ export class BatchEncoding {
     const idempotent = this.options.idempotent
     if (idempotent && this.sequences.position(batch) === null) this.sequences.dispatched(batch, -1)
     const generation = this.sequences.generationOf(batch)
-    const cached = this.encoded.get(batch)
-    if (cached !== undefined && cached.generation === generation) return cached.bytes
     const baseSequence = idempotent ? this.sequences.baseSequence(batch) : -1
+    const cached = this.encoded.get(batch)
+    if (cached !== undefined && cached.generation === generation && cached.baseSequence === baseSequence) return cached.bytes
     const identity = this.identities.get(generation) ?? { producerId: this.producerId, producerEpoch: this.producerEpoch }
     const prepared = prepareRecordBatch(batch.records, {
       defaultTimestamp: now,
@@ -82,7 +84,7 @@ export class BatchEncoding {
     // The record reports the create time its batch carries (one shared string per dispatch).
     let nowString: string | null = null
     for (const r of batch.records) if (r.timestamp === '') (r as { timestamp: string }).timestamp = nowString ??= String(now)
-    const entry: Encoded = { generation, bytes: prepared }
+    const entry: Encoded = { generation, baseSequence, bytes: prepared }
     if (!Buffer.isBuffer(prepared) && !(prepared instanceof Promise)) {
       // Written straight into the request body; the view of what it wrote is what a resend sends.
       entry.bytes = {

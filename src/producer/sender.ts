@@ -318,8 +318,9 @@ export class Sender {
     if (!refused && seq !== null) for (const b of batches) seq.uncertain(b)
     if (failure.outOfOrder === true && seq !== null && failure.kind !== 'retriable') {
       // A batch that reached the broker before the one it follows (being retried) is expected to be
-      // refused: it waits for its predecessor and goes again, as in the Java client.
-      const behind = batches.filter((b) => seq.hasUnresolvedBefore(b))
+      // refused: it waits for its predecessor and goes again, as in the Java client. So does one renumbered
+      // while on the wire (a batch before it was refused for good in a transaction).
+      const behind = batches.filter((b) => seq.hasUnresolvedBefore(b) || seq.renumberedSinceSent(b))
       if (behind.length > 0) {
         this.failed(behind, { ...failure, kind: 'retriable' }, refused)
         batches = batches.filter((b) => !behind.includes(b))

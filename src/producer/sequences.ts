@@ -22,6 +22,8 @@ interface Assigned {
   position: number
   /** A request carrying it ended without an answer for it: the broker may hold it. */
   uncertain: boolean
+  /** The position it last went out with (-1: not yet); differs from `position` once renumbered. */
+  sent: number
 }
 
 interface PartitionSeq {
@@ -144,13 +146,24 @@ export class PartitionSequences {
         this.parts.delete(key(batch))
         st = this.state(batch)
       }
-      this.assigned.set(batch, { generation: this.generationNo, position: st.next, uncertain: false })
+      this.assigned.set(batch, { generation: this.generationNo, position: st.next, uncertain: false, sent: -1 })
       st.next += batch.records.length
       st.unresolved.push(batch)
       st.window.push(batch)
     }
+    const a = this.assigned.get(batch)
+    if (a !== undefined) a.sent = a.position
     st.onWire++
     st.wireBroker = broker
+  }
+
+  /**
+   * The answer just received for `batch` is about a sequence it no longer has: it was renumbered while on
+   * the wire (`givenUp`), so an OUT_OF_ORDER_SEQUENCE_NUMBER for it means only "go again".
+   */
+  renumberedSinceSent(batch: OutboundBatch): boolean {
+    const a = this.assigned.get(batch)
+    return a !== undefined && this.current(batch) !== null && a.sent !== -1 && a.sent !== a.position
   }
 
   /** The request carrying `batch` ended (any outcome). */
@@ -191,8 +204,11 @@ export class PartitionSequences {
   /**
    * `batch` failed for good. `refused`: the broker answered its last attempt with an error; unless an
    * earlier attempt went unanswered it was not written, and when it was the partition's last sequenced
-   * batch its sequence is taken again. Otherwise the partition's sequence is unknown from there (see
-   * `mayDrain`).
+   * batch its sequence is taken again. A transactional producer's later batches are renumbered to close
+   * the gap instead, as the Java client's TransactionManager does (they were not written either: the
+   * broker takes a batch only right after the one before it, and that one was not written), so the
+   * partition stays in step for the next transaction under the same epoch. Otherwise the partition's
+   * sequence is unknown from there (see `mayDrain`).
    */
   givenUp(batch: OutboundBatch, refused: boolean): void {
     const st = this.current(batch)
@@ -206,6 +222,18 @@ export class PartitionSequences {
     if (end <= st.acked) return
     if (refused && end === st.next) {
       st.next = pos
+      return
+    }
+    if (refused && this.options.transactional) {
+      const count = batch.records.length
+      for (const later of st.unresolved) {
+        const la = this.assigned.get(later) as Assigned
+        if (la.position < end) continue
+        la.position -= count
+        la.uncertain = false
+      }
+      st.next -= count
+      if (st.unknownEnd !== null && st.unknownEnd >= end) st.unknownEnd -= count
       return
     }
     st.unknownEnd = Math.max(st.unknownEnd ?? 0, end)

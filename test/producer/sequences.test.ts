@@ -152,6 +152,46 @@ describe('PartitionSequences', () => {
     expect([seq.baseSequence(waiting), seq.generationOf(waiting)]).toEqual([0, 1])
   })
 
+  it('a transactional batch refused for good hands its sequences to the batches after it (no gap, as the Java client renumbers)', () => {
+    const seq = warm(new PartitionSequences({ transactional: true }))
+    const [refused, onWire, queued] = [batch(2), batch(3), batch(1)]
+    for (const b of [refused, onWire, queued]) seq.dispatched(b, 1)
+    seq.returned(refused)
+    seq.returned(queued)
+    seq.uncertain(queued) // its request failed as a whole: still cannot have been written after a gap
+    expect([refused, onWire, queued].map((b) => seq.baseSequence(b))).toEqual([1, 3, 6])
+    seq.givenUp(refused, true)
+    expect([seq.baseSequence(onWire), seq.baseSequence(queued)]).toEqual([1, 4])
+    // The answer still to come for `onWire` is about sequence 3: it goes again, with 1.
+    expect(seq.renumberedSinceSent(onWire)).toBe(true)
+    seq.returned(onWire)
+    expect(seq.mayDrain(onWire, 1, 5)).toBe('send')
+    seq.dispatched(onWire, 1)
+    expect(seq.renumberedSinceSent(onWire)).toBe(false)
+    seq.returned(onWire)
+    seq.acked(onWire)
+    // A new batch follows the renumbered ones.
+    const next = batch(1)
+    expect(seq.mayDrain(queued, 1, 5)).toBe('send')
+    seq.dispatched(queued, 1)
+    seq.dispatched(next, 1)
+    expect(seq.baseSequence(next)).toBe(5)
+  })
+
+  it('an idempotent (not transactional) producer keeps a refused batch\'s gap for a new producer id instead', () => {
+    const seq = warm()
+    const [refused, after] = [batch(2), batch(1)]
+    seq.dispatched(refused, 1)
+    seq.dispatched(after, 1)
+    seq.returned(refused)
+    seq.givenUp(refused, true)
+    expect(seq.baseSequence(after)).toBe(3)
+    expect(seq.renumberedSinceSent(after)).toBe(false)
+    seq.returned(after)
+    seq.givenUp(after, true)
+    expect(seq.resetNeeded).toBe(true)
+  })
+
   it('counts acknowledged batches behind an unresolved one: its resend stays among the last 5 the broker remembers', () => {
     const seq = warm()
     const bs = [batch(1), batch(1), batch(1), batch(1), batch(1)]
