@@ -2,6 +2,7 @@ import { loadNative } from './load.js'
 import { SYNC_LIMIT } from './types.js'
 import { kafkaCodec } from './types.js'
 import type { KafkaCodec } from './types.js'
+import type { PlacedBytes } from '../protocol/types.js'
 
 interface Lz4Module {
   compressFrame(data: Uint8Array): Promise<Buffer>
@@ -56,6 +57,44 @@ export function lz4Frame(input: Buffer, block: (data: Buffer) => Buffer, headroo
 }
 
 /**
+ * `input` as one LZ4 frame like `lz4Frame`, compressed now and written later by `writeInto` (into a request
+ * body, say): the compressed blocks are kept, not `input` (a stored block is copied), and no buffer is
+ * allocated for the whole frame.
+ */
+export function lz4FrameWriter(input: Buffer, block: (data: Buffer) => Buffer): PlacedBytes {
+  const parts: Buffer[] = []
+  const words: number[] = []
+  let size = FRAME_HEADER.length + 4
+  for (let start = 0; start < input.length; start += MAX_BLOCK) {
+    const chunk = input.subarray(start, Math.min(input.length, start + MAX_BLOCK))
+    const c = block(chunk)
+    const compressed = c.length - 4
+    if (compressed < chunk.length) {
+      parts.push(c.subarray(4))
+      words.push(compressed)
+    } else {
+      parts.push(Buffer.from(chunk))
+      words.push((UNCOMPRESSED_BLOCK | chunk.length) >>> 0)
+    }
+    size += 4 + (parts[parts.length - 1] as Buffer).length
+  }
+  return {
+    size,
+    writeInto(buf, offset) {
+      buf.set(FRAME_HEADER, offset)
+      let pos = offset + FRAME_HEADER.length
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i] as Buffer
+        buf.writeUInt32LE(words[i] as number, pos)
+        buf.set(part, pos + 4)
+        pos += 4 + part.length
+      }
+      buf.writeUInt32LE(0, pos)
+    },
+  }
+}
+
+/**
  * LZ4 for Kafka: the standard LZ4 frame format (magic `04 22 4d 18`), independent blocks, no checksums,
  * as Kafka's `KafkaLZ4BlockOutputStream` writes and reads for record batches (magic v2).
  */
@@ -64,6 +103,7 @@ export function createLz4Codec(mod: Lz4Module): KafkaCodec {
   const records = {
     compress: (input: Buffer): Buffer | Promise<Buffer> => (input.length <= LZ4_SYNC_LIMIT ? lz4Frame(input, block) : mod.compressFrame(input)),
     compressAfter: (input: Buffer, headroom: number): Buffer | null => (input.length <= LZ4_SYNC_LIMIT ? lz4Frame(input, block, headroom) : null),
+    compressWriter: (input: Buffer): PlacedBytes | null => (input.length <= LZ4_SYNC_LIMIT ? lz4FrameWriter(input, block) : null),
     decompress: (buffer: Buffer): Buffer | Promise<Buffer> => (buffer.length <= SYNC_LIMIT ? mod.decompressFrameSync(buffer) : mod.decompressFrame(buffer)),
   }
   return kafkaCodec(records)

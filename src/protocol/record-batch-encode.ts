@@ -194,7 +194,8 @@ export interface RecordBatchWriter {
 
 /**
  * Prepares `records` as one RecordBatch v2 (offsets 0..n-1 relative to `baseOffset`): a writer without
- * compression (nothing is copied until it writes), the encoded bytes with a codec (which may be async).
+ * compression (nothing is copied until it writes) and with a codec that places its output (compressed now,
+ * copied once when it writes), else the encoded bytes (which may be async).
  */
 export function prepareRecordBatch(records: readonly RecordInput[], options: EncodeBatchOptions): RecordBatchWriter | Buffer | Promise<Buffer> {
   if (records.length === 0) throw invalid('a batch needs at least one record')
@@ -216,6 +217,24 @@ export function prepareRecordBatch(records: readonly RecordInput[], options: Enc
   if (codecs === undefined) throw invalid(`compression '${compression}' needs a codec lookup`)
   const codec = codecs(compression)
   const id = COMPRESSION_IDS[compression]
+  if (codec.compressWriter !== undefined && m.recordsBytes <= MAX_SCRATCH_BYTES) {
+    // Uncompressed records go to a scratch buffer the codec reads synchronously; the compressed bytes go
+    // straight into the request body when it is written: no buffer of the batch's own, no extra copy.
+    const raw = scratch(m.recordsBytes)
+    const end = writeRecords(raw, 0, records, m.bodySizes, m.deltas)
+    if (end !== raw.length) throw new Error(`record batch size mismatch: measured ${raw.length}, wrote ${end}`)
+    const placed = codec.compressWriter(raw)
+    if (placed !== null) {
+      const size = RECORD_BATCH_HEADER_BYTES + placed.size
+      return {
+        size,
+        writeInto(buf, offset) {
+          placed.writeInto(buf, offset + RECORD_BATCH_HEADER_BYTES)
+          finish(buf, offset, size, records.length, m, options, id)
+        },
+      }
+    }
+  }
   if (codec.compressAfter !== undefined && m.recordsBytes <= MAX_SCRATCH_BYTES) {
     // Uncompressed records go to a scratch buffer the codec reads synchronously, and the codec leaves
     // room for the header: one new buffer per batch, no copy of the compressed bytes.

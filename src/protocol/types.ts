@@ -15,6 +15,18 @@ export interface RecordsCodec {
    * reuse it. Null when this input is not compressed synchronously: the caller uses `compress` instead.
    */
   compressAfter?(data: Buffer, headroom: number): Buffer | null
+  /**
+   * Compresses synchronously (`data` is not kept after the call, so the caller may reuse it) and places the
+   * compressed bytes later, straight into a larger buffer (a Produce request body): no buffer of its own for
+   * the whole section. Null when this input is not compressed synchronously.
+   */
+  compressWriter?(data: Buffer): PlacedBytes | null
+}
+
+/** Bytes measured but not yet placed: `writeInto` writes exactly `size` bytes at `offset` of `buf`. */
+export interface PlacedBytes {
+  readonly size: number
+  writeInto(buf: Buffer, offset: number): void
 }
 
 /** Finds the codec of a compression type; throws when it is not available. */

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import kafkajs from 'kafkajs'
 import { codecAvailable, getCodec, registerCodecs } from '../../src/codecs/index.js'
 import { isXerialFramed, xerialBlocks, xerialFrame } from '../../src/codecs/snappy.js'
-import { LZ4_SYNC_LIMIT, lz4Frame } from '../../src/codecs/lz4.js'
+import { LZ4_SYNC_LIMIT, lz4Frame, lz4FrameWriter } from '../../src/codecs/lz4.js'
 import type { CodecName } from '../../src/codecs/index.js'
 
 const require = createRequire(import.meta.url)
@@ -149,6 +149,24 @@ describe('lz4 frames built around block compression', () => {
         const input = random ? randomBytes(size) : sample(size)
         const frame = lz4Frame(input, block)
         expect(lz4napi.decompressFrameSync(frame).equals(input)).toBe(true)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('a frame placed later (into a larger buffer) is the same bytes, whatever happens to the input after the call', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300_000 }), fc.boolean(), fc.integer({ min: 0, max: 100 }), (size, random, offset) => {
+        const input = random ? randomBytes(size) : sample(size)
+        const want = lz4Frame(input, block)
+        const placed = lz4FrameWriter(input, block)
+        input.fill(0x5a)
+        expect(placed.size).toBe(want.length)
+        const out = Buffer.alloc(offset + placed.size + 3, 0xee)
+        placed.writeInto(out, offset)
+        expect(out.subarray(offset, offset + placed.size).equals(want)).toBe(true)
+        expect(out.subarray(0, offset).every((b) => b === 0xee)).toBe(true)
+        expect(out.subarray(offset + placed.size).every((b) => b === 0xee)).toBe(true)
       }),
       { numRuns: 40 },
     )

@@ -65,10 +65,12 @@ describe('RecordBatch v2 encode/decode', () => {
     )
   })
 
-  it('a codec that leaves room for the header (lz4) writes the same bytes as one that does not, batch after batch', async () => {
+  it('a codec that places its output (lz4) or leaves room for the header writes the same bytes as one that does neither, batch after batch', async () => {
     const lz4 = recordsCodecs('lz4')
     const plain = (name: Exclude<CompressionName, 'none'>) => ({ compress: recordsCodecs(name).compress, decompress: recordsCodecs(name).decompress })
+    const roomOnly = (name: Exclude<CompressionName, 'none'>) => ({ ...plain(name), compressAfter: recordsCodecs(name).compressAfter })
     expect(lz4.compressAfter).toBeTypeOf('function')
+    expect(lz4.compressWriter).toBeTypeOf('function')
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(record, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), async (batches) => {
         // Several batches in a row: the scratch buffer of one batch must not leak into the next.
@@ -78,6 +80,8 @@ describe('RecordBatch v2 encode/decode', () => {
           const viaRoom = (await encoded[i]) as Buffer
           const viaCopy = (await encodeRecordBatch(records, { defaultTimestamp: 7, compression: 'lz4', codecs: plain })) as Buffer
           expect(viaRoom.equals(viaCopy)).toBe(true)
+          const viaRoomOnly = (await encodeRecordBatch(records, { defaultTimestamp: 7, compression: 'lz4', codecs: roomOnly })) as Buffer
+          expect(viaRoomOnly.equals(viaCopy)).toBe(true)
           const batch = await decodeRecordBatch(viaRoom, 0, { codecs: recordsCodecs })
           expect(batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }))).toEqual(expected(records, 7))
         }
