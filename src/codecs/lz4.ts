@@ -34,32 +34,16 @@ export const LZ4_SYNC_LIMIT = 1024 * 1024
  * not shrink), after `headroom` bytes left free for the caller.
  */
 export function lz4Frame(input: Buffer, block: (data: Buffer) => Buffer, headroom = 0): Buffer {
-  const blocks = Math.max(1, Math.ceil(input.length / MAX_BLOCK))
-  const out = Buffer.allocUnsafe(headroom + FRAME_HEADER.length + input.length + 4 * blocks + 4)
-  out.set(FRAME_HEADER, headroom)
-  let pos = headroom + FRAME_HEADER.length
-  for (let start = 0; start < input.length; start += MAX_BLOCK) {
-    const chunk = input.subarray(start, Math.min(input.length, start + MAX_BLOCK))
-    const c = block(chunk)
-    const size = c.length - 4
-    if (size < chunk.length) {
-      out.writeUInt32LE(size, pos)
-      out.set(c.subarray(4), pos + 4)
-      pos += 4 + size
-    } else {
-      out.writeUInt32LE((UNCOMPRESSED_BLOCK | chunk.length) >>> 0, pos)
-      out.set(chunk, pos + 4)
-      pos += 4 + chunk.length
-    }
-  }
-  out.writeUInt32LE(0, pos)
-  return out.subarray(0, pos + 4)
+  const frame = lz4FrameWriter(input, block)
+  const out = Buffer.allocUnsafe(headroom + frame.size)
+  frame.writeInto(out, headroom)
+  return out
 }
 
 /**
- * `input` as one LZ4 frame like `lz4Frame`, compressed now and written later by `writeInto` (into a request
- * body, say): the compressed blocks are kept, not `input` (a stored block is copied), and no buffer is
- * allocated for the whole frame.
+ * `input` as one LZ4 frame of independent blocks, each block compressed by `block` (or stored when it does
+ * not shrink), compressed now and written later by `writeInto` (into a request body, say): the compressed
+ * blocks are kept, not `input` (a stored block is copied), and no buffer is allocated for the whole frame.
  */
 export function lz4FrameWriter(input: Buffer, block: (data: Buffer) => Buffer): PlacedBytes {
   const parts: Buffer[] = []

@@ -158,6 +158,7 @@ describe('lz4 frames built around block compression', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 300_000 }), fc.boolean(), fc.integer({ min: 0, max: 100 }), (size, random, offset) => {
         const input = random ? randomBytes(size) : sample(size)
+        const original = Buffer.from(input)
         const want = lz4Frame(input, block)
         const placed = lz4FrameWriter(input, block)
         input.fill(0x5a)
@@ -165,6 +166,7 @@ describe('lz4 frames built around block compression', () => {
         const out = Buffer.alloc(offset + placed.size + 3, 0xee)
         placed.writeInto(out, offset)
         expect(out.subarray(offset, offset + placed.size).equals(want)).toBe(true)
+        expect(lz4napi.decompressFrameSync(out.subarray(offset, offset + placed.size)).equals(original)).toBe(true)
         expect(out.subarray(0, offset).every((b) => b === 0xee)).toBe(true)
         expect(out.subarray(offset + placed.size).every((b) => b === 0xee)).toBe(true)
       }),
