@@ -14,6 +14,11 @@ export interface BenchSettings {
   rate: number
   /** Seconds of untimed traffic before the first preset (a just-started broker is still warming up). */
   warmupSeconds: number
+  /**
+   * A transactional preset's burst commits a transaction every this many ms (Kafka Streams' commit.interval.ms
+   * under exactly_once_v2 is 100), as an exactly-once application commits by time, not per batch of records.
+   */
+  commitIntervalMs: number
   presets: readonly BuiltinPresetName[]
   /** Scratch topics start with this; they are deleted afterwards. */
   topicPrefix: string
@@ -36,6 +41,8 @@ export interface PresetResult {
     consumerPerSec: number
     consumerMBps: number
     consumerCpuPct: number
+    /** Transactions committed during the burst (transactional presets only). */
+    transactions?: number
   }
 }
 
@@ -98,9 +105,14 @@ export async function closeAll(s: BenchSettings, producer: Producer<string, Buff
   await producer.disconnect().catch((err: unknown) => s.warn(`producer disconnect: ${err instanceof Error ? err.message : String(err)}`))
 }
 
+/** The record the bench sends as number `id`: its send() time and phase in headers. */
+export function benchRecord(topic: string, id: number, value: Buffer, phase: Phase): { topic: string; key: string; value: Buffer; headers: Record<string, string> } {
+  return { topic, key: String(id % 1024), value, headers: { [SENT]: String(now()), [PHASE]: phase } }
+}
+
 /** Sends records and resolves when all are acked; a transactional producer sends them in one transaction. */
 export async function sendAll(producer: Producer<string, Buffer>, transactional: boolean, ids: readonly number[], topic: string, value: Buffer, phase: Phase): Promise<void> {
-  const record = (id: number) => ({ topic, key: String(id % 1024), value, headers: { [SENT]: String(now()), [PHASE]: phase } })
+  const record = (id: number) => benchRecord(topic, id, value, phase)
   if (transactional) {
     await producer.transaction(async (tx) => {
       await Promise.all(ids.map((id) => tx.send(record(id))))

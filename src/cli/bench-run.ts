@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { createAdmin, explainConfig, presets } from '../index.js'
 import type { BuiltinPresetName, Consumer } from '../index.js'
-import { closeAll, cpuPct, joinedConsumer, producerFor, round, sendAll, sleep } from './bench-clients.js'
+import { benchRecord, closeAll, cpuPct, joinedConsumer, producerFor, round, sendAll, sleep } from './bench-clients.js'
 import type { BenchSettings, PresetResult } from './bench-clients.js'
 import { measureLatencies } from './bench-latency.js'
 
@@ -63,24 +63,40 @@ async function measureThroughput(s: BenchSettings, preset: BuiltinPresetName, to
       explainConfig('producer', { brokers: ['127.0.0.1:9092'], preset: preset as 'low-latency', ...(transactional ? { transactionalId: 'x' } : {}) }).find((r) => r.option === 'bufferMemory')?.value,
     )
     const window = Math.max(1000, Math.min(200_000, Math.floor((bufferMemory * 0.8) / (s.size + 64))))
-    const chunk = transactional ? 500 : 1000
+    const chunk = 1000
     let sent = 0
-    const pending: Promise<void>[] = []
+    let transactions = 0
     const cpu1 = process.cpuUsage()
     const t1 = performance.now()
-    while (!s.signal.aborted && performance.now() - t1 < phaseMs * 0.6) {
-      const ids = Array.from({ length: chunk }, (_, i) => sent + i)
-      sent += chunk
-      const p = sendAll(producer, transactional, ids, topic, value, 't')
-      // Every rejection is seen: through the awaits below or Promise.all after the loop.
-      p.catch(() => undefined)
-      pending.push(p)
-      if (transactional) await p
-      while (pending.length * chunk > window) await pending.shift()
-      s.progress(preset, 'throughput', (performance.now() - t1) / phaseMs)
-      await new Promise<void>((r) => setImmediate(r))
+    const running = () => !s.signal.aborted && performance.now() - t1 < phaseMs * 0.6
+    /** Sends chunks while `more()` (at most `window` records outstanding); resolves when all are acked. */
+    const burst = async (send: (id: number) => Promise<unknown>, more: () => boolean): Promise<void> => {
+      const pending: Promise<unknown>[] = []
+      do {
+        const first = sent
+        sent += chunk
+        const p = Promise.all(Array.from({ length: chunk }, (_, i) => send(first + i)))
+        // Every rejection is seen: through the awaits below or Promise.all after the loop.
+        p.catch(() => undefined)
+        pending.push(p)
+        while (pending.length * chunk > window) await pending.shift()
+        s.progress(preset, 'throughput', (performance.now() - t1) / phaseMs)
+        await new Promise<void>((r) => setImmediate(r))
+      } while (more())
+      await Promise.all(pending)
     }
-    await Promise.all(pending)
+    if (transactional) {
+      // One transaction per commit interval, records sent without waiting for each other inside it.
+      while (running()) {
+        await producer.transaction(async (tx) => {
+          const started = performance.now()
+          await burst((id) => tx.send(benchRecord(topic, id, value, 't')), () => running() && performance.now() - started < s.commitIntervalMs)
+        })
+        transactions++
+      }
+    } else if (running()) {
+      await burst((id) => producer.send(benchRecord(topic, id, value, 't')), running)
+    }
     await producer.flush()
     const produceMs = Math.max(1, performance.now() - t1)
     const producerCpu = cpuPct(process.cpuUsage(cpu1), produceMs)
@@ -111,6 +127,7 @@ async function measureThroughput(s: BenchSettings, preset: BuiltinPresetName, to
       consumerPerSec: Math.round((drained / drainMs) * 1000),
       consumerMBps: round((mb(drained) / drainMs) * 1000, 2),
       consumerCpuPct: consumerCpu,
+      ...(transactional ? { transactions } : {}),
     }
   } finally {
     await closeAll(s, producer, consumers)

@@ -18,6 +18,7 @@ interface BenchFlags extends ConnectionFlags {
   partitions: number
   rate: number
   warmup: number
+  commitInterval: number
   goal: Goal
   preset: string[]
   json?: boolean
@@ -81,6 +82,8 @@ function printHuman(out: Output, flags: BenchFlags, results: readonly PresetResu
       out,
     ),
   )
+  const txns = results.find((r) => r.throughput.transactions !== undefined)
+  if (txns !== undefined) out.line(out.paint('dim', `${txns.preset}: one transaction every ${flags.commitInterval} ms of the burst (${txns.throughput.transactions} committed)`))
   out.line(out.paint('dim', 'CPU: this process as a share of one core (the latency phase runs producer and consumer together)'))
   if (rec === null) return
   out.line()
@@ -104,6 +107,7 @@ export function benchCommand(): Command {
       .option('--partitions <n>', 'partitions of the scratch topic', (v) => positiveInt('--partitions', v), 6)
       .option('--rate <records/s>', 'offered rate of the latency phase', (v) => positiveInt('--rate', v), 1000)
       .option('--warmup <seconds>', 'untimed traffic before the first preset (0: none)', (v) => nonNegativeInt('--warmup', v), 3)
+      .option('--commit-interval <ms>', "exactly-once's burst commits a transaction every this many ms (Kafka Streams' commit.interval.ms with exactly_once_v2)", (v) => positiveInt('--commit-interval', v), 100)
       .addOption(new Option('--goal <goal>', 'what the recommendation optimises').choices(['throughput', 'latency', 'durability']).default('throughput'))
       .option('-p, --preset <name>', 'measure only this preset (repeatable; default: all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option('--json', 'print one JSON document'),
@@ -130,6 +134,7 @@ export function benchCommand(): Command {
           partitions: flags.partitions,
           rate: flags.rate,
           warmupSeconds: flags.warmup,
+          commitIntervalMs: flags.commitInterval,
           presets: chosen,
           topicPrefix: 'kafkatune-bench',
           signal: abort.signal,
@@ -154,10 +159,10 @@ export function benchCommand(): Command {
       const rec = recommend(results, flags.goal)
       if (out.json) {
         out.emit({
-          settings: { size: flags.size, seconds: flags.seconds, partitions: flags.partitions, rate: flags.rate, warmupSeconds: flags.warmup },
+          settings: { size: flags.size, seconds: flags.seconds, partitions: flags.partitions, rate: flags.rate, warmupSeconds: flags.warmup, commitIntervalMs: flags.commitInterval },
           method: {
             latency: 'records offered at a fixed rate, the presets taking turns in 0.5 s slices after a warm-up; delay from send() to the consumer handler',
-            throughput: 'a burst as fast as the producer accepts (produced = acked records / time to the last ack), then drained by a new consumer group (consumed = records / time from the first to the last record)',
+            throughput: 'a burst as fast as the producer accepts (produced = acked records / time to the last ack; a transactional preset commits a transaction every commitIntervalMs), then drained by a new consumer group (consumed = records / time from the first to the last record)',
             cpu: 'this process as a share of one core; the latency phase runs producer and consumer together',
           },
           results,

@@ -283,6 +283,22 @@ describe('kafkatune bench', () => {
     expect(left).toEqual([])
   })
 
+  it('exactly-once commits its burst by time (--commit-interval): several records per transaction, one transaction per interval at most', async () => {
+    const r = await runCli(['bench', '--brokers', B, '--seconds', '2', '--warmup', '0', '--partitions', '2', '--preset', 'exactly-once', '--commit-interval', '150', '--json'], { timeoutMs: 110_000 })
+    expect(r.code, r.stderr).toBe(0)
+    const doc = JSON.parse(r.stdout) as { settings: { commitIntervalMs: number }; results: { preset: string; throughput: { records: number; transactions?: number; consumerPerSec: number } }[] }
+    expect(doc.settings.commitIntervalMs).toBe(150)
+    const [eo] = doc.results
+    expect(eo?.preset).toBe('exactly-once')
+    const transactions = eo?.throughput.transactions ?? 0
+    expect(transactions).toBeGreaterThanOrEqual(1)
+    // The burst lasts 0.6 s of the 1 s phase; each transaction at least one chunk of 1,000 records and up to 150 ms.
+    expect(transactions).toBeLessThanOrEqual(5)
+    expect(eo?.throughput.records).toBeGreaterThanOrEqual(transactions * 1000)
+    // Everything committed was read back by the read_committed drain.
+    expect(eo?.throughput.consumerPerSec).toBeGreaterThan(0)
+  })
+
   it('Ctrl-C stops, deletes the scratch topic and exits 130', async () => {
     const c = startCli(['bench', '--brokers', B, '--seconds', '60', '--warmup', '0', '--preset', 'low-latency'])
     const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin()

@@ -66,6 +66,7 @@ describe('kafkatune explain', () => {
     [['explain', 'gateway'], /invalid for argument 'kind'/],
     [['explain', 'producer', '--no-such-flag'], /unknown option '--no-such-flag'/],
     [['bench', '--size', '0', '--brokers', '127.0.0.1:9'], /--size expects a positive integer/],
+    [['bench', '--commit-interval', '0', '--brokers', '127.0.0.1:9'], /--commit-interval expects a positive integer/],
     [['tail', 'orders'], /no brokers: pass --brokers/],
     [['nosuch'], /unknown command 'nosuch'/],
   ])('exit 2 on a usage or validation error: %j', async (args, message) => {
