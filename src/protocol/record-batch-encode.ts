@@ -184,8 +184,8 @@ function scratch(size: number): Buffer {
 }
 
 /**
- * An uncompressed batch measured but not yet written: `writeInto` writes its `size` bytes at `offset` of
- * a larger buffer (a Produce request body), which saves copying a separately encoded batch into it.
+ * A batch measured (and compressed, if it is) but not yet written: `writeInto` writes its `size` bytes at
+ * `offset` of a larger buffer (a Produce request body), which saves copying a separately encoded batch into it.
  */
 export interface RecordBatchWriter {
   readonly size: number
@@ -194,8 +194,8 @@ export interface RecordBatchWriter {
 
 /**
  * Prepares `records` as one RecordBatch v2 (offsets 0..n-1 relative to `baseOffset`): a writer without
- * compression (nothing is copied until it writes) and with a codec that places its output (compressed now,
- * copied once when it writes), else the encoded bytes (which may be async).
+ * compression (nothing is copied until it writes) and with a codec that compresses synchronously
+ * (compressed now, copied once when it writes), else the encoded bytes of an asynchronous codec.
  */
 export function prepareRecordBatch(records: readonly RecordInput[], options: EncodeBatchOptions): RecordBatchWriter | Buffer | Promise<Buffer> {
   if (records.length === 0) throw invalid('a batch needs at least one record')
@@ -251,13 +251,24 @@ export function prepareRecordBatch(records: readonly RecordInput[], options: Enc
   const end = writeRecords(raw, 0, records, m.bodySizes, m.deltas)
   if (end !== raw.length) throw new Error(`record batch size mismatch: measured ${raw.length}, wrote ${end}`)
   const compressed = codec.compress(raw)
+  if (!(compressed instanceof Promise)) {
+    // Compressed already: its bytes are copied once, when the batch is written into the request body.
+    const size = RECORD_BATCH_HEADER_BYTES + compressed.length
+    return {
+      size,
+      writeInto(buf, offset) {
+        buf.set(compressed, offset + RECORD_BATCH_HEADER_BYTES)
+        finish(buf, offset, size, records.length, m, options, id)
+      },
+    }
+  }
   const withHeader = (c: Buffer): Buffer => {
     const buf = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + c.length)
     buf.set(c, RECORD_BATCH_HEADER_BYTES)
     finish(buf, 0, buf.length, records.length, m, options, id)
     return buf
   }
-  return compressed instanceof Promise ? compressed.then(withHeader) : withHeader(compressed)
+  return compressed.then(withHeader)
 }
 
 /**

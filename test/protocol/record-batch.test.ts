@@ -90,6 +90,26 @@ describe('RecordBatch v2 encode/decode', () => {
     )
   })
 
+  it('a codec that compresses synchronously (gzip, snappy) writes the same bytes as an asynchronous one', async () => {
+    const asyncOnly = (name: Exclude<CompressionName, 'none'>) => ({
+      compress: async (d: Buffer) => await recordsCodecs(name).compress(d),
+      decompress: recordsCodecs(name).decompress,
+    })
+    const syncOnly = (name: Exclude<CompressionName, 'none'>) => ({ compress: recordsCodecs(name).compress, decompress: recordsCodecs(name).decompress })
+    await fc.assert(
+      fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 30 }), fc.constantFrom<Exclude<CompressionName, 'none'>>('gzip', 'snappy'), async (records, compression) => {
+        const placed = encodeRecordBatch(records, { defaultTimestamp: 7, compression, codecs: syncOnly })
+        expect(Buffer.isBuffer(placed)).toBe(true)
+        const viaPromise = encodeRecordBatch(records, { defaultTimestamp: 7, compression, codecs: asyncOnly })
+        expect(viaPromise).toBeInstanceOf(Promise)
+        expect((placed as Buffer).equals(await viaPromise)).toBe(true)
+        const batch = await decodeRecordBatch(placed as Buffer, 0, { codecs: recordsCodecs })
+        expect(batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }))).toEqual(expected(records, 7))
+      }),
+      { numRuns: 40 },
+    )
+  })
+
   it('encodes header objects, string timestamps, control and log-append flags', async () => {
     const buf = (await encodeRecordBatch(
       [
