@@ -10,6 +10,8 @@ import type { KafkajsCluster, KafkajsEosManager, TransactionCoordinatorCache } f
 import { cachingTransactionCoordinator, createCluster, createEosManager, findBroker } from './internals.js'
 import type { ProduceResult } from './produce.js'
 import { produceThrottleObservers, sendProduce } from './produce.js'
+import { sendDescribeProducers } from './describe-producers.js'
+import type { DescribeProducersPartition } from '../protocol/describe-producers.js'
 
 export interface ProducerPlaneOptions {
   /** Idempotent or transactional: a producer id is needed. */
@@ -262,6 +264,12 @@ export class ProducerPlane {
   async produce(nodeId: number, request: ProduceRequest): Promise<ProduceResult[]> {
     const broker = await findBroker(this.cluster, nodeId)
     return await sendProduce(broker, request, produceThrottleObservers(this.kafka))
+  }
+
+  /** The producers broker `nodeId` holds state for on `topic`[`partition`] (DescribeProducers). */
+  async describeProducers(nodeId: number, topic: string, partition: number): Promise<DescribeProducersPartition[]> {
+    const broker = await findBroker(this.cluster, nodeId)
+    return await sendDescribeProducers(broker, [{ topic, partitions: [partition] }])
   }
 
   /** Asks for `topic` in metadata with auto-creation allowed (as the Java client's metadata request does). */

@@ -199,6 +199,16 @@ export class RecordAccumulator<R extends AccumulatedRecord> {
     this.nonEmpty.add(q)
   }
 
+  /** Takes `batch` off the head of its partition's queue (it was requeued and is settled now); false when it is not there. */
+  removeHead(batch: Batch<R>): boolean {
+    const q = this.queues.get(batch.topic)?.[batch.partition]
+    if (q === undefined || q.batches[0] !== batch) return false
+    q.batches.shift()
+    this.queuedRecords -= batch.records.length
+    if (q.batches.length === 0) this.nonEmpty.delete(q)
+    return true
+  }
+
   /** Removes and returns queued (not in flight) batches that `expired` says are past their deadline. */
   expire(expired: (batch: Batch<R>) => boolean): Batch<R>[] {
     const out: Batch<R>[] = []

@@ -129,6 +129,16 @@ export class KafkajsProducerEngine implements SenderEngine {
     return this.metadata.get(topic)?.leaders[partition] ?? -1
   }
 
+  async lastSequence(topic: string, partition: number): Promise<number | null> {
+    const nodeId = this.leaderOf(topic, partition)
+    if (nodeId < 0) return null
+    const { producerId, producerEpoch } = this.encoding.identity
+    const answers = await this.plane.describeProducers(nodeId, topic, partition)
+    const p = answers.find((a) => a.topic === topic && a.partition === partition)
+    if (p === undefined || p.errorCode !== 0) return null
+    return p.producers.find((x) => x.producerId === producerId && x.producerEpoch === producerEpoch)?.lastSequence ?? null
+  }
+
   staleMetadata(topics: readonly string[]): void {
     for (const t of topics) void this.loadMetadata(t).catch(() => undefined)
   }

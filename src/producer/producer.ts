@@ -110,6 +110,9 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
       emit('producer.error', { error, topic: batch.topic, partition: batch.partition, records })
     },
     onReset: (reason) => emit('producer.reset', { reason }),
+    onSequenceResolved: (topic, partition, records) => {
+      logger.info({ topic, partition, records }, `kafkatune: the broker already held ${records} record(s) of ${topic}[${partition}] whose requests went unanswered; they are not written again`)
+    },
     onFenced: (error) => {
       fencedError ??= error
     },

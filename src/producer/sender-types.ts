@@ -74,6 +74,11 @@ export interface SenderEngine {
    * across retries); absent or null without idempotence.
    */
   readonly sequences?: PartitionSequences | null
+  /**
+   * The last sequence the partition's leader holds for this producer's current id and epoch (DescribeProducers),
+   * null when it holds none or could not be asked.
+   */
+  lastSequence?(topic: string, partition: number): Promise<number | null>
   /** Recreate the underlying producer (fatal sequence/epoch errors). */
   reset(reason: string): Promise<void>
 }
@@ -94,5 +99,7 @@ export interface SenderHooks {
   /** `records` of `batch` failed now (records settled earlier, e.g. expired in flight, are not counted again). */
   onFailure?: (batch: OutboundBatch, error: KafkatuneError, records: number) => void
   onReset?: (reason: string) => void
+  /** The broker held `records` records of the partition that went unanswered (asked after OUT_OF_ORDER_SEQUENCE_NUMBER). */
+  onSequenceResolved?: (topic: string, partition: number, records: number) => void
   onFenced?: (error: KafkatuneError) => void
 }

@@ -18,6 +18,7 @@ export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, Partitio
 import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { PartitionSequences } from './sequences.js'
 import { settleOffsets } from './settle-offsets.js'
+import { settleWritten } from './resolve-sequence.js'
 import { deliveryTimeoutError, nextRequest, splitResults } from './sender-requests.js'
 import type { RecordMetadata } from './types.js'
 
@@ -33,6 +34,8 @@ export class Sender {
   private resetting = false
   private idleWaiters: (() => void)[] = []
   private fencedError: KafkatuneError | null = null
+  /** Partitions whose sequence is being asked of the broker (`resolveSequence`): none of their batches goes meanwhile. */
+  private readonly resolving = new Set<string>()
 
   constructor(
     private readonly acc: RecordAccumulator<OutboundRecord>,
@@ -143,6 +146,7 @@ export class Sender {
    */
   private mayGo(topic: string, partition: number, head: OutboundBatch, act: boolean): boolean {
     const max = this.options.maxInFlightRequests
+    if (this.resolving.size > 0 && this.resolving.has(`${topic}\u0000${partition}`)) return false
     const broker = this.engine.leaderOf(topic, partition)
     if ((this.inFlightPerBroker.get(broker) ?? 0) >= max) return false
     const seq = this.sequences
@@ -349,6 +353,11 @@ export class Sender {
         return
       case 'reset':
       case 'retriable': {
+        const only = batches.length === 1 ? (batches[0] as OutboundBatch) : undefined
+        if (failure.kind === 'reset' && failure.outOfOrder === true && only !== undefined && seq !== null && this.engine.lastSequence !== undefined && seq.uncertainHead(only)) {
+          this.resolveSequence(only, failure)
+          return
+        }
         if (failure.kind === 'reset') {
           this.resetReason = failure.error.message
           // Refused for its identity or sequence: under the new producer id it takes a new sequence.
@@ -370,6 +379,30 @@ export class Sender {
         return
       }
     }
+  }
+
+  /**
+   * OUT_OF_ORDER_SEQUENCE_NUMBER for a resend of an unanswered batch: the leader is asked what it holds before
+   * any reset (`resolve-sequence.ts`). Its partition waits; counted in flight, so no reset starts meanwhile.
+   */
+  private resolveSequence(b: OutboundBatch, failure: SendFailure): void {
+    const seq = this.sequences as PartitionSequences
+    const key = `${b.topic}\u0000${b.partition}`
+    b.attempts++
+    this.acc.requeue(b, null, this.positionOf)
+    this.resolving.add(key)
+    this.inFlight++
+    const engine = this.engine
+    const lastSequence = (topic: string, partition: number): Promise<number | null> => (engine.lastSequence as NonNullable<SenderEngine['lastSequence']>).call(engine, topic, partition)
+    void settleWritten(b, { acc: this.acc, sequences: seq, metrics: this.metrics, lastSequence, onResolved: this.hooks.onSequenceResolved }).then((resolved) => {
+      this.inFlight--
+      this.resolving.delete(key)
+      if (!resolved) {
+        this.resetReason ??= failure.error.message
+        seq.rewrite(b)
+      }
+      this.afterRequest()
+    })
   }
 
   /**

@@ -239,6 +239,34 @@ export class PartitionSequences {
     st.unknownEnd = Math.max(st.unknownEnd ?? 0, end)
   }
 
+  /**
+   * True when `batch` is its partition's oldest unresolved batch, a request carrying it went unanswered, and
+   * nothing of the partition is on the wire: what the broker holds can be asked (`writtenThrough`).
+   */
+  uncertainHead(batch: OutboundBatch): boolean {
+    const st = this.current(batch)
+    return st !== null && st.unresolved[0] === batch && st.onWire === 0 && (this.assigned.get(batch) as Assigned).uncertain
+  }
+
+  /**
+   * The partition's unresolved batches the broker holds, oldest first, given the last sequence it wrote for
+   * this producer: none when that is just before the oldest one, the batches up to the one that ends there,
+   * null when it matches no batch boundary (the sequence is lost).
+   */
+  writtenThrough(batch: OutboundBatch, lastSequence: number): OutboundBatch[] | null {
+    const st = this.current(batch)
+    if (st === null || st.unresolved.length === 0) return null
+    const wire = (position: number): number => (position < 0 ? -1 : position % (INT32_MAX + 1))
+    const first = (this.assigned.get(st.unresolved[0] as OutboundBatch) as Assigned).position
+    if (wire(first - 1) === lastSequence) return []
+    for (let i = 0; i < st.unresolved.length; i++) {
+      const b = st.unresolved[i] as OutboundBatch
+      const a = this.assigned.get(b) as Assigned
+      if (wire(a.position + b.records.length - 1) === lastSequence) return st.unresolved.slice(0, i + 1)
+    }
+    return null
+  }
+
   /** True when some partition lost its sequence and has nothing unresolved left: only a new producer id helps. */
   get resetNeeded(): boolean {
     if (this.options.transactional) return false

@@ -12,6 +12,7 @@ import { recordsCodecs, registerCodecs } from '../../src/codecs/index.js'
 import { createCluster, findBroker } from '../../src/kafkajs/internals.js'
 import type { KafkajsCluster } from '../../src/kafkajs/internals.js'
 import { sendFetch } from '../../src/kafkajs/fetch.js'
+import { sendDescribeProducers } from '../../src/kafkajs/describe-producers.js'
 import { ProducerPlane } from '../../src/kafkajs/producer-plane.js'
 import { createConsumer, createProducer } from '../../src/index.js'
 import type { ConsumedMessage } from '../../src/index.js'
@@ -292,6 +293,28 @@ describe('kafkatune record batches on the real broker', () => {
     await tune.disconnect()
     const seen = await kafkajsRead(topic, 2)
     expect(seen.map((m) => m.value!.toString()).sort()).toEqual(['from-kafkajs', 'from-kafkatune'])
+  })
+})
+
+describe('DescribeProducers (kafkatune request on a kafkajs connection)', () => {
+  it("reports an idempotent producer's last sequence per partition, and an error for a partition that does not exist", async () => {
+    const topic = uniqueName('dp-describe')
+    await createTopic(topic, 1)
+    const plain = testKafka('dp-describe').producer({ idempotent: true })
+    await plain.connect()
+    await plain.send({ topic, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })
+    await plain.send({ topic, messages: [{ value: 'd' }, { value: 'e' }] })
+    await plain.disconnect()
+    const broker = await findBroker(cluster, await leaderOf(topic))
+    const [p] = await sendDescribeProducers(broker, [{ topic, partitions: [0] }])
+    expect(p).toMatchObject({ topic, partition: 0, errorCode: 0 })
+    expect(p!.producers).toHaveLength(1)
+    expect(p!.producers[0]!.lastSequence).toBe(4)
+    expect(p!.producers[0]!.producerId >= 0n).toBe(true)
+    const [missing] = await sendDescribeProducers(broker, [{ topic, partitions: [5] }])
+    expect(missing?.errorCode).not.toBe(0)
+    // The kafkajs connection keeps working for kafkajs's own requests afterwards.
+    expect((await admin.fetchTopicOffsets(topic))[0]?.high).toBe('5')
   })
 })
 

@@ -192,6 +192,25 @@ describe('PartitionSequences', () => {
     expect(seq.resetNeeded).toBe(true)
   })
 
+  it('an unanswered head batch: what the broker holds is read off the last sequence it reports', () => {
+    const seq = warm()
+    const [a, b, c] = [batch(161), batch(39), batch(200)]
+    for (const x of [a, b, c]) seq.dispatched(x, 1)
+    expect(seq.uncertainHead(a)).toBe(false) // on the wire
+    for (const x of [a, b, c]) {
+      seq.returned(x)
+      seq.uncertain(x)
+    }
+    expect(seq.uncertainHead(a)).toBe(true)
+    expect(seq.uncertainHead(b)).toBe(false) // not the oldest
+    // Sequences 1..161, 162..200, 201..400 (0 was the warm-up's).
+    expect(seq.writtenThrough(a, 0)).toEqual([])
+    expect(seq.writtenThrough(a, 200)).toEqual([a, b])
+    expect(seq.writtenThrough(a, 400)).toEqual([a, b, c])
+    expect(seq.writtenThrough(a, 150)).toBeNull() // inside a batch: the sequence is lost
+    expect(seq.writtenThrough(a, 7000)).toBeNull()
+  })
+
   it('counts acknowledged batches behind an unresolved one: its resend stays among the last 5 the broker remembers', () => {
     const seq = warm()
     const bs = [batch(1), batch(1), batch(1), batch(1), batch(1)]

@@ -1,0 +1,47 @@
+/**
+ * After OUT_OF_ORDER_SEQUENCE_NUMBER for the resend of a batch whose earlier attempt went unanswered (a
+ * request timeout on a frozen broker, say), the broker may hold that batch, and the ones after it, without
+ * recognising the resend as a copy. A new producer id would write them again. So the partition's leader is
+ * asked for this producer's last sequence (DescribeProducers): the batches up to it were written and are
+ * acknowledged (offsets unknown, as for a duplicate), and the next one goes as it is.
+ */
+import type { RecordAccumulator } from './accumulator.js'
+import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
+import type { ProducerMetricsRecorder } from './metrics.js'
+import type { OutboundBatch, OutboundRecord, SenderHooks } from './sender-types.js'
+import type { PartitionSequences } from './sequences.js'
+import { settleOffsets } from './settle-offsets.js'
+
+export interface SettleWrittenContext {
+  acc: RecordAccumulator<OutboundRecord>
+  sequences: PartitionSequences
+  metrics: ProducerMetricsRecorder
+  lastSequence(topic: string, partition: number): Promise<number | null>
+  onResolved?: SenderHooks['onSequenceResolved']
+}
+
+/**
+ * Acknowledges the queued batches of `b`'s partition the leader holds (see the file comment). Resolves false
+ * when the answer fits no batch boundary, shows none of them written, or could not be had: the producer must
+ * then reset, as before.
+ */
+export async function settleWritten(b: OutboundBatch, ctx: SettleWrittenContext): Promise<boolean> {
+  let last: number | null
+  try {
+    last = await ctx.lastSequence(b.topic, b.partition)
+  } catch {
+    last = null
+  }
+  const written = last === null ? null : ctx.sequences.writtenThrough(b, last)
+  // Nothing written, yet the broker refused the batch it expects next: no progress to be had here.
+  if (written === null || written.length === 0) return false
+  ctx.onResolved?.(b.topic, b.partition, written.reduce((n, w) => n + w.records.length, 0))
+  for (const w of written) {
+    // Requeued in sequence order at the head of the partition's queue, none on the wire.
+    if (!ctx.acc.removeHead(w)) break
+    ctx.sequences.acked(w)
+    ctx.metrics.acked(w.topic, w.records.length, w.bytes - BATCH_OVERHEAD_BYTES, w.records[0]?.sendAt ?? 0, w.records[w.records.length - 1]?.sendAt ?? 0)
+    settleOffsets(w, -1, null)
+  }
+  return true
+}
