@@ -6,11 +6,10 @@
  * acknowledged (offsets unknown, as for a duplicate), and the next one goes as it is.
  */
 import type { RecordAccumulator } from './accumulator.js'
-import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
 import type { ProducerMetricsRecorder } from './metrics.js'
 import type { OutboundBatch, OutboundRecord, SenderHooks } from './sender-types.js'
 import type { PartitionSequences } from './sequences.js'
-import { settleOffsets } from './settle-offsets.js'
+import { settleWrittenBatch } from './settle-offsets.js'
 
 export interface SettleWrittenContext {
   acc: RecordAccumulator<OutboundRecord>
@@ -39,9 +38,7 @@ export async function settleWritten(b: OutboundBatch, ctx: SettleWrittenContext)
   for (const w of written) {
     // Requeued in sequence order at the head of the partition's queue, none on the wire.
     if (!ctx.acc.removeHead(w)) break
-    ctx.sequences.acked(w)
-    ctx.metrics.acked(w.topic, w.records.length, w.bytes - BATCH_OVERHEAD_BYTES, w.records[0]?.sendAt ?? 0, w.records[w.records.length - 1]?.sendAt ?? 0)
-    settleOffsets(w, -1, null)
+    settleWrittenBatch(w, -1, null, ctx.sequences, ctx.metrics)
   }
   return true
 }

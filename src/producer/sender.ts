@@ -17,7 +17,7 @@ import { DrainTimer, nextDue } from './drain-timer.js'
 export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { PartitionSequences } from './sequences.js'
-import { settleOffsets } from './settle-offsets.js'
+import { settleWrittenBatch } from './settle-offsets.js'
 import { settleWritten } from './resolve-sequence.js'
 import { deliveryTimeoutError, nextRequest, splitResults } from './sender-requests.js'
 import type { RecordMetadata } from './types.js'
@@ -279,11 +279,7 @@ export class Sender {
         this.fail(b, new KafkatuneError('KAFKA', `The broker answered without a result for ${b.topic}[${b.partition}]`, { retriable: false, details: { topic: b.topic, partition: b.partition } }))
         continue
       }
-      this.sequences?.acked(b)
-      this.metrics.acked(b.topic, b.records.length, b.bytes - BATCH_OVERHEAD_BYTES, b.records[0]?.sendAt ?? 0, b.records[b.records.length - 1]?.sendAt ?? 0)
-      const base = ack === undefined ? -1 : ack.baseOffset
-      const logAppend = ack !== undefined && ack.logAppendTime !== '-1' ? ack.logAppendTime : null
-      settleOffsets(b, base, logAppend)
+      settleWrittenBatch(b, ack === undefined ? -1 : ack.baseOffset, ack !== undefined && ack.logAppendTime !== '-1' ? ack.logAppendTime : null, this.sequences, this.metrics)
     }
   }
 

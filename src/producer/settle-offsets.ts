@@ -1,4 +1,14 @@
+import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
+import type { ProducerMetricsRecorder } from './metrics.js'
 import type { OutboundBatch, OutboundRecord } from './sender-types.js'
+import type { PartitionSequences } from './sequences.js'
+
+/** `b` was written: its sequence is acknowledged, it counts in the metrics, and its records resolve. */
+export function settleWrittenBatch(b: OutboundBatch, base: string | number, logAppendTime: string | null, sequences: PartitionSequences | null, metrics: ProducerMetricsRecorder): void {
+  sequences?.acked(b)
+  metrics.acked(b.topic, b.records.length, b.bytes - BATCH_OVERHEAD_BYTES, b.records[0]?.sendAt ?? 0, b.records[b.records.length - 1]?.sendAt ?? 0)
+  settleOffsets(b, base, logAppendTime)
+}
 
 /** Resolves each record of an acknowledged batch with base offset + its index (offsets are dense). */
 export function settleOffsets(b: OutboundBatch, base: string | number, logAppendTime: string | null): void {

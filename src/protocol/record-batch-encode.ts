@@ -224,16 +224,7 @@ export function prepareRecordBatch(records: readonly RecordInput[], options: Enc
     const end = writeRecords(raw, 0, records, m.bodySizes, m.deltas)
     if (end !== raw.length) throw new Error(`record batch size mismatch: measured ${raw.length}, wrote ${end}`)
     const placed = codec.compressWriter(raw)
-    if (placed !== null) {
-      const size = RECORD_BATCH_HEADER_BYTES + placed.size
-      return {
-        size,
-        writeInto(buf, offset) {
-          placed.writeInto(buf, offset + RECORD_BATCH_HEADER_BYTES)
-          finish(buf, offset, size, records.length, m, options, id)
-        },
-      }
-    }
+    if (placed !== null) return behindHeader(placed.size, (buf, at) => placed.writeInto(buf, at), (buf, offset, size) => finish(buf, offset, size, records.length, m, options, id))
   }
   if (codec.compressAfter !== undefined && m.recordsBytes <= MAX_SCRATCH_BYTES) {
     // Uncompressed records go to a scratch buffer the codec reads synchronously, and the codec leaves
@@ -253,14 +244,7 @@ export function prepareRecordBatch(records: readonly RecordInput[], options: Enc
   const compressed = codec.compress(raw)
   if (!(compressed instanceof Promise)) {
     // Compressed already: its bytes are copied once, when the batch is written into the request body.
-    const size = RECORD_BATCH_HEADER_BYTES + compressed.length
-    return {
-      size,
-      writeInto(buf, offset) {
-        buf.set(compressed, offset + RECORD_BATCH_HEADER_BYTES)
-        finish(buf, offset, size, records.length, m, options, id)
-      },
-    }
+    return behindHeader(compressed.length, (buf, at) => buf.set(compressed, at), (buf, offset, size) => finish(buf, offset, size, records.length, m, options, id))
   }
   const withHeader = (c: Buffer): Buffer => {
     const buf = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + c.length)
@@ -269,6 +253,18 @@ export function prepareRecordBatch(records: readonly RecordInput[], options: Enc
     return buf
   }
   return compressed.then(withHeader)
+}
+
+/** A writer of a compressed records section of `bodySize` bytes behind the batch header (`finish` writes the header). */
+function behindHeader(bodySize: number, writeBody: (buf: Buffer, at: number) => void, finishAt: (buf: Buffer, offset: number, size: number) => void): RecordBatchWriter {
+  const size = RECORD_BATCH_HEADER_BYTES + bodySize
+  return {
+    size,
+    writeInto(buf, offset) {
+      writeBody(buf, offset + RECORD_BATCH_HEADER_BYTES)
+      finishAt(buf, offset, size)
+    },
+  }
 }
 
 /**
