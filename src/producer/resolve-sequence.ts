@@ -42,3 +42,44 @@ export async function settleWritten(b: OutboundBatch, ctx: SettleWrittenContext)
   }
   return true
 }
+
+const keyOf = (b: OutboundBatch): string => `${b.topic}\u0000${b.partition}`
+
+/**
+ * The sender's partitions under resolution: none of their batches goes meanwhile, and the leader is asked
+ * only once the partition's later batches on the wire have their answers (what they were told counts).
+ */
+export class SequenceResolver {
+  /** Per partition under resolution: called once nothing of it is on the wire, null when nothing waits. */
+  private readonly waiting = new Map<string, (() => void) | null>()
+
+  constructor(private readonly ctx: Omit<SettleWrittenContext, 'sequences' | 'lastSequence'>) {}
+
+  /** True while `topic`/`partition` is under resolution. */
+  holds(topic: string, partition: number): boolean {
+    return this.waiting.size > 0 && this.waiting.has(`${topic}\u0000${partition}`)
+  }
+
+  /** A request carrying `b` ended (after `sequences.returned(b)`). */
+  returned(b: OutboundBatch, sequences: PartitionSequences): void {
+    if (this.waiting.size === 0 || sequences.onWireOf(b) !== 0) return
+    const key = keyOf(b)
+    const clear = this.waiting.get(key)
+    if (clear == null) return
+    this.waiting.set(key, null)
+    clear()
+  }
+
+  /** Resolves `b`'s partition (`settleWritten`); false when the producer must reset. */
+  async resolve(b: OutboundBatch, sequences: PartitionSequences, lastSequence: SettleWrittenContext['lastSequence']): Promise<boolean> {
+    const key = keyOf(b)
+    const wireClear = sequences.onWireOf(b) === 0 ? null : new Promise<void>((resolve) => this.waiting.set(key, resolve))
+    if (!this.waiting.has(key)) this.waiting.set(key, null)
+    try {
+      if (wireClear !== null) await wireClear
+      return await settleWritten(b, { ...this.ctx, sequences, lastSequence })
+    } finally {
+      this.waiting.delete(key)
+    }
+  }
+}

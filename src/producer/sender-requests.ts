@@ -3,7 +3,9 @@
  * request's per-partition answers, and the delivery-timeout error.
  */
 import { KafkatuneError } from '../errors.js'
-import type { OutboundBatch, PartitionAckResult } from './sender-types.js'
+import { backoffMs } from '../util/backoff.js'
+import type { OutboundBatch, PartitionAckResult, SendFailure, SenderOptions } from './sender-types.js'
+import type { PartitionSequences } from './sequences.js'
 
 /** Most records in one produce request (all partitions together). */
 export const MAX_REQUEST_RECORDS = 20_000
@@ -60,4 +62,18 @@ export function deliveryTimeoutError(b: OutboundBatch, deliveryTimeoutMs: number
     `${b.records.length} record(s) for ${b.topic}[${b.partition}] not acknowledged within deliveryTimeoutMs (${deliveryTimeoutMs} ms)${cause === null ? '' : `; last error: ${cause.message}`}`,
     { cause: cause ?? undefined, details: { topic: b.topic, partition: b.partition, attempts: b.attempts } },
   )
+}
+
+/**
+ * A failed batch's next attempt (counted here): when it may go again (null: right behind the batch its
+ * partition retries first), or the error it fails with when out of time or attempts.
+ */
+export function retryAt(b: OutboundBatch, failure: SendFailure, now: number, options: SenderOptions, seq: PartitionSequences | null): number | null | KafkatuneError {
+  b.attempts++
+  if (now - b.createdAt >= options.deliveryTimeoutMs) return deliveryTimeoutError(b, options.deliveryTimeoutMs, failure.error)
+  if (b.attempts > options.retries) return failure.error
+  if (failure.kind === 'reset') return 0
+  // A batch behind a retried one waits for it, not for a back-off of its own.
+  if (seq !== null && !seq.isNextToRetry(b)) return null
+  return now + backoffMs(Math.min(b.attempts, 21), { baseMs: options.retryBackoffMs, maxMs: options.retryBackoffMaxMs })
 }

@@ -11,31 +11,28 @@ import type { RecordAccumulator } from './accumulator.js'
 import { BATCH_OVERHEAD_BYTES } from './accumulator.js'
 import type { BufferPool } from './buffer-pool.js'
 import type { ProducerMetricsRecorder } from './metrics.js'
-import { backoffMs } from '../util/backoff.js'
 import { DrainTimer, nextDue } from './drain-timer.js'
 
 export type { OutboundRecord, OutboundBatch, PartitionAck, FailureKind, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { OutboundBatch, OutboundRecord, PartitionAck, PartitionAckResult, SendFailure, SenderEngine, SenderOptions, SenderHooks } from './sender-types.js'
 import type { PartitionSequences } from './sequences.js'
 import { settleWrittenBatch } from './settle-offsets.js'
-import { settleWritten } from './resolve-sequence.js'
-import { deliveryTimeoutError, nextRequest, splitResults } from './sender-requests.js'
+import { SequenceResolver } from './resolve-sequence.js'
+import { InFlight } from './in-flight.js'
+import { deliveryTimeoutError, nextRequest, retryAt, splitResults } from './sender-requests.js'
 import type { RecordMetadata } from './types.js'
 
 /** Drives the accumulator (see the file comment). */
 export class Sender {
   private readonly timer = new DrainTimer(() => this.run())
-  private readonly inFlightPerBroker = new Map<number, number>()
-  private inFlight = 0
-  private readonly inFlightBatches = new Set<OutboundBatch>()
+  private readonly inFlight = new InFlight()
   private readonly isolated = new WeakSet<OutboundBatch>()
   private forced = 0
   private resetReason: string | null = null
   private resetting = false
-  private idleWaiters: (() => void)[] = []
   private fencedError: KafkatuneError | null = null
-  /** Partitions whose sequence is being asked of the broker (`resolveSequence`): none of their batches goes meanwhile. */
-  private readonly resolving = new Set<string>()
+  /** Partitions whose sequence is being asked of the broker (`resolveSequence`). */
+  private readonly resolver: SequenceResolver
 
   constructor(
     private readonly acc: RecordAccumulator<OutboundRecord>,
@@ -44,18 +41,18 @@ export class Sender {
     private readonly metrics: ProducerMetricsRecorder,
     private readonly options: SenderOptions,
     private readonly hooks: SenderHooks = {},
-  ) {}
+  ) {
+    this.resolver = new SequenceResolver({ acc, metrics, onResolved: hooks.onSequenceResolved })
+  }
 
   /** Requests in flight right now. */
   get requestsInFlight(): number {
-    return this.inFlight
+    return this.inFlight.requests
   }
 
   /** Records in flight right now. */
   get recordsInFlight(): number {
-    let n = 0
-    for (const b of this.inFlightBatches) n += b.records.length
-    return n
+    return this.inFlight.records
   }
 
   get fenced(): KafkatuneError | null {
@@ -96,8 +93,7 @@ export class Sender {
 
   /** Resolves when no request is in flight. */
   whenIdle(): Promise<void> {
-    if (this.inFlight === 0 && !this.resetting) return Promise.resolve()
-    return new Promise((resolve) => this.idleWaiters.push(resolve))
+    return this.inFlight.whenIdle()
   }
 
   /** Fails every queued (not in flight) batch with `error`. */
@@ -117,7 +113,7 @@ export class Sender {
     for (const b of this.acc.expire((batch) => now - batch.createdAt >= deliveryTimeout)) {
       this.fail(b, deliveryTimeoutError(b, deliveryTimeout, null))
     }
-    for (const b of this.inFlightBatches) {
+    for (const b of this.inFlight.batches) {
       if (now - b.createdAt >= deliveryTimeout) this.settleAll(b, null, deliveryTimeoutError(b, deliveryTimeout, null))
     }
     if (this.fencedError !== null) {
@@ -146,9 +142,9 @@ export class Sender {
    */
   private mayGo(topic: string, partition: number, head: OutboundBatch, act: boolean): boolean {
     const max = this.options.maxInFlightRequests
-    if (this.resolving.size > 0 && this.resolving.has(`${topic}\u0000${partition}`)) return false
+    if (this.resolver.holds(topic, partition)) return false
     const broker = this.engine.leaderOf(topic, partition)
-    if ((this.inFlightPerBroker.get(broker) ?? 0) >= max) return false
+    if (this.inFlight.to(broker) >= max) return false
     const seq = this.sequences
     if (seq === null) return true
     const verdict = seq.mayDrain(head, broker, max)
@@ -169,7 +165,7 @@ export class Sender {
     const limitBytes = this.options.maxRequestSize
     for (const [broker, batches] of perBroker) {
       let i = 0
-      while (i < batches.length && (this.inFlightPerBroker.get(broker) ?? 0) < this.options.maxInFlightRequests) {
+      while (i < batches.length && this.inFlight.to(broker) < this.options.maxInFlightRequests) {
         const { request, next, bytes, records } = nextRequest(batches, i, limitBytes, (b) => this.isolated.has(b))
         i = next
         this.dispatch(broker, request, bytes, records, now)
@@ -180,14 +176,12 @@ export class Sender {
   }
 
   private dispatch(broker: number, batches: OutboundBatch[], bytes: number, records: number, startedAt: number): void {
-    this.inFlight++
-    this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 0) + 1)
+    this.inFlight.started(broker, batches)
     const seq = this.sequences
     for (const b of batches) {
       // Sequences are taken here, in drain order, before the engine encodes the batch.
       seq?.dispatched(b, broker)
       b.sent = true
-      this.inFlightBatches.add(b)
       this.metrics.dispatched(startedAt - b.createdAt)
     }
     const engine = this.engine
@@ -224,49 +218,39 @@ export class Sender {
   }
 
   private done(broker: number, batches: OutboundBatch[]): void {
-    this.inFlight--
-    this.inFlightPerBroker.set(broker, (this.inFlightPerBroker.get(broker) ?? 1) - 1)
+    this.inFlight.ended(broker, batches)
     const seq = this.sequences
+    if (seq === null) return
     for (const b of batches) {
-      this.inFlightBatches.delete(b)
-      seq?.returned(b)
+      seq.returned(b)
+      this.resolver.returned(b, seq)
     }
   }
 
   private afterRequest(): void {
     if (this.resetReason === null && this.sequences?.resetNeeded === true) this.resetReason = 'a partition\'s sequence is unknown after a batch was given up'
     if (this.maybeReset()) return
-    this.notifyIdle()
+    this.inFlight.notify()
     this.wake()
   }
 
-  /** Starts the pending reset once no request is in flight; true when it started. */
+  /** Starts the pending reset once no request is in flight; true when it started. It counts as one meanwhile. */
   private maybeReset(): boolean {
-    if (this.inFlight === 0 && this.resetReason !== null && !this.resetting) {
-      const reason = this.resetReason
-      this.resetting = true
-      this.resetReason = null
-      this.hooks.onReset?.(reason)
-      this.metrics.reset()
-      this.engine
-        .reset(reason)
-        .catch(() => {
-          // The next produce attempt reports the failure through the usual error path.
-        })
-        .finally(() => {
-          this.resetting = false
-          this.notifyIdle()
-          this.wake()
-        })
-      return true
-    }
-    return false
-  }
-
-  private notifyIdle(): void {
-    if (this.inFlight === 0 && !this.resetting && this.idleWaiters.length > 0) {
-      for (const w of this.idleWaiters.splice(0)) w()
-    }
+    if (!this.inFlight.idle || this.resetReason === null || this.resetting) return false
+    const reason = this.resetReason
+    this.resetting = true
+    this.resetReason = null
+    this.hooks.onReset?.(reason)
+    this.metrics.reset()
+    const release = this.inFlight.hold()
+    // A failed reset is reported by the next produce attempt, through the usual error path.
+    void this.engine.reset(reason).catch(() => undefined).finally(() => {
+      this.resetting = false
+      release()
+      this.inFlight.notify()
+      this.wake()
+    })
+    return true
   }
 
   private acked(batches: OutboundBatch[], acks: PartitionAck[]): void {
@@ -313,7 +297,6 @@ export class Sender {
    * for each of them, so none was written (a failed request as a whole may have been).
    */
   private failed(batches: OutboundBatch[], failure: SendFailure, refused: boolean): void {
-    const now = Date.now()
     const seq = this.sequences
     if (!refused && seq !== null) for (const b of batches) seq.uncertain(b)
     if (failure.outOfOrder === true && seq !== null && failure.kind !== 'retriable') {
@@ -349,10 +332,12 @@ export class Sender {
         return
       case 'reset':
       case 'retriable': {
-        const only = batches.length === 1 ? (batches[0] as OutboundBatch) : undefined
-        if (failure.kind === 'reset' && failure.outOfOrder === true && only !== undefined && seq !== null && this.engine.lastSequence !== undefined && seq.uncertainHead(only)) {
-          this.resolveSequence(only, failure)
-          return
+        if (failure.kind === 'reset' && failure.outOfOrder === true && seq !== null && this.engine.lastSequence !== undefined) {
+          // Each partition whose refused batch is the resend of an unanswered one asks its leader on its own.
+          const askable = batches.filter((b) => seq.uncertainHead(b))
+          for (const b of askable) this.resolveSequence(b, failure)
+          if (askable.length === batches.length) return
+          batches = batches.filter((b) => !askable.includes(b))
         }
         if (failure.kind === 'reset') {
           this.resetReason = failure.error.message
@@ -360,16 +345,11 @@ export class Sender {
           for (const b of batches) seq?.rewrite(b)
         } else if (failure.outOfOrder !== true) this.engine.staleMetadata([...new Set(batches.map((b) => b.topic))])
         for (const b of batches) {
-          b.attempts++
-          if (now - b.createdAt >= this.options.deliveryTimeoutMs) {
-            this.fail(b, deliveryTimeoutError(b, this.options.deliveryTimeoutMs, failure.error), refused)
-          } else if (b.attempts > this.options.retries) {
-            this.fail(b, failure.error, refused)
-          } else {
+          const at = retryAt(b, failure, Date.now(), this.options, seq)
+          if (at instanceof KafkatuneError) this.fail(b, at, refused)
+          else {
             this.metrics.retried(b.topic, b.records.length)
-            // A batch behind a retried one waits for it, not for a back-off of its own.
-            const behind = seq !== null && !seq.isNextToRetry(b)
-            this.acc.requeue(b, failure.kind === 'reset' ? 0 : behind ? null : now + backoffMs(Math.min(b.attempts, 21), { baseMs: this.options.retryBackoffMs, maxMs: this.options.retryBackoffMaxMs }), this.positionOf)
+            this.acc.requeue(b, at, this.positionOf)
           }
         }
         return
@@ -379,20 +359,18 @@ export class Sender {
 
   /**
    * OUT_OF_ORDER_SEQUENCE_NUMBER for a resend of an unanswered batch: the leader is asked what it holds before
-   * any reset (`resolve-sequence.ts`). Its partition waits; counted in flight, so no reset starts meanwhile.
+   * any reset (`resolve-sequence.ts`), once the partition's later batches on the wire have their answers. The
+   * partition waits; counted in flight, so no reset starts meanwhile.
    */
   private resolveSequence(b: OutboundBatch, failure: SendFailure): void {
     const seq = this.sequences as PartitionSequences
-    const key = `${b.topic}\u0000${b.partition}`
     b.attempts++
     this.acc.requeue(b, null, this.positionOf)
-    this.resolving.add(key)
-    this.inFlight++
+    const release = this.inFlight.hold()
     const engine = this.engine
     const lastSequence = (topic: string, partition: number): Promise<number | null> => (engine.lastSequence as NonNullable<SenderEngine['lastSequence']>).call(engine, topic, partition)
-    void settleWritten(b, { acc: this.acc, sequences: seq, metrics: this.metrics, lastSequence, onResolved: this.hooks.onSequenceResolved }).then((resolved) => {
-      this.inFlight--
-      this.resolving.delete(key)
+    void this.resolver.resolve(b, seq, lastSequence).then((resolved) => {
+      release()
       if (!resolved) {
         this.resetReason ??= failure.error.message
         seq.rewrite(b)
@@ -418,7 +396,7 @@ export class Sender {
   }
 
   private armTimer(now: number): void {
-    const next = nextDue(this.acc, this.inFlightBatches, now, this.options.deliveryTimeoutMs, (topic, partition, head) => this.mayGo(topic, partition, head, false))
+    const next = nextDue(this.acc, this.inFlight.batches, now, this.options.deliveryTimeoutMs, (topic, partition, head) => this.mayGo(topic, partition, head, false))
     if (next !== null) this.wakeAt(Math.max(next, now + 1))
   }
 }

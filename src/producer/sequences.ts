@@ -240,31 +240,44 @@ export class PartitionSequences {
   }
 
   /**
-   * True when `batch` is its partition's oldest unresolved batch, a request carrying it went unanswered, and
-   * nothing of the partition is on the wire: what the broker holds can be asked (`writtenThrough`).
+   * True when `batch` is its partition's oldest unresolved batch and a request carrying it went unanswered:
+   * the broker may hold it, and what it holds can be asked (`writtenThrough`) once nothing of the partition
+   * is on the wire (`onWireOf`).
    */
   uncertainHead(batch: OutboundBatch): boolean {
     const st = this.current(batch)
-    return st !== null && st.unresolved[0] === batch && st.onWire === 0 && (this.assigned.get(batch) as Assigned).uncertain
+    return st !== null && st.unresolved[0] === batch && (this.assigned.get(batch) as Assigned).uncertain
+  }
+
+  /** Batches of `batch`'s partition inside a request right now. */
+  onWireOf(batch: OutboundBatch): number {
+    return this.current(batch)?.onWire ?? 0
   }
 
   /**
    * The partition's unresolved batches the broker holds, oldest first, given the last sequence it wrote for
-   * this producer: none when that is just before the oldest one, the batches up to the one that ends there,
-   * null when it matches no batch boundary (the sequence is lost).
+   * this producer: none when that is just before the oldest one, else every one that ends at or before it
+   * (batches acknowledged in between are skipped: the broker takes a batch only right after the one before
+   * it). Null when it falls inside a batch or past anything sent (the sequence is lost).
    */
   writtenThrough(batch: OutboundBatch, lastSequence: number): OutboundBatch[] | null {
     const st = this.current(batch)
-    if (st === null || st.unresolved.length === 0) return null
-    const wire = (position: number): number => (position < 0 ? -1 : position % (INT32_MAX + 1))
-    const first = (this.assigned.get(st.unresolved[0] as OutboundBatch) as Assigned).position
-    if (wire(first - 1) === lastSequence) return []
-    for (let i = 0; i < st.unresolved.length; i++) {
-      const b = st.unresolved[i] as OutboundBatch
-      const a = this.assigned.get(b) as Assigned
-      if (wire(a.position + b.records.length - 1) === lastSequence) return st.unresolved.slice(0, i + 1)
+    if (st === null || st.unresolved.length === 0 || lastSequence < -1 || lastSequence > INT32_MAX) return null
+    const modulus = INT32_MAX + 1
+    const wire = (position: number): number => (position < 0 ? -1 : position % modulus)
+    const before = (this.assigned.get(st.unresolved[0] as OutboundBatch) as Assigned).position - 1
+    // The unwrapped position of the broker's last sequence, counted forward from just before the oldest batch.
+    const last = before + ((((lastSequence - wire(before)) % modulus) + modulus) % modulus)
+    if (last >= st.next) return null
+    const written: OutboundBatch[] = []
+    for (const b of st.window) {
+      const a = this.assigned.get(b)
+      if (a === undefined || a.generation !== st.generation) continue
+      if (a.position + b.records.length - 1 <= last) {
+        if (st.unresolved.includes(b)) written.push(b)
+      } else if (a.position <= last) return null
     }
-    return null
+    return written
   }
 
   /** True when some partition lost its sequence and has nothing unresolved left: only a new producer id helps. */

@@ -42,7 +42,7 @@ interface Request {
 
 const PARTITIONS = 3
 
-function harness(opts: { retries: number; maxInFlight: number }) {
+function harness(opts: { retries: number; maxInFlight: number; forgetful?: boolean }) {
   const sequences = new PartitionSequences({ transactional: false })
   const pool = new BufferPool(10_000_000, 1000)
   const acc = new RecordAccumulator<OutboundRecord>({
@@ -55,6 +55,8 @@ function harness(opts: { retries: number; maxInFlight: number }) {
   const broker: BrokerPartition[] = Array.from({ length: PARTITIONS }, () => ({ log: [], generation: -1, expected: 0, cache: [] }))
   const pending: Request[] = []
   let maxOnWire = 0
+  let described = 0
+  let resets = 0
   const onWire = new Map<number, number>()
   const fail = (kind: FailureKind, extra: Record<string, unknown> = {}) => Object.assign(new Error(`fake ${kind}`), { kind, ...extra })
 
@@ -82,8 +84,15 @@ function harness(opts: { retries: number; maxInFlight: number }) {
       return { kind: e.kind, outOfOrder: e.outOfOrder, error: new KafkatuneError('KAFKA', e.message, { retriable: e.kind === 'retriable' }) }
     },
     leaderOf: () => 1,
+    // DescribeProducers: the last sequence the partition wrote for the producer's current identity.
+    lastSequence: async (_topic, partition) => {
+      described++
+      const p = broker[partition] as BrokerPartition
+      return p.generation === sequences.generation ? p.expected - 1 : null
+    },
     staleMetadata: () => undefined,
     reset: async () => {
+      resets++
       sequences.newIdentity()
     },
   }
@@ -110,6 +119,8 @@ function harness(opts: { retries: number; maxInFlight: number }) {
       p.cache = []
     } else {
       const dup = p.cache.find((c) => c.base === seq && c.count === b.records.length)
+      // A forgetful broker refuses the resend of a batch it holds as out of order (Kafka 4.1.2 did, after a freeze).
+      if (dup !== undefined && opts.forgetful === true) return { topic: b.topic, partition: b.partition, baseOffset: '-1', logAppendTime: '-1', error: fail('reset', { outOfOrder: true }) }
       if (dup !== undefined) return ack(dup.offset)
       if (seq !== p.expected) return { topic: b.topic, partition: b.partition, baseOffset: '-1', logAppendTime: '-1', error: fail('reset', { outOfOrder: true }) }
     }
@@ -165,7 +176,7 @@ function harness(opts: { retries: number; maxInFlight: number }) {
     sender.wake()
   }
   const total = () => sent.reduce((s, p) => s + p.length, 0)
-  return { send, answer, broker, sent, outcomes, sender, pending, settled: () => settledCount, total, maxOnWire: () => maxOnWire }
+  return { send, answer, broker, sent, outcomes, sender, pending, settled: () => settledCount, total, maxOnWire: () => maxOnWire, described: () => described, resets: () => resets }
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 3))
@@ -216,6 +227,28 @@ describe('Sender sequencing with several batches in flight per partition', () =>
     )
     // The limit is really above one: partitions had several batches on the wire at once.
     expect(pipelined).toBeGreaterThan(10)
+  }, 120_000)
+
+  it('a broker that refuses resends of batches it holds as out of order: asked what it holds, nothing is written twice', async () => {
+    let asked = 0
+    let multi = 0
+    await fc.assert(
+      fc.asyncProperty(steps, async (script) => {
+        const h = harness({ retries: 1_000_000, maxInFlight: 5, forgetful: true })
+        await run(h, script)
+        for (let p = 0; p < PARTITIONS; p++) {
+          const log = (h.broker[p] as BrokerPartition).log
+          expect(log).toEqual(h.sent[p])
+          // Its own place in the log, or -1 for a batch acknowledged from the leader's last sequence.
+          for (const [i, value] of log.entries()) expect(['-1', String(i)]).toContain(h.outcomes.get(value)?.offset)
+        }
+        if (h.described() > 0) asked++
+        if (h.described() > 1 && h.resets() === 0) multi++
+      }),
+      { numRuns: Number(process.env.SEQ_RUNS ?? 60) },
+    )
+    expect(asked).toBeGreaterThan(5)
+    expect(multi).toBeGreaterThan(0)
   }, 120_000)
 
   it('with batches given up (few retries), the log holds every acknowledged record once and nothing out of order', async () => {

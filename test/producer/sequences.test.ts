@@ -211,6 +211,23 @@ describe('PartitionSequences', () => {
     expect(seq.writtenThrough(a, 7000)).toBeNull()
   })
 
+  it('an unanswered head batch with acknowledged batches after it: the last sequence may lie past them', () => {
+    const seq = warm()
+    const [a, b, c] = [batch(10), batch(10), batch(10)]
+    for (const x of [a, b, c]) seq.dispatched(x, 1)
+    // a's answer is lost (sequences 1..10), b (11..20) is acknowledged, c (21..30) is refused and waits.
+    for (const x of [a, b, c]) seq.returned(x)
+    seq.uncertain(a)
+    seq.acked(b)
+    expect(seq.uncertainHead(a)).toBe(true)
+    expect(seq.writtenThrough(a, 20)).toEqual([a])
+    expect(seq.writtenThrough(a, 30)).toEqual([a, c])
+    expect(seq.writtenThrough(a, 15)).toBeNull() // inside b: no batch boundary, so the answer cannot be trusted
+    expect(seq.writtenThrough(a, 5)).toBeNull() // inside a
+    expect(seq.writtenThrough(a, 31)).toBeNull() // past anything sent
+    expect(seq.writtenThrough(a, -5)).toBeNull()
+  })
+
   it('counts acknowledged batches behind an unresolved one: its resend stays among the last 5 the broker remembers', () => {
     const seq = warm()
     const bs = [batch(1), batch(1), batch(1), batch(1), batch(1)]
