@@ -343,7 +343,9 @@ class BatchRun<K, V> {
     const size = settings.maxPollRecords
     for (let start = 0; start < records.length; start += size) {
       if (this.shouldBreak()) break
-      const chunk = records.slice(start, start + size).map((r) => this.raw(r))
+      const end = Math.min(records.length, start + size)
+      const chunk: RawRecord[] = []
+      for (let i = start; i < end; i++) chunk.push(this.raw(records[i] as FetchedRecord))
       const goOn = this.h.eachMessage !== undefined ? await this.eachMessage(chunk) : await this.eachBatch(chunk)
       if (!goOn) break
       this.flush()

@@ -35,9 +35,9 @@ export function decodeRecord<K, V>(
   valueDeserializer: Serializer<V>,
 ): ConsumedMessage<K, V> | Promise<ConsumedMessage<K, V>> {
   const headers = plainHeaders(raw.headers)
-  const where = { partition: raw.partition, offset: raw.offset }
-  const key = raw.key === null ? null : deserializeOrThrow(keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, where)
-  const value = raw.value === null ? null : deserializeOrThrow(valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, where)
+  // An error names the record's partition and offset, read off `raw` (its payload is not).
+  const key = raw.key === null ? null : deserializeOrThrow(keyDeserializer, raw.key, { topic: raw.topic, part: 'key', headers }, raw)
+  const value = raw.value === null ? null : deserializeOrThrow(valueDeserializer, raw.value, { topic: raw.topic, part: 'value', headers }, raw)
   if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(([k, v]) => message(raw, headers, k, v))
   return message(raw, headers, key, value)
 }

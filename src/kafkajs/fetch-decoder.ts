@@ -83,11 +83,20 @@ function batchContextOf(h: RecordBatchHeader): BatchContext {
  * A maker of kafkajs's message objects (same fields, same string offsets and timestamps as its own decoder),
  * straight from the decoded fields. It remembers the batch it is in, so the batch context is made once per batch.
  */
+/**
+ * The headers of every record without any: one frozen object, read by kafkatune's consumers and pipeline only
+ * (each `ConsumedMessage` gets headers of its own).
+ */
+const NO_HEADERS: KafkajsRecord['headers'] = Object.freeze({})
+
 export function kafkajsMessageMaker(): RecordMaker<KafkajsRecord> {
   let batch: RecordBatchHeader | null = null
   let context: BatchContext = {}
   let base = 0
   let safe = true
+  // Records of a batch mostly share their timestamp (the millisecond they were sent in): one string for a run of them.
+  let lastTimestamp = Number.NaN
+  let timestampText = ''
   return (h, offsetDelta, timestamp, key, value, list) => {
     if (h !== batch) {
       batch = h
@@ -95,15 +104,22 @@ export function kafkajsMessageMaker(): RecordMaker<KafkajsRecord> {
       base = Number(h.baseOffset)
       safe = Number.isSafeInteger(base + h.lastOffsetDelta)
     }
-    const headers: KafkajsRecord['headers'] = {}
-    for (const x of list) {
-      const prev = Object.prototype.hasOwnProperty.call(headers, x.key) ? headers[x.key] : undefined
-      setOwn(headers, x.key, prev === undefined ? x.value : Array.isArray(prev) ? prev.concat([x.value]) : [prev, x.value])
+    let headers: KafkajsRecord['headers'] = NO_HEADERS
+    if (list.length > 0) {
+      headers = {}
+      for (const x of list) {
+        const prev = Object.prototype.hasOwnProperty.call(headers, x.key) ? headers[x.key] : undefined
+        setOwn(headers, x.key, prev === undefined ? x.value : Array.isArray(prev) ? prev.concat([x.value]) : [prev, x.value])
+      }
+    }
+    if (timestamp !== lastTimestamp) {
+      lastTimestamp = timestamp
+      timestampText = String(timestamp)
     }
     return {
       magicByte: 2,
       attributes: 0,
-      timestamp: String(timestamp),
+      timestamp: timestampText,
       offset: safe ? String(base + offsetDelta) : (h.baseOffset + BigInt(offsetDelta)).toString(),
       key,
       value,

@@ -9,7 +9,13 @@ function causeText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-function where(ctx: SerdeContext, extra: Record<string, unknown> | undefined): string {
+/** Where a record is; only these two fields of the object are read (a fetched record may be passed as it is). */
+export interface RecordPlace {
+  partition?: number
+  offset?: string
+}
+
+function where(ctx: SerdeContext, extra: RecordPlace | undefined): string {
   const parts = [`topic "${ctx.topic}"`]
   if (extra?.partition !== undefined) parts.push(`partition ${String(extra.partition)}`)
   if (extra?.offset !== undefined) parts.push(`offset ${String(extra.offset)}`)
@@ -73,7 +79,7 @@ function deserializationError(
   serializer: Serializer<unknown>,
   ctx: SerdeContext,
   err: unknown,
-  extra: Record<string, unknown> | undefined,
+  extra: RecordPlace | undefined,
 ): KafkatuneError {
   if (err instanceof KafkatuneError && err.code === 'DESERIALIZATION') return err
   const name = nameOf(serializer)
@@ -82,19 +88,20 @@ function deserializationError(
   return new KafkatuneError('DESERIALIZATION', `${ctx.part} deserializer "${name}" failed for ${where(ctx, extra)}: ${cause.message}`, {
     cause,
     retriable: false,
-    details: { ...extra, topic: ctx.topic, part: ctx.part, serializer: name },
+    details: { ...(extra?.partition !== undefined ? { partition: extra.partition } : {}), ...(extra?.offset !== undefined ? { offset: extra.offset } : {}), topic: ctx.topic, part: ctx.part, serializer: name },
   })
 }
 
 /**
  * Runs `serializer.deserialize`, or throws (or rejects with) a `KafkatuneError` code `DESERIALIZATION`
- * naming the topic, part, serializer, cause and, when given in `extra`, the partition and offset.
+ * naming the topic, part, serializer, cause and, when given in `extra`, the partition and offset (no other field
+ * of `extra` is read).
  */
 export function deserializeOrThrow<T>(
   serializer: Serializer<T>,
   buf: Buffer,
   ctx: SerdeContext,
-  extra?: { partition?: number; offset?: string } & Record<string, unknown>,
+  extra?: RecordPlace,
 ): T | Promise<T> {
   const s = serializer as Serializer<unknown>
   let out: T | Promise<T>
