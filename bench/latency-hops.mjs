@@ -53,10 +53,16 @@ function scan(buf, into, t, fetchIndex = -1) {
 }
 
 // Socket writes: the produce request that carries a record (fetch requests carry no values).
+// Also counted: every write and the time spent inside it (the write syscall runs on the event loop's thread).
 const write = net.Socket.prototype.write
+const socketWrites = []
 net.Socket.prototype.write = function (chunk, ...rest) {
-  if (Buffer.isBuffer(chunk) && chunk.length > 100) scan(chunk, written, now())
-  return write.call(this, chunk, ...rest)
+  const t0 = now()
+  if (Buffer.isBuffer(chunk) && chunk.length > 100) scan(chunk, written, t0)
+  const t1 = now()
+  const out = write.call(this, chunk, ...rest)
+  socketWrites.push({ t: t1, ms: now() - t1 })
+  return out
 }
 
 // kafkajs's connection in the copy the dist under test loads.
@@ -213,6 +219,11 @@ function report({ loop, load, cpuUsPerRecord }) {
   const extra = [
     `load average (1 min) before/after: ${load.map((l) => l.toFixed(2)).join(' / ')}; records ${total} at ${rate}/s, first 10% left out`,
     `client CPU (producer + consumer + this harness, user + system): ${cpuUsPerRecord.toFixed(0)} µs per record`,
+    (() => {
+      const w = socketWrites.filter((x) => inWindow(x.t))
+      const total = w.reduce((sum, x) => sum + x.ms, 0)
+      return `socket writes in the window: ${w.length}, ${f(total)} ms inside socket.write (${f(w.length === 0 ? 0 : (total / w.length) * 1000)} µs each)`
+    })(),
     `end to end: p50 ${f(pct(e2e, 50))} ms, p99 ${f(p99)} ms, max ${f(e2e.at(-1))} ms`,
     `event-loop delay (monitorEventLoopDelay, 1 ms resolution): p50 ${f(loop.percentile(50) / 1e6)} ms, p99 ${f(loop.percentile(99) / 1e6)} ms, max ${f(loop.max / 1e6)} ms`,
     `stalls (a 1 ms timer late by > 3 ms) in the window: ${stallIn.length}, total ${f(stallIn.reduce((s, x) => s + x.ms, 0))} ms, longest ${f(Math.max(0, ...stallIn.map((s) => s.ms)))} ms`,
