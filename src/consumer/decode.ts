@@ -1,15 +1,10 @@
 /** From a fetched kafkajs record to a typed `ConsumedMessage`; shared by the consumer and the pipeline. */
-import type { IHeaders, KafkaMessage } from 'kafkajs'
+import type { IHeaders } from 'kafkajs'
 import type { ConsumedMessage } from '../messages.js'
 import { deserializeOrThrow } from '../serde/invoke.js'
 import type { Serializer } from '../serde/types.js'
 import type { RawRecord } from './dead-letter.js'
 import { setOwn } from '../util/own.js'
-
-/** The record as fetched, before deserialization. */
-export function rawOf(topic: string, partition: number, m: KafkaMessage): RawRecord {
-  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {} }
-}
 
 /** Headers as `Buffer`s; a repeated header name keeps its last value (as the Java client's `lastHeader`). */
 export function plainHeaders(h: IHeaders): Record<string, Buffer | undefined> {
