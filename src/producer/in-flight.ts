@@ -4,6 +4,7 @@
  * and nobody waiting for idle is woken.
  */
 import type { OutboundBatch } from './sender-types.js'
+import { once } from '../util/once.js'
 
 export class InFlight {
   private readonly perBroker = new Map<number, number>()
@@ -50,12 +51,7 @@ export class InFlight {
   /** Counts work that is not a request (a sequence resolution, a reset) as one; returns its end. */
   hold(): () => void {
     this.held++
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      this.held--
-    }
+    return once(() => this.held--)
   }
 
   /** Resolves once nothing is in flight (now, or at a `notify()`). */

@@ -19,6 +19,7 @@ import type { PartitionSequences } from './sequences.js'
 import { settleWrittenBatch } from './settle-offsets.js'
 import { SequenceResolver } from './resolve-sequence.js'
 import { InFlight } from './in-flight.js'
+import { once } from '../util/once.js'
 import { deliveryTimeoutError, nextRequest, retryAt, splitResults } from './sender-requests.js'
 import type { RecordMetadata } from './types.js'
 
@@ -83,12 +84,7 @@ export class Sender {
   force(): () => void {
     this.forced++
     this.wake()
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      this.forced--
-    }
+    return once(() => this.forced--)
   }
 
   /** Resolves when no request is in flight. */

@@ -54,6 +54,26 @@ async function readAll(topic: string, count: number): Promise<KafkaMessage[]> {
   }
 }
 
+/** An idempotent producer with 5 batches in flight per partition and short timeouts, connected. */
+async function pipelinedProducer(batchSize: number): Promise<Producer> {
+  const p = createProducer({
+    brokers: kafka.brokers,
+    logger,
+    idempotent: true,
+    maxInFlightRequests: 5,
+    lingerMs: 1,
+    batchSize,
+    compression: 'none',
+    requestTimeoutMs: 1_500,
+    deliveryTimeoutMs: 120_000,
+    retryBackoffMs: 50,
+    retryBackoffMaxMs: 500,
+  })
+  producers.push(p)
+  await p.connect()
+  return p
+}
+
 function settle<T>(p: Promise<T>): Promise<{ ok: T } | { err: KafkatuneError }> {
   return p.then(
     (ok) => ({ ok }),
@@ -207,21 +227,7 @@ describe('producer faults (own broker)', () => {
   it('idempotent producer with 5 batches in flight per partition, through a frozen broker, request timeouts and a kill: 0 lost, 0 duplicated, 0 reordered', async () => {
     // One partition: every request carries that partition's batch, so overlapping requests are batches in flight together.
     const topic = await topicWith(1)
-    const p = createProducer({
-      brokers: kafka.brokers,
-      logger,
-      idempotent: true,
-      maxInFlightRequests: 5,
-      lingerMs: 1,
-      batchSize: 4096,
-      compression: 'none',
-      requestTimeoutMs: 1_500,
-      deliveryTimeoutMs: 120_000,
-      retryBackoffMs: 50,
-      retryBackoffMaxMs: 500,
-    })
-    producers.push(p)
-    await p.connect()
+    const p = await pipelinedProducer(4096)
     const spans: { start: number; end: number; failed: boolean }[] = []
     const errors = new Map<string, number>()
     p.on('producer.request', (e) => {
@@ -275,21 +281,7 @@ describe('producer faults (own broker)', () => {
 
   it('idempotent producer, requests carrying batches of 3 partitions, through a frozen broker: 0 lost, 0 duplicated, 0 reordered per partition', async () => {
     const topic = await topicWith(3)
-    const p = createProducer({
-      brokers: kafka.brokers,
-      logger,
-      idempotent: true,
-      maxInFlightRequests: 5,
-      lingerMs: 1,
-      batchSize: 2048,
-      compression: 'none',
-      requestTimeoutMs: 1_500,
-      deliveryTimeoutMs: 120_000,
-      retryBackoffMs: 50,
-      retryBackoffMaxMs: 500,
-    })
-    producers.push(p)
-    await p.connect()
+    const p = await pipelinedProducer(2048)
     let multiPartition = 0
     let failed = 0
     p.on('producer.request', (e) => {
