@@ -57,6 +57,11 @@ export const recordsCodecs: CodecLookup = (name) => {
   return codec.records ?? { compress: (data) => codec.compress({ buffer: data }), decompress: (data) => codec.decompress(data) }
 }
 
+/** The native codecs whose packages this process tried to load so far (for tests and diagnostics). */
+export function loadedCodecs(): Exclude<CodecName, 'gzip'>[] {
+  return [...loaded.keys()] as Exclude<CodecName, 'gzip'>[]
+}
+
 /** Loads a codec once; `{ error }` when its package did not load. */
 export function loadCodec(name: Exclude<CodecName, 'gzip'>): { codec: KafkaCodec } | { error: Error } {
   return load(name)

@@ -4,7 +4,7 @@
  */
 import { Kafka } from 'kafkajs'
 import type { KafkaConfig, LogEntry, logLevel } from 'kafkajs'
-import { registerCodecs } from '../codecs/index.js'
+import { registerLazyCodecs } from './codecs.js'
 import { toKafkajsClientConfig } from '../config/index.js'
 import type { ResolvedConnection } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
@@ -41,8 +41,8 @@ function withoutDeliberateWarnings(logCreator: NonNullable<KafkaConfig['logCreat
 /** Builds a kafkajs client from resolved connection settings (`requestTimeoutMs` when the component has one). */
 export function createKafkaClient(settings: ResolvedConnection & { requestTimeoutMs?: number }): Kafka {
   // Codecs are process-wide in kafkajs: register them wherever a client is built, so a consumer-only
-  // process never crashes on a snappy/lz4/zstd batch.
-  registerCodecs()
+  // process never crashes on a snappy/lz4/zstd batch; each package loads when first needed.
+  registerLazyCodecs()
   patchRequestQueueTimer()
   const config = toKafkajsClientConfig(settings)
   if (config.logCreator !== undefined) config.logCreator = withoutDeliberateWarnings(config.logCreator)

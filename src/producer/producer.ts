@@ -3,6 +3,7 @@
  * the sender and the kafkajs engine into the plain object users program against.
  */
 import { createKafkaClient } from '../client.js'
+import { getCodec } from '../codecs/index.js'
 import { resolveProducerConfig } from '../config/index.js'
 import type { ProducerOptions, ProducerSettings } from '../config/index.js'
 import { KafkatuneError } from '../errors.js'
@@ -71,6 +72,9 @@ export function createProducer<K = string, V = string>(options: ProducerOptions<
 
 /** Creates a producer from already resolved settings (used by the pipeline). */
 export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V>): Producer<K, V> {
+  // The producer's codec loads now (the others only if something meets them): a package that does not load
+  // fails here with CONFIG_INVALID naming it, not every batch later.
+  if (settings.compression !== 'none') getCodec(settings.compression)
   const logger = clientLogger(settings.logger, 'producer', { clientId: settings.clientId })
   const kafka = createKafkaClient(settings)
   const metrics = new ProducerMetricsRecorder(Date.now, settings.clientId)
