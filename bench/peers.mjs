@@ -29,6 +29,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PARTITIONS, median } from './peers/common.mjs'
 import { eosReport } from './peers/eos.mjs'
+import { brokerCpuReader } from './peers/broker-cpu.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const SECTIONS = { producer: './peers/producers.mjs', consumer: './peers/consumers.mjs', latency: './peers/latency.mjs' }
@@ -61,9 +62,14 @@ function runChild(section, name, args, profile) {
   })
 }
 
-/** Creates a topic and polls until every partition has a leader (kafkajs's waitForLeaders can throw UNKNOWN_TOPIC_OR_PARTITION right after creation). */
+/**
+ * Creates a topic and polls until every partition has a leader (kafkajs's waitForLeaders can throw
+ * UNKNOWN_TOPIC_OR_PARTITION right after creation). Its files go as soon as it is deleted
+ * (`file.delete.delay.ms` 0; the broker's default, 60 s, deleted a finished run's hundreds of MB during some
+ * later contender's run, on the cores that contender shares with the broker).
+ */
 async function createTopic(admin, topic, partitions = PARTITIONS) {
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false })
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'file.delete.delay.ms', value: '0' }] }], waitForLeaders: false })
   for (let i = 0; i < 200; i++) {
     try {
       const md = await admin.fetchTopicMetadata({ topics: [topic] })
@@ -104,15 +110,17 @@ export function throughputRows(results, label, names, javaStartupCpu = NaN) {
     })
     const cpu = median(rs.map((r) => (r.cpuSeconds / r.records) * 1e6))
     const cpuNet = client === 'java' ? median(rs.map((r) => ((r.cpuSeconds - javaStartupCpu) / r.records) * 1e6)) : NaN
-    return { label, client, cpuNet, rounds: rs.length, rate: median(rates), min: Math.min(...rates), max: Math.max(...rates), ratio: median(paired), paired, cpu, cpuRatio: tuneCpu / cpu, rss: median(rs.map((r) => r.peakRssMb)), records: rs[0]?.records }
+    const brokerCpu = median(rs.map((r) => ((r.brokerCpuSeconds ?? NaN) / r.records) * 1e6))
+    return { label, client, cpuNet, brokerCpu, rounds: rs.length, rate: median(rates), min: Math.min(...rates), max: Math.max(...rates), ratio: median(paired), paired, cpu, cpuRatio: tuneCpu / cpu, rss: median(rs.map((r) => r.peakRssMb)), records: rs[0]?.records }
   })
 }
 
 function throughputTable(rows, what) {
-  const lines = [`| ${what} | client | records | records/s (min-max) | kafkatune vs client, records/s (per-round) | client CPU s / 1M records | kafkatune CPU / client CPU | peak RSS MB |`, '|---|---|---:|---:|---:|---:|---:|---:|']
+  const broker = rows.some((r) => Number.isFinite(r.brokerCpu))
+  const lines = [`| ${what} | client | records | records/s (min-max) | kafkatune vs client, records/s (per-round) | client CPU s / 1M records | kafkatune CPU / client CPU | peak RSS MB |${broker ? ' broker CPU s / 1M records |' : ''}`, `|---|---|---:|---:|---:|---:|---:|---:|${broker ? '---:|' : ''}`]
   for (const r of rows) {
     const ratio = r.client === 'kafkatune' ? '1.00x' : `${fmt(r.ratio, 2)}x (${r.paired.map((x) => fmt(x, 2)).join(', ')})`
-    lines.push(`| ${r.label} | ${r.client} | ${r.records ?? 'n/a'} | ${fmt(r.rate)} (${fmt(r.min)}-${fmt(r.max)}) | ${ratio} | ${fmt(r.cpu, 2)}${Number.isFinite(r.cpuNet) ? ` (${fmt(r.cpuNet, 2)} net of JVM start-up)` : ''} | ${fmt(r.cpuRatio, 2)} | ${fmt(r.rss)} |`)
+    lines.push(`| ${r.label} | ${r.client} | ${r.records ?? 'n/a'} | ${fmt(r.rate)} (${fmt(r.min)}-${fmt(r.max)}) | ${ratio} | ${fmt(r.cpu, 2)}${Number.isFinite(r.cpuNet) ? ` (${fmt(r.cpuNet, 2)} net of JVM start-up)` : ''} | ${fmt(r.cpuRatio, 2)} | ${fmt(r.rss)} |${broker ? ` ${fmt(r.brokerCpu, 2)} |` : ''}`)
   }
   return lines.join('\n')
 }
@@ -136,6 +144,13 @@ async function main() {
   }
   const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING, clientId: 'bench-admin' }).admin()
   await admin.connect()
+  // The broker's CPU over each contender's run (a local broker only): what that client's requests cost it.
+  const brokerCpu = brokerCpuReader(brokers)
+  const withBrokerCpu = async (run) => {
+    const before = brokerCpu?.() ?? NaN
+    const r = await run()
+    return { ...r, brokerCpuSeconds: (brokerCpu?.() ?? NaN) - before }
+  }
   const started = new Date()
   const out = { started: started.toISOString(), node: process.version, rounds, scale, javaFactor, names, producer: [], consumer: [], latency: [] }
   // The machine is shared: the 1-minute load average, sampled every 10 s, goes next to the numbers.
@@ -143,19 +158,24 @@ async function main() {
   const loadTimer = setInterval(() => loads.push(loadavg()[0]), 10_000)
   const order = (round) => names.map((_, i) => names[(i + round) % names.length])
   let seq = 0
+  // A deleted topic's files go right away (createTopic); the next contender starts after that.
+  const drop = async (topic) => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
   const fresh = async (prefix, partitions) => {
     const topic = `${prefix}-${Date.now()}-${seq++}`
     await createTopic(admin, topic, partitions)
     return topic
   }
-  const log = (s, r, extra = '') => console.log(`${s.padEnd(32)} ${fmt(r.records / r.seconds).padStart(8)} rec/s  cpu ${fmt((r.cpuSeconds / r.records) * 1e6, 2).padStart(6)} s/M  rss ${fmt(r.peakRssMb)} MB${extra}`)
+  const log = (s, r, extra = '') => console.log(`${s.padEnd(32)} ${fmt(r.records / r.seconds).padStart(8)} rec/s  cpu ${fmt((r.cpuSeconds / r.records) * 1e6, 2).padStart(6)} s/M  rss ${fmt(r.peakRssMb)} MB${Number.isFinite(r.brokerCpuSeconds) ? `  broker cpu ${fmt((r.brokerCpuSeconds / r.records) * 1e6, 2)} s/M` : ''}${extra}`)
   try {
     if (java !== null) {
       // What a JVM costs before its first record: a 1-record ProducerPerformance run (start, class loading, metadata, one send).
       const topic = await fresh('peers-java-startup')
       out.javaStartup = await java.javaProducer({ brokers, topic, bytes: 100, count: 1, compression: 'lz4' })
       console.log(`java start-up: ${fmt(out.javaStartup.cpuSeconds, 2)} CPU s, ${fmt(out.javaStartup.peakRssMb)} MB`)
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+      await drop(topic)
     }
     if (sections.includes('producer')) {
       const configs = [
@@ -168,17 +188,16 @@ async function main() {
             const topic = await fresh(`peers-${client}`)
             const args = { brokers, topic, bytes: cfg.bytes, count: client === 'java' ? cfg.count * javaFactor : cfg.count, compression: cfg.compression }
             const profile = client === 'kafkatune' && profileDir !== null ? { BENCH_PROFILE_DIR: profileDir, BENCH_PROFILE_NAME: `kafkatune-${cfg.bytes}-${cfg.compression}-r${round + 1}` } : null
-            const r = client === 'java' ? await java.javaProducer(args) : await runChild('producer', client, args, profile)
+            const r = await withBrokerCpu(() => (client === 'java' ? java.javaProducer(args) : runChild('producer', client, args, profile)))
             out.producer.push({ ...r, label: cfg.label, client, round })
             log(`producer r${round + 1} ${cfg.label} ${client}`, r)
-            await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+            await drop(topic)
           }
         }
       }
     }
     if (sections.includes('eos')) {
       const { runEosSection } = await import('./peers/eos.mjs')
-      const drop = (topic) => admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
       out.eos = await runEosSection({ brokers, rounds, scale, javaFactor, java, runChild, fresh, drop, log })
     }
     if (sections.includes('consumer')) {
@@ -190,12 +209,12 @@ async function main() {
       for (let round = 0; round < rounds; round++) {
         for (const client of order(round)) {
           const args = { brokers, topic, count: total }
-          const r = client === 'java' ? await java.javaConsumer(args) : await runChild('consumer', client, args, null)
+          const r = await withBrokerCpu(() => (client === 'java' ? java.javaConsumer(args) : runChild('consumer', client, args, null)))
           out.consumer.push({ ...r, label: '100 B lz4', client, round })
           log(`consumer r${round + 1} ${client}`, r)
         }
       }
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+      await drop(topic)
     }
     if (sections.includes('latency')) {
       const rate = 1000
@@ -207,7 +226,7 @@ async function main() {
           const r = client === 'java' ? await java.javaLatency({ brokers, topic, bytes: 100, total }) : await runChild('latency', client, { brokers, topic, bytes: 100, rate, total }, null)
           out.latency.push({ ...r, client, round })
           console.log(`latency  r${round + 1} ${client.padEnd(12)} p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms`)
-          await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+          await drop(topic)
         }
       }
     }
