@@ -15,6 +15,7 @@
  *   BENCH_SECTIONS=producer BENCH_CONTENDERS=kafkatune,rdkafka,java node bench/peers.mjs
  *   BENCH_SECTIONS=eos BENCH_CONTENDERS=kafkatune,java node bench/peers.mjs   # exactly-once vs high-throughput
  *   BENCH_PROFILE=1 node bench/peers.mjs     # a CPU profile of each kafkatune producer run, in bench/profiles/
+ *   BENCH_WARMUP=0 node bench/peers.mjs      # skip the unmeasured runs that warm up the broker's JIT first
  *   node bench/chart.mjs                      # bench/peers-chart.svg from bench/peers-results.json
  *
  * Client CPU of a Node contender is `process.cpuUsage()` over its timed window (librdkafka's threads
@@ -176,6 +177,16 @@ async function main() {
       out.javaStartup = await java.javaProducer({ brokers, topic, bytes: 100, count: 1, compression: 'lz4' })
       console.log(`java start-up: ${fmt(out.javaStartup.cpuSeconds, 2)} CPU s, ${fmt(out.javaStartup.peakRssMb)} MB`)
       await drop(topic)
+    }
+    if (process.env.BENCH_WARMUP !== '0') {
+      // A broker's own JIT warms up over its first few hundred thousand records: without this, the first
+      // contender of round 1 measured up to 4x the broker CPU per record of later runs. Not measured.
+      for (const [bytes, compression] of [[100, 'lz4'], [100, 'none'], [1024, 'lz4'], [1024, 'none']]) {
+        const topic = await fresh('peers-warmup')
+        await runChild('producer', 'kafkatune', { brokers, topic, bytes, count: 200_000, compression }, null)
+        await drop(topic)
+      }
+      console.log('broker warmed up (4 unmeasured producer runs)')
     }
     if (sections.includes('producer')) {
       const configs = [
