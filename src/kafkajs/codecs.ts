@@ -6,11 +6,11 @@ import type { CodecName, KafkaCodec } from '../codecs/index.js'
 // kafkajs is CommonJS and Node's ESM loader does not see `CompressionCodecs` as a named export.
 const { CompressionCodecs } = kafkajs
 
-type Registry = Record<number, () => KafkaCodec>
 const NATIVE = ['snappy', 'lz4', 'zstd'] as const
 /** Marks the registry entries kafkatune put there, also across copies of kafkatune sharing one kafkajs. */
 const OURS = Symbol.for('kafkatune.codecFactory')
 type Factory = (() => KafkaCodec) & { [OURS]?: true }
+const registry = CompressionCodecs as Record<number, Factory>
 
 function ours(factory: () => KafkaCodec): Factory {
   ;(factory as Factory)[OURS] = true
@@ -34,7 +34,6 @@ function givesCodec(entry: Factory | undefined): boolean {
  * package failed to load is left out (and reported by `codecAvailable`).
  */
 export function registerCodecs(): CodecName[] {
-  const registry = CompressionCodecs as Registry
   const registered: CodecName[] = ['gzip']
   for (const name of NATIVE) {
     const entry = loadCodec(name)
@@ -55,7 +54,6 @@ export function registerCodecs(): CodecName[] {
  * already there (kafkatune's, or one the application registered) is kept.
  */
 export function registerLazyCodecs(): void {
-  const registry = CompressionCodecs as Record<number, Factory>
   for (const name of NATIVE) {
     const id = COMPRESSION_TYPE_IDS[name]
     if (!givesCodec(registry[id])) registry[id] = ours(() => getCodec(name))
