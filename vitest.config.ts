@@ -13,8 +13,8 @@ export default defineConfig({
           // Property tests (fast-check, hundreds of runs) take 2-4 s alone and twice that on 2 loaded cores (CI runs
           // the unit project on three Node lines next to a broker): 5 s, vitest's default, failed them for load alone.
           testTimeout: 30_000,
-          // vitest's default is one worker less than the CPUs: one worker on a 2-CPU machine, where two ran the unit
-          // project in 58 s instead of 100 s (its own imports and transforms keep one worker from using the CPU).
+          // vitest's default is one worker less than the CPUs: one worker on a 2-CPU machine, which leaves a CPU idle
+          // (the unit project took 100 s there with one worker, 58-63 s with two).
           maxWorkers: Math.max(2, availableParallelism() - 1),
           typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'] },
         },
