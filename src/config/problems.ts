@@ -51,6 +51,12 @@ function hintFor(key: string, known: readonly string[]): string | undefined {
   return java !== undefined && known.includes(java) ? java : suggest(key, known)
 }
 
+/** A required option that was not given, said plainly (zod says "Invalid input: expected string, received undefined"). */
+function missing(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'invalid_type' || !/received undefined$/.test(issue.message)) return undefined
+  return `required: not given (expected ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected})`
+}
+
 /** Every zod issue as a problem naming the option, what was expected, and a fix. */
 export function zodProblems(error: z.ZodError, known: KnownOptions, prefix = ''): ConfigProblem[] {
   const problems: ConfigProblem[] = []
@@ -68,7 +74,7 @@ export function zodProblems(error: z.ZodError, known: KnownOptions, prefix = '')
       }
       continue
     }
-    problems.push({ option: path || '(options)', message: issue.message })
+    problems.push({ option: path || '(options)', message: missing(issue) ?? issue.message })
   }
   return problems
 }

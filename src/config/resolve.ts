@@ -24,6 +24,10 @@ export interface Traced {
   reasons: Record<string, string>
 }
 
+function describeValue(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v
+}
+
 /** Resolves a preset reference to a validated preset, collecting problems. */
 export function resolvePreset(ref: PresetRef | undefined, problems: ConfigProblem[]): Preset | null {
   if (ref === undefined) return null
@@ -34,6 +38,10 @@ export function resolvePreset(ref: PresetRef | undefined, problems: ConfigProble
       return null
     }
     return p
+  }
+  if (typeof ref !== 'object' || ref === null || Array.isArray(ref)) {
+    problems.push({ option: 'preset', message: `must be a preset name (${Object.keys(builtinPresets).join(', ')}) or a preset object from definePreset(), got ${describeValue(ref)}` })
+    return null
   }
   const parsed = presetSchema.safeParse(ref)
   if (!parsed.success) {

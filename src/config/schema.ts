@@ -3,7 +3,11 @@ import { z } from 'zod'
 import { CONNECTION_SETTINGS, CONSUMER_SETTINGS, GROUP_ID, PIPELINE_SETTINGS, PRESET, PRODUCER_SETTINGS, TOPICS, TRANSACTIONAL_ID, shapeOf } from './settings/index.js'
 import { posInt } from './settings/setting.js'
 
-export const connectionShape = { ...shapeOf(CONNECTION_SETTINGS, 'option'), preset: PRESET.schema.optional() }
+/**
+ * `brokers` is the one connection option without a default. `preset` is checked by `resolvePreset` alone
+ * (a name, or a whole preset object), so one mistake there is reported once, with the names to choose from.
+ */
+export const connectionShape = { ...shapeOf(CONNECTION_SETTINGS, 'option'), brokers: CONNECTION_SETTINGS.brokers.schema, preset: PRESET.schema.optional() }
 export const producerTuningShape = shapeOf(PRODUCER_SETTINGS, 'preset')
 export const consumerTuningShape = shapeOf(CONSUMER_SETTINGS, 'preset')
 

@@ -264,3 +264,38 @@ describe('built-in presets', () => {
     expect(resolveProducerConfig({ brokers, preset: 'exactly-once', transactionalId: 'x' }).acks).toBe('all')
   })
 })
+
+describe('missing and mistyped options', () => {
+  it('reports missing brokers as a ConfigError on every factory path, not a TypeError', () => {
+    for (const resolve of [() => resolveProducerConfig({} as never), () => resolveConsumerConfig({ groupId: 'g', topics: ['t'] } as never), () => explainConfig('producer', {} as never)]) {
+      const problems = problemsOf(resolve)
+      expect(problems).toEqual([{ option: 'brokers', message: expect.stringMatching(/^required: .*host:port/) }])
+    }
+    expect(problemsOf(() => resolveProducerConfig({ brokers: '127.0.0.1:9092' } as never))).toEqual([{ option: 'brokers', message: 'must be an array of host:port strings' }])
+  })
+
+  it('says a required option is missing in plain words', () => {
+    const problems = problemsOf(() => resolveConsumerConfig({ brokers } as never))
+    expect(problems).toEqual([
+      { option: 'groupId', message: 'required: not given (expected a string)' },
+      { option: 'topics', message: 'required: not given (expected an array)' },
+    ])
+  })
+
+  it('reports a wrong preset once, with the names to choose from', () => {
+    const unknown = problemsOf(() => resolveProducerConfig({ brokers, preset: 'turbo' as never }))
+    expect(unknown).toEqual([{ option: 'preset', message: expect.stringMatching(/^unknown preset 'turbo': use one of low-latency, high-throughput, exactly-once/) }])
+    for (const bad of [42, null, ['high-throughput']]) {
+      const problems = problemsOf(() => resolveConsumerConfig({ brokers, groupId: 'g', topics: ['t'], preset: bad as never }))
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toEqual({ option: 'preset', message: expect.stringMatching(/^must be a preset name \(low-latency, high-throughput, exactly-once\) or a preset object/) })
+    }
+    const pipeline = problemsOf(() => resolvePipelineConfig({ brokers, groupId: 'g', from: 'a', to: 'b', transactionalIdPrefix: 'p', transform: (m: unknown) => m, preset: 'turbo' } as never))
+    expect(pipeline.filter((p) => p.option === 'preset')).toHaveLength(1)
+  })
+
+  it('names what a pipeline `from` takes', () => {
+    const problems = problemsOf(() => resolvePipelineConfig({ brokers, groupId: 'g', from: 7, transactionalIdPrefix: 'p', transform: (m: unknown) => m } as never))
+    expect(problems).toEqual([{ option: 'from', message: 'must be a topic name or a non-empty array of topic names' }])
+  })
+})

@@ -9,7 +9,9 @@ const NO_DEFAULT = 'required: there is no default'
 
 export const CONNECTION_SETTINGS = {
   brokers: {
-    schema: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')).min(1, 'needs at least one broker'),
+    schema: z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'), { error: (issue) => (issue.input === undefined ? "required: the bootstrap servers as host:port strings, e.g. ['127.0.0.1:9092']" : 'must be an array of host:port strings') })
+      .min(1, 'needs at least one broker'),
     default: undefined,
     java: 'bootstrap.servers',
     reason: NO_DEFAULT,
@@ -59,7 +61,8 @@ export const CONNECTION_SETTINGS = {
 } satisfies SettingsOf<ConnectionOptions>
 
 export const PRESET = {
-  schema: z.union([z.enum(['low-latency', 'high-throughput', 'exactly-once']), z.object({}).passthrough()]),
+  // Anything here: resolvePreset checks names and preset objects (once, with a message that helps).
+  schema: z.unknown(),
   default: undefined,
   java: { none: 'presets are kafkatune bundles of Java properties' },
   reason: 'the Java client defaults unless a preset is named',

@@ -8,7 +8,7 @@ const topic = z.string().min(1)
 
 export const PIPELINE_SETTINGS = {
   from: {
-    schema: z.union([topic, z.array(topic).min(1)]),
+    schema: z.union([topic, z.array(topic).min(1)], { message: 'must be a topic name or a non-empty array of topic names' }),
     default: undefined,
     java: { none: 'the input topics: what the consumer of a consume-transform-produce loop subscribes to' },
     reason: 'required: there is no default',
