@@ -5,6 +5,7 @@
 import type { RecordHeader } from '../protocol/types.js'
 import type { ProducerHeaders } from './types.js'
 import { setOwn } from '../util/own.js'
+import { KafkatuneError } from '../errors.js'
 
 /**
  * Headers as the encoder takes them: an object (one value per name, the common case, no extra
@@ -19,7 +20,15 @@ export interface PreparedHeaders {
   view: Record<string, Buffer>
 }
 
-const toBuffer = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v) : v)
+/** A header value as written: a string as UTF-8, a Buffer as it is, null/undefined as a header without a value. */
+const toBuffer = (v: Buffer | string, name: string): Buffer => {
+  if (typeof v === 'string') return Buffer.from(v)
+  if (v === null || v === undefined || Buffer.isBuffer(v)) return v
+  throw new KafkatuneError('CONFIG_INVALID', `send(): header '${name}' must be a Buffer, a string or null (or an array of them), got ${Array.isArray(v) ? 'a nested array' : typeof v}`, {
+    retriable: false,
+    details: { header: name },
+  })
+}
 
 /**
  * Converts `send()` headers; a name with an array value is written once per element, in order. `extend` may
@@ -35,12 +44,12 @@ export function prepareHeaders(headers: ProducerHeaders | undefined, extend: ((v
       // Switch to the list form at the first array: the names before it keep their order.
       list ??= Object.entries(view).map(([key, value]) => ({ key, value }))
       for (const item of v as readonly (Buffer | string)[]) {
-        const b = toBuffer(item)
+        const b = toBuffer(item, name)
         list.push({ key: name, value: b })
         setOwn(view, name, b)
       }
     } else {
-      const b = toBuffer(v as Buffer | string)
+      const b = toBuffer(v as Buffer | string, name)
       setOwn(view, name, b)
       list?.push({ key: name, value: b })
     }

@@ -27,7 +27,7 @@ import type { Batch } from './accumulator.js'
 import { PendingSend } from './pending-send.js'
 import type { PendingHost } from './pending-send.js'
 import { OwnPromise, SettleGroup } from './record-promises.js'
-import { serializeRecordPart, storeSerialized } from './serialize-record.js'
+import { sendTimestamp, serializeRecordPart, storeSerialized } from './serialize-record.js'
 import { TransactionRunner } from './transaction.js'
 import type { TransactionToken } from './transaction.js'
 import type { Producer, ProducerEvents, ProducerRecord, RecordMetadata } from './types.js'
@@ -162,7 +162,7 @@ export function createProducerFromSettings<K, V>(settings: ProducerSettings<K, V
     // Without an explicit timestamp the create time is stamped once, when the record's batch is first
     // dispatched (engine.produce): one value per request keeps kafkajs's per-record timestamp work (sort,
     // Long deltas) out of the hot path, which measured about a third of the client CPU.
-    a.timestamp = record.timestamp === undefined ? '' : String(record.timestamp)
+    a.timestamp = record.timestamp === undefined ? '' : sendTimestamp(record.timestamp, topic)
     const k = key === null ? null : serializeRecordPart(settings.keySerializer, key, topic, 'key', headers)
     const v = value === null || value === undefined ? null : serializeRecordPart(settings.valueSerializer, value, topic, 'value', headers)
     if (k instanceof Promise || v instanceof Promise) {

@@ -1,6 +1,7 @@
 /** Serializing a record's key or value in send(): every failure becomes a `SERIALIZATION` error. */
 import { KafkatuneError } from '../errors.js'
 import type { Serializer } from '../serde/types.js'
+import { parseTimestamp, TIMESTAMP_RULE } from '../protocol/record-batch-encode.js'
 import { BATCH_OVERHEAD_BYTES, estimateRecordSize } from './accumulator.js'
 import type { PendingSend } from './pending-send.js'
 
@@ -38,6 +39,21 @@ export function serializeRecordPart<T>(serializer: Serializer<T>, value: T, topi
     )
   }
   return checkBuffer(s, topic, part, out)
+}
+
+/**
+ * A send()'s explicit create time as the record keeps it (ms as a decimal string), checked here so that a bad
+ * one fails its own send(), not the batch it would have joined.
+ */
+export function sendTimestamp(t: unknown, topic: string): string {
+  const n = typeof t === 'number' || typeof t === 'string' ? parseTimestamp(t) : undefined
+  if (n === undefined) {
+    throw new KafkatuneError('CONFIG_INVALID', `send(): timestamp ${typeof t === 'string' ? `'${t}'` : String(t)} for topic "${topic}" is not ${TIMESTAMP_RULE} (ms since the epoch, a number or a decimal string)`, {
+      retriable: false,
+      details: { topic },
+    })
+  }
+  return String(n)
 }
 
 /** Stores the serialized key and value in `a`, or throws RECORD_TOO_LARGE (larger than a request or the whole buffer). */

@@ -57,11 +57,20 @@ function invalid(message: string, details: Record<string, unknown> = {}): Kafkat
   return new KafkatuneError('CONFIG_INVALID', `Cannot encode record batch: ${message}`, { retriable: false, details })
 }
 
+/** What a record's timestamp must be: a whole number of ms within ±2^51, as a number or a decimal string. */
+export const TIMESTAMP_RULE = 'an integer number of ms within ±2^51'
+
+/** `t` as ms, or undefined when it breaks `TIMESTAMP_RULE`. */
+export function parseTimestamp(t: number | string): number | undefined {
+  const n = typeof t === 'number' ? t : t.trim() === '' ? NaN : Number(t)
+  return Number.isSafeInteger(n) && Math.abs(n) <= MAX_TIMESTAMP ? n : undefined
+}
+
 function timestampOf(r: RecordInput, fallback: number): number {
   const t = r.timestamp
   if (t === undefined || t === '') return fallback
-  const n = typeof t === 'number' ? t : Number(t)
-  if (!Number.isSafeInteger(n) || Math.abs(n) > MAX_TIMESTAMP) throw invalid(`timestamp ${String(t)} is not an integer number of ms within ±2^51`)
+  const n = parseTimestamp(t)
+  if (n === undefined) throw invalid(`timestamp ${String(t)} is not ${TIMESTAMP_RULE}`)
   return n
 }
 

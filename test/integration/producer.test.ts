@@ -215,6 +215,36 @@ describe('createProducer (real broker)', () => {
     await p.disconnect()
   })
 
+  it('a bad timestamp or header rejects only that send: the records batched around it are written', async () => {
+    const topic = uniqueName('p-bad-record')
+    await createTopic(topic, 1)
+    // Linger long enough that every record of a round would share one batch.
+    const p = producer({ lingerMs: 50, acks: 1, idempotent: false })
+    await p.connect()
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ timestamp: 'abc' }, /timestamp 'abc'/],
+      [{ timestamp: 1.5 }, /timestamp 1\.5/],
+      [{ timestamp: 2 ** 60 }, /integer number of ms/],
+      [{ headers: { a: 5 } }, /header 'a' must be a Buffer, a string or null/],
+      [{ headers: { a: ['x', { y: 1 }] } }, /header 'a'.*got object/],
+    ]
+    for (const [fields, message] of bad) {
+      const round = [p.send({ topic, value: 'before' }), p.send({ topic, value: 'bad', ...fields } as never), p.send({ topic, value: 'after' })]
+      const [before, rejected, after] = await Promise.allSettled(round)
+      expect(before.status).toBe('fulfilled')
+      expect(after.status).toBe('fulfilled')
+      expect(rejected.status).toBe('rejected')
+      const err = (rejected as PromiseRejectedResult).reason
+      expect(err).toBeInstanceOf(KafkatuneError)
+      expect(err.code).toBe('CONFIG_INVALID')
+      expect(err.message).toMatch(message)
+    }
+    const stamped = await p.send({ topic, value: 'string time', timestamp: '1700000000123' })
+    expect(stamped.timestamp).toBe('1700000000123')
+    await p.disconnect()
+    expect(await endOffsets(topic)).toEqual([bad.length * 2 + 1])
+  })
+
   it('keeps buffer use within bufferMemory under a fast producer', async () => {
     const topic = uniqueName('p-memory')
     await createTopic(topic, 3)

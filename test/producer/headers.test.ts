@@ -13,6 +13,13 @@ const roundTrip = async (headers: ProducerHeaders) => {
 }
 
 describe('producer headers', () => {
+  it('refuses a value that is not a Buffer, a string or null, naming the header', () => {
+    for (const bad of [{ n: 1 }, { n: true }, { n: { x: 1 } }, { n: ['ok', 2] }, { n: [['nested']] }]) {
+      expect(() => prepareHeaders(bad as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^send\(\): header 'n' must be a Buffer, a string or null/) }))
+    }
+    expect(prepareHeaders({ n: null } as never)!.wire).toEqual({ n: null })
+  })
+
   it('keeps the object form when no name repeats', () => {
     const p = prepareHeaders({ a: 'x', b: Buffer.from('y') })!
     expect(Array.isArray(p.wire)).toBe(false)
