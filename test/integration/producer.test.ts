@@ -230,11 +230,9 @@ describe('createProducer (real broker)', () => {
     ]
     for (const [fields, message] of bad) {
       const round = [p.send({ topic, value: 'before' }), p.send({ topic, value: 'bad', ...fields } as never), p.send({ topic, value: 'after' })]
-      const [before, rejected, after] = await Promise.allSettled(round)
-      expect(before.status).toBe('fulfilled')
-      expect(after.status).toBe('fulfilled')
-      expect(rejected.status).toBe('rejected')
-      const err = (rejected as PromiseRejectedResult).reason
+      const settled = await Promise.allSettled(round)
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+      const err = (settled[1] as PromiseRejectedResult).reason
       expect(err).toBeInstanceOf(KafkatuneError)
       expect(err.code).toBe('CONFIG_INVALID')
       expect(err.message).toMatch(message)
@@ -347,6 +345,25 @@ describe('transactions (real broker)', () => {
     })
     const seen = await readAll(topic, 1, true)
     expect(seen.map((m) => m.value!.toString())).toEqual(['after'])
+    await p.disconnect()
+  })
+
+  it('a transaction started inside another of the same producer is refused, not left waiting for itself; concurrent ones queue', async () => {
+    const topic = uniqueName('p-txnest')
+    await createTopic(topic, 1)
+    const p = producer({ preset: 'exactly-once', transactionalId: uniqueName('tx') } as never)
+    await p.connect()
+    let nested: unknown
+    await p.transaction(async (tx) => {
+      await tx.send({ topic, value: 'outer' })
+      nested = await p.transaction(async (inner) => void (await inner.send({ topic, value: 'never' }))).catch((e: unknown) => e)
+    })
+    expect(nested).toBeInstanceOf(KafkatuneError)
+    expect(nested).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/inside a transaction of the same producer/) })
+    // Two transactions started side by side (not nested) still run one after the other.
+    await Promise.all(['first', 'second'].map((value) => p.transaction(async (tx) => void (await tx.send({ topic, value })))))
+    const seen = await readAll(topic, 3, true)
+    expect(seen.map((m) => m.value!.toString()).sort()).toEqual(['first', 'outer', 'second'])
     await p.disconnect()
   })
 
