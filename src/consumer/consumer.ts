@@ -168,8 +168,12 @@ export function createConsumerFromSettings<K, V>(settings: ConsumerSettings<K, V
   async function run(h: RunHandlers<K, V>): Promise<void> {
     if (state === 'created') throw new KafkatuneError('NOT_CONNECTED', 'call consumer.connect() before run()')
     if (state !== 'connected' && state !== 'failed') throw new KafkatuneError('CONFIG_INVALID', 'consumer.run() was already called', { retriable: false })
-    if ((h.eachMessage === undefined) === (h.eachBatch === undefined)) {
+    if (h === null || typeof h !== 'object' || (h.eachMessage === undefined) === (h.eachBatch === undefined)) {
       throw new KafkatuneError('CONFIG_INVALID', 'consumer.run() takes exactly one of eachMessage or eachBatch', { retriable: false })
+    }
+    const handler = h.eachMessage ?? h.eachBatch
+    if (typeof handler !== 'function') {
+      throw new KafkatuneError('CONFIG_INVALID', `consumer.run(): ${h.eachMessage !== undefined ? 'eachMessage' : 'eachBatch'} must be a function, got ${handler === null ? 'null' : typeof handler}`, { retriable: false })
     }
     await ensureStartPositions(kafka, settings as ConsumerSettings<unknown, unknown>, log)
     handlers = h

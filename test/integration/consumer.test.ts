@@ -56,6 +56,27 @@ describe('createConsumer', () => {
     expect(consumer.metrics().commits).toBeGreaterThan(0)
   })
 
+  it('run() refuses a missing, doubled or non-function handler before it joins the group, and then runs', async () => {
+    const topic = uniqueName('cons-run-args')
+    await createTopic(topic, 1)
+    await produce(topic, numbered(3, 1))
+    const consumer = track(createConsumer({ brokers: brokers(), groupId: uniqueName('g'), topics: [topic], logger: quietLogger(), autoOffsetReset: 'earliest', ...fast }))
+    await consumer.connect()
+    const refused = [
+      [{}, /exactly one of eachMessage or eachBatch/],
+      [{ eachMessage: async () => undefined, eachBatch: async () => undefined }, /exactly one of eachMessage or eachBatch/],
+      [{ eachMessage: 5 }, /eachMessage must be a function, got number/],
+      [{ eachBatch: 'x' }, /eachBatch must be a function, got string/],
+    ] as const
+    for (const [handlers, message] of refused) {
+      await expect(consumer.run(handlers as never)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(message) })
+    }
+    const seen: string[] = []
+    await consumer.run({ eachMessage: async (m) => void seen.push(m.value as string) })
+    await waitFor(() => seen.length >= 3, 30_000)
+    expect(seen).toHaveLength(3)
+  })
+
   it('eachBatch calls never exceed maxPollRecords', async () => {
     const topic = uniqueName('cons-batch')
     const groupId = uniqueName('g')
