@@ -30,6 +30,14 @@ export function createTransformStep<KIn, VIn, KOut, VOut>(o: TransformStepOption
     const list = out === null || out === undefined ? [] : Array.isArray(out) ? out : [out]
     const staged: StagedRecord<KOut, VOut>[] = []
     for (const r of list) {
+      if (r === null || typeof r !== 'object') {
+        throw new KafkatuneError('CONFIG_INVALID', `transform returned ${r === null ? 'null inside an array' : typeof r}: return an output record ({ value, key?, topic?, headers? }), an array of them, or null to skip`, {
+          retriable: false,
+        })
+      }
+      if (r.topic !== undefined && (typeof r.topic !== 'string' || r.topic === '')) {
+        throw new KafkatuneError('CONFIG_INVALID', `an output record's topic must be a non-empty string, got ${typeof r.topic === 'string' ? "''" : typeof r.topic}`, { retriable: false })
+      }
       const topic = r.topic ?? o.to
       if (!topic) throw new KafkatuneError('CONFIG_INVALID', 'an output record has no topic and the pipeline has no `to`', { retriable: false })
       // Serializers see one value per header name, as the producer's do.
