@@ -4,7 +4,9 @@ import { getDefaultLogger, resolvePreset } from '../config/index.js'
 import type { ConnectionOptions, PresetRef, ResolvedConnection } from '../config/index.js'
 import type { ConfigProblem } from '../errors.js'
 import { ConfigError, KafkatuneError } from '../errors.js'
-import { kafkaError } from '../kafkajs/errors.js'
+import { TRANSIENT_TXN_TYPES, inspectKafkajsError, kafkaError } from '../kafkajs/errors.js'
+import { backoffMs } from '../util/backoff.js'
+import { sleep } from '../util/async.js'
 
 /** What `ensureTopic` takes; explicit values win over the preset's topic tuning. */
 export interface EnsureTopicOptions {
@@ -71,6 +73,27 @@ export interface Admin {
   disconnect(): Promise<void>
 }
 
+/** Kafka's rule for topic names (`Topic.validate` in the Java code base). */
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
+
+/** What the broker would refuse in `ensureTopic` options, found before a request is sent, with the option named. */
+function topicProblems(o: EnsureTopicOptions): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  if (typeof o !== 'object' || o === null) return [{ option: '(options)', message: 'ensureTopic needs an options object with at least `name`' }]
+  if (typeof o.name !== 'string' || !TOPIC_NAME.test(o.name) || o.name === '.' || o.name === '..') {
+    problems.push({ option: 'name', message: `${o.name === undefined ? 'required' : `'${String(o.name)}' is not a topic name`}: 1-249 characters of ASCII letters, digits, '.', '_' and '-' (not '.' or '..')` })
+  }
+  if (o.partitions !== undefined && !(Number.isInteger(o.partitions) && o.partitions >= 1)) problems.push({ option: 'partitions', message: `must be an integer >= 1, got ${String(o.partitions)}` })
+  if (o.replicationFactor !== undefined && !(Number.isInteger(o.replicationFactor) && (o.replicationFactor >= 1 || o.replicationFactor === -1))) {
+    problems.push({ option: 'replicationFactor', message: `must be an integer >= 1 (or -1 for the broker's default.replication.factor), got ${String(o.replicationFactor)}` })
+  }
+  if (o.config !== undefined) {
+    if (typeof o.config !== 'object' || o.config === null) problems.push({ option: 'config', message: "must be an object of topic configs by their Kafka names, e.g. { 'retention.ms': '86400000' }" })
+    else for (const [k, v] of Object.entries(o.config)) if (typeof v !== 'string') problems.push({ option: `config.${k}`, message: `topic config values are strings, got ${typeof v}` })
+  }
+  return problems
+}
+
 function resolveConnection(options: ConnectionOptions): ResolvedConnection {
   if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
     throw new ConfigError([{ option: 'brokers', message: "expected at least one 'host:port'" }], 'admin configuration')
@@ -90,6 +113,23 @@ const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     return await fn()
   } catch (err) {
     throw kafkaError(err, what)
+  }
+}
+
+/**
+ * A request to a group coordinator, tried again while the coordinator answers that it is loading or moving
+ * (a fresh cluster loads `__consumer_offsets` for a while; kafkajs's admin does not retry these): up to 20
+ * attempts, about 15 s, as a consumer waits for its start positions.
+ */
+async function toCoordinator<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const type = inspectKafkajsError(err).type
+      if (type === null || !TRANSIENT_TXN_TYPES.has(type) || attempt >= 20) throw err
+      await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 1000 }))
+    }
   }
 }
 
@@ -114,9 +154,9 @@ export function createAdmin(options: ConnectionOptions): Admin {
     connect: () => wrap('admin connect', ready),
 
     ensureTopic: (o) =>
-      wrap(`ensureTopic ${o.name}`, async () => {
-        const problems: ConfigProblem[] = []
-        const preset = resolvePreset(o.preset, problems)
+      wrap(`ensureTopic ${String(o?.name)}`, async () => {
+        const problems = topicProblems(o)
+        const preset = typeof o === 'object' && o !== null ? resolvePreset(o.preset, problems) : null
         if (problems.length > 0) throw new ConfigError(problems, 'ensureTopic options')
         const partitions = o.partitions ?? preset?.topic?.partitions ?? 1
         const replicationFactor = o.replicationFactor ?? preset?.topic?.replicationFactor ?? -1
@@ -164,7 +204,7 @@ export function createAdmin(options: ConnectionOptions): Admin {
     lag: ({ groupId, topic }) =>
       wrap(`lag of ${groupId} on ${topic}`, async () => {
         await ready()
-        const [committed, bounds] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)])
+        const [committed, bounds] = await Promise.all([toCoordinator(() => admin.fetchOffsets({ groupId, topics: [topic] })), admin.fetchTopicOffsets(topic)])
         const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]))
         const partitions = bounds
           .map((b) => {
@@ -212,7 +252,7 @@ export function createAdmin(options: ConnectionOptions): Admin {
     describeGroup: (groupId) =>
       wrap(`describeGroup ${groupId}`, async () => {
         await ready()
-        const { groups } = await admin.describeGroups([groupId])
+        const { groups } = await toCoordinator(() => admin.describeGroups([groupId]))
         const g = groups[0]
         if (g === undefined) return { groupId, state: 'Dead', protocol: '', members: [] }
         return {
