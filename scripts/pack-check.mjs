@@ -26,7 +26,7 @@ try {
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' }))
   const { filename, files } = packed[0]
   const paths = files.map((f) => f.path)
-  for (const needed of ['kafka/pom.xml', 'kafka/log4j2.properties', 'dist/testing.js', 'dist/testing.cjs', 'dist/testing.d.ts', 'dist/testing.d.cts', 'dist/cli.js']) {
+  for (const needed of ['kafka/pom.xml', 'kafka/log4j2.properties', 'dist/testing.js', 'dist/testing.cjs', 'dist/testing.d.ts', 'dist/testing.d.cts', 'dist/cli.js', 'scripts/podman-setup.sh']) {
     if (!paths.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
   }
   log(`packed ${filename} (${files.length} files)`)

@@ -13,7 +13,7 @@ export type DockerContainer = ReturnType<RuntimeClient['container']['getById']>
 const DETECT_TIMEOUT_MS = 5_000
 
 const ENABLE_HINT =
-  'Start Docker, or Podman\'s Docker API (`source scripts/podman-setup.sh` sets DOCKER_HOST and starts `podman system service`), or use mode "local" (Java 17+) or "external" (KAFKA_BROKERS)'
+  'Start Docker, or Podman\'s Docker API (`source node_modules/kafkatune/scripts/podman-setup.sh`, shipped in the package, sets DOCKER_HOST and starts `podman system service`), or use mode "local" (Java 17+) or "external" (KAFKA_BROKERS)'
 
 export async function loadTestcontainers(): Promise<Testcontainers> {
   try {

@@ -88,7 +88,7 @@ async function startOnce(
 export async function startLocalKafka(options: StartKafkaOptions = {}): Promise<KafkaHandle> {
   const nodeCount = options.nodes ?? 1
   if (nodeCount !== 1 && nodeCount !== 3) {
-    throw new KafkatuneError('HARNESS', `kafkatune: startKafka({ nodes }) takes 1 or 3, got ${String(nodeCount)}`, { retriable: false })
+    throw new KafkatuneError('HARNESS', `kafkatune: startKafka({ nodes }) takes 1 or 3, got ${JSON.stringify(nodeCount)}`, { retriable: false })
   }
   const brokerConfig = checkBrokerConfig(options.brokerConfig)
   const security = checkSecurity(options.security)
