@@ -14,6 +14,7 @@
  *   BENCH_ROUNDS=3 BENCH_SCALE=1 KAFKA_BROKERS=127.0.0.1:9092 node bench/peers.mjs
  *   BENCH_SECTIONS=producer BENCH_CONTENDERS=kafkatune,rdkafka,java node bench/peers.mjs
  *   BENCH_SECTIONS=eos BENCH_CONTENDERS=kafkatune,java node bench/peers.mjs   # exactly-once vs high-throughput
+ *   BENCH_SECTIONS=producer BENCH_CONTENDERS=kafkatune,kafkatuneFlush node bench/peers.mjs   # each send() awaited vs send-then-flush
  *   BENCH_PROFILE=1 node bench/peers.mjs     # a CPU profile of each kafkatune producer run, in bench/profiles/
  *   BENCH_WARMUP=0 node bench/peers.mjs      # skip the unmeasured runs that warm up the broker's JIT first
  *   node bench/chart.mjs                      # bench/peers-chart.svg from bench/peers-results.json

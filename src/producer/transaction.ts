@@ -3,7 +3,6 @@
  * its records, commit; abort when anything fails. A failed commit or abort recreates the kafkajs
  * producer so the kafkatune producer stays usable; fencing makes it refuse to write for good.
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { KafkatuneError } from '../errors.js'
 import type { KafkajsProducerEngine } from './engine.js'
 import type { ProducerRecord, RecordMetadata, Transaction } from './types.js'
@@ -33,8 +32,6 @@ export interface TransactionToken {
 export class TransactionRunner<K, V> {
   private tail: Promise<unknown> = Promise.resolve()
   private current: TransactionToken | null = null
-  /** The transaction whose callback is running in this async context (to refuse a nested transaction()). */
-  private readonly inside = new AsyncLocalStorage<TransactionToken>()
 
   constructor(private readonly host: TransactionHost<K, V>) {}
 
@@ -44,15 +41,6 @@ export class TransactionRunner<K, V> {
   }
 
   run<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T> {
-    // Transactions of one producer run one after the other, so one started from inside another's callback
-    // would wait for itself forever; the Java client's beginTransaction() refuses it too.
-    if (this.inside.getStore()?.open === true) {
-      return Promise.reject(
-        new KafkatuneError('CONFIG_INVALID', 'producer.transaction() was called inside a transaction of the same producer, which would wait for itself: send with the open transaction (tx.send) instead', {
-          retriable: false,
-        }),
-      )
-    }
     const result = this.tail.then(() => this.runOne(fn))
     this.tail = result.catch(() => undefined)
     return result
@@ -88,7 +76,7 @@ export class TransactionRunner<K, V> {
 
     let value: T
     try {
-      value = await this.inside.run(token, fn, tx)
+      value = await fn(tx)
     } catch (err) {
       await this.abort(token, new KafkatuneError('TRANSACTION_ABORTED', 'Transaction aborted: its callback threw', { cause: err, retriable: false }))
       throw err

@@ -103,7 +103,11 @@ export interface Producer<K = string, V = string> {
   send(record: ProducerRecord<K, V>): Promise<RecordMetadata>
   /** Resolves when every record sent before the call is acknowledged or failed. */
   flush(): Promise<void>
-  /** Runs `fn` in a Kafka transaction: commits when it resolves, aborts when it throws. */
+  /**
+   * Runs `fn` in a Kafka transaction: commits when it resolves, aborts when it throws. A producer runs one
+   * transaction at a time; a second `transaction()` waits until the first has ended. So never await a
+   * `transaction()` of the same producer inside `fn`: it would wait for itself (send with `tx.send`).
+   */
   transaction<T>(fn: (tx: Transaction<K, V>) => Promise<T>): Promise<T>
   metrics(): ProducerMetrics
   /**
